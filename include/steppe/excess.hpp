@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+// Crisis run + no-crisis counterfactual from the same start, and the two definitions of excess
+// deaths and lost births that demographers use.
+//
+// (a) Counterfactual excess: deaths in the crisis run minus deaths in a run from the same initial
+//     population with the crisis switched off (Regime::no_crisis). The Ukraine 1932–34
+//     reconstructions use this definition (Meslé, Vallin et al.; Rudnytskyi, Levchuk et al. 2015).
+//     Lost births (a) = counterfactual births − crisis births; they are reported apart, never
+//     added to the deaths silently.
+// (b) Rate-based excess: deaths in the crisis run minus the deaths the baseline rates would have
+//     produced on the crisis run's own population at risk (Flows::baseline_deaths), i.e.
+//     "observed minus expected" deaths, as in excess-mortality estimates from vital registration.
+//     Lost births (b) = births the baseline fertility would have given the crisis run's women −
+//     crisis births. (b) does not need a second run and does not count as excess the "normal"
+//     deaths that the crisis pre-empted; (a) is smaller than (b) after the crisis (harvesting:
+//     the survivors of a shrunken population die in fewer numbers than the counterfactual's).
+#pragma once
+
+#include <Eigen/Core>
+#include <span>
+
+#include "steppe/observers.hpp"
+#include "steppe/projector.hpp"
+
+namespace steppe {
+
+/// Runs a crisis projection and its no-crisis counterfactual with one Projector and shared
+/// scratch; both Accounts are reserved up front, so a run after the first never allocates.
+class CrisisRunner {
+ public:
+  /// reserve_steps: the number of steps expected per run (more are fine, they allocate).
+  explicit CrisisRunner(Dims dims, ProjectorOptions options = {}, int reserve_steps = 0,
+                        bool keep_by_age = false);
+
+  /// Projects `initial` through `rates` twice: Regime::crisis and Regime::no_crisis.
+  void run(const Population& initial, std::span<const RateSet> rates, int start_year);
+
+  const Accounts& crisis() const noexcept { return crisis_; }
+  const Accounts& counterfactual() const noexcept { return counterfactual_; }
+  const Population& crisis_end() const noexcept { return crisis_end_; }
+  const Population& counterfactual_end() const noexcept { return counterfactual_end_; }
+  Projector& projector() noexcept { return projector_; }
+
+ private:
+  Projector projector_;
+  Population crisis_end_, counterfactual_end_, next_;
+  Flows flows_;
+  Accounts crisis_, counterfactual_;
+};
+
+/// Where deaths are counted: in the territory, among the group's people abroad, or both.
+enum class Place { home, abroad, both };
+
+/// Excess deaths, definition (a), per column (Dims::col) × step: crisis − counterfactual.
+/// Precondition: both Accounts have the same steps.
+Eigen::ArrayXXd excess_deaths_vs_counterfactual(const Accounts& crisis, const Accounts& counterfactual,
+                                                Place place = Place::both);
+/// Excess deaths, definition (b), per column × step: crisis deaths − baseline-rate deaths on the
+/// crisis population.
+Eigen::ArrayXXd excess_deaths_vs_baseline_rates(const Accounts& crisis, Place place = Place::both);
+/// Lost births (a), per column (sex of the child) × step: counterfactual − crisis births, home and
+/// abroad together.
+Eigen::ArrayXXd lost_births_vs_counterfactual(const Accounts& crisis, const Accounts& counterfactual);
+/// Lost births (b), per column × step: baseline-fertility births of the crisis run's women − births.
+Eigen::ArrayXXd lost_births_vs_baseline_rates(const Accounts& crisis);
+
+/// Sum of a column × step array over the steps whose year at end lies in
+/// [first_year_at_end, last_year_at_end], for one group (both sexes) or all (group = -1).
+double window_total(const Eigen::ArrayXXd& by_col_step, const Accounts& accounts,
+                    int first_year_at_end, int last_year_at_end, int group = -1);
+
+}  // namespace steppe

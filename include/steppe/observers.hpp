@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+// Observers that account: Accounts (the standard per-step ledger) and ObserverList (run-time
+// composition). Observers are called once per step, never per cell.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "steppe/flows.hpp"
+#include "steppe/population.hpp"
+
+namespace steppe {
+
+/// The ledger of a projection: per step, every flow and the end population summed over ages,
+/// by column (Dims::col(sex, group)); optionally deaths and populations by age as well.
+/// Call it as an observer: accounts(end_population, year_at_end, flows).
+class Accounts {
+ public:
+  /// One step's totals. All Eigen::ArrayXd have length dims.n_cols() (persons); *_by_age arrays
+  /// are ages × cols and only filled when keep_by_age (else empty).
+  struct Step {
+    int year = 0;  ///< year at the end of the step
+    Eigen::ArrayXd deaths, deaths_abroad, baseline_deaths, baseline_deaths_abroad;
+    Eigen::ArrayXd births, births_abroad, baseline_births;
+    Eigen::ArrayXd emigrants, returnees, immigrants, net_migrants;
+    Eigen::ArrayXd population, population_abroad;  ///< at the end of the step
+    std::size_t clamps = 0;                         ///< clamps applied in the step
+    double clamped_persons = 0;                     ///< persons the clamps removed from out-flows
+    Eigen::ArrayXXd deaths_by_age, deaths_abroad_by_age, population_by_age;
+  };
+
+  Accounts() = default;
+  /// Sizes room for `reserve_steps` steps up front, so recording them never allocates.
+  explicit Accounts(const Dims& dims, bool keep_by_age = false, int reserve_steps = 0);
+
+  /// Records one step (the observer call).
+  void operator()(const Population& end, int year, const Flows& flows);
+
+  /// The steps recorded so far, in order.
+  std::span<const Step> steps() const noexcept { return {steps_.data(), n_}; }
+  std::size_t size() const noexcept { return n_; }
+  const Dims& dims() const noexcept { return dims_; }
+  bool keeps_by_age() const noexcept { return keep_by_age_; }
+  /// Forgets the recorded steps, keeping the storage (for the next replicate).
+  void clear() noexcept { n_ = 0; }
+
+  /// Σ over the steps with first_year_at_end ≤ year ≤ last_year_at_end of a Step member, by column.
+  /// Example: accounts.sum(&Accounts::Step::deaths, 1930, 1933) = deaths in steps ending in
+  /// 1930..1933, i.e. during calendar years 1929..1932 for steps from 1 Jan to 1 Jan.
+  Eigen::ArrayXd sum(Eigen::ArrayXd Step::*member, int first_year_at_end, int last_year_at_end) const;
+
+ private:
+  Step blank_step() const;
+  Dims dims_{};
+  bool keep_by_age_ = false;
+  std::vector<Step> steps_;
+  std::size_t n_ = 0;
+};
+
+inline Accounts::Accounts(const Dims& dims, bool keep_by_age, int reserve_steps)
+    : dims_(dims), keep_by_age_(keep_by_age) {
+  steps_.reserve(std::size_t(reserve_steps));
+  for (int k = 0; k < reserve_steps; ++k) steps_.push_back(blank_step());
+}
+
+inline Accounts::Step Accounts::blank_step() const {
+  Step s;
+  const Eigen::Index C = dims_.n_cols(), A = dims_.n_ages();
+  for (Eigen::ArrayXd* a : {&s.deaths, &s.deaths_abroad, &s.baseline_deaths,
+                            &s.baseline_deaths_abroad, &s.births, &s.births_abroad,
+                            &s.baseline_births, &s.emigrants, &s.returnees, &s.immigrants,
+                            &s.net_migrants, &s.population, &s.population_abroad})
+    a->setZero(C);
+  if (keep_by_age_)
+    for (Eigen::ArrayXXd* a : {&s.deaths_by_age, &s.deaths_abroad_by_age, &s.population_by_age})
+      a->setZero(A, C);
+  return s;
+}
+
+inline void Accounts::operator()(const Population& end, int year, const Flows& f) {
+  if (n_ == steps_.size()) steps_.push_back(blank_step());  // only past the reserved steps
+  Step& s = steps_[n_++];
+  s.year = year;
+  s.deaths = f.deaths.colwise().sum().transpose();
+  s.deaths_abroad = f.deaths_abroad.colwise().sum().transpose();
+  s.baseline_deaths = f.baseline_deaths.colwise().sum().transpose();
+  s.baseline_deaths_abroad = f.baseline_deaths_abroad.colwise().sum().transpose();
+  s.births = f.births;
+  s.births_abroad = f.births_abroad;
+  s.baseline_births = f.baseline_births;
+  s.emigrants = f.emigrants.colwise().sum().transpose();
+  s.returnees = f.returnees.colwise().sum().transpose();
+  s.immigrants = f.immigrants.colwise().sum().transpose();
+  s.net_migrants = f.net_migrants.colwise().sum().transpose();
+  s.population = end.home().colwise().sum().transpose();
+  s.population_abroad = end.abroad().colwise().sum().transpose();
+  s.clamps = f.clamps.size();
+  s.clamped_persons = f.clamped_persons;
+  if (keep_by_age_) {
+    s.deaths_by_age = f.deaths;
+    s.deaths_abroad_by_age = f.deaths_abroad;
+    s.population_by_age = end.home();
+  }
+}
+
+inline Eigen::ArrayXd Accounts::sum(Eigen::ArrayXd Step::*member, int first, int last) const {
+  Eigen::ArrayXd total = Eigen::ArrayXd::Zero(dims_.n_cols());
+  for (const Step& s : steps())
+    if (s.year >= first && s.year <= last) total += s.*member;
+  return total;
+}
+
+/// Run-time composition of observers (like odeint's observer_collection). Each is called once per
+/// step through std::function; fine for a yearly call, never used inside the step.
+class ObserverList {
+ public:
+  using Fn = std::function<void(const Population&, int, const Flows&)>;
+  /// Adds an observer. Pass std::ref(obs) to keep a stateful observer's results in the caller's object.
+  void add(Fn fn) { fns_.push_back(std::move(fn)); }
+  void operator()(const Population& p, int year, const Flows& f) const {
+    for (const Fn& fn : fns_) fn(p, year, f);
+  }
+  std::size_t size() const noexcept { return fns_.size(); }
+
+ private:
+  std::vector<Fn> fns_;
+};
+
+}  // namespace steppe

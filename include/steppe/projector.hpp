@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+// Projector: advances a population one step (cohort-component method) and fills its flows.
+#pragma once
+
+#include <Eigen/Core>
+
+#include "steppe/flows.hpp"
+#include "steppe/population.hpp"
+#include "steppe/rate_set.hpp"
+
+namespace steppe {
+
+/// The step kernel of the cohort-component projection. Owns only scratch space, sized once in
+/// the constructor: step() never allocates and makes no virtual call.
+class Projector {
+ public:
+  /// @throws domain_error if dims is invalid.
+  explicit Projector(Dims dims, ProjectorOptions options = {});
+
+  /// Advances `in` one step (dims.ages().width years) into `out` and fills `flows`.
+  /// Order within the step: start-of-step share of migration → survival (baseline, or crisis
+  /// survivorship under Regime::crisis) and births → end-of-step share of migration.
+  /// Preconditions: &in != &out; in, out, rates and flows sized for dims() (asserted);
+  /// rates validated (RateSet::validate). Complexity: O(ages × sexes × groups).
+  /// @throws domain_error only under OnNegative::throw_error, if an out-flow exceeds the people
+  ///         present (with OnNegative::clamp the flow is cut and recorded in flows.clamps).
+  void step(const Population& in, const RateSet& rates, Population& out, Flows& flows,
+            Regime regime = Regime::crisis);
+
+  const Dims& dims() const noexcept { return dims_; }
+  const ProjectorOptions& options() const noexcept { return options_; }
+
+ private:
+  void clamp_out(Clamp::Where where, Eigen::Index row0, Eigen::Index n,
+                 const Eigen::ArrayXXd& present, Eigen::ArrayXXd& out_a, Eigen::ArrayXXd* out_b,
+                 Flows& flows) const;
+  void births(const Eigen::ArrayXXd& home_at_risk, const Eigen::ArrayXXd& abroad_at_risk,
+              const RateSet& rates, const Population& out, bool crisis, bool abroad_live,
+              Flows& flows) const;
+
+  Dims dims_;
+  ProjectorOptions options_;
+  // Scratch, all ages × cols, sized in the constructor.
+  Population mid_;                     // after the start-of-step migration
+  Eigen::ArrayXXd emig_req_, ret_req_;  // requested crisis flows over the whole step
+  Eigen::ArrayXXd net_in_req_, net_out_req_;  // requested net migration, split by sign
+  Eigen::ArrayXXd emig_s_, ret_s_, net_out_s_;  // start-half out-flows actually applied
+  Eigen::ArrayXXd emig_e_, ret_e_, net_out_e_;  // end-half out-flows actually applied
+};
+
+}  // namespace steppe

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+// CrisisRunner and the excess-death / lost-birth definitions.
+#include "steppe/excess.hpp"
+
+#include "steppe/project.hpp"
+
+namespace steppe {
+
+CrisisRunner::CrisisRunner(Dims dims, ProjectorOptions options, int reserve_steps, bool keep_by_age)
+    : projector_(dims, options),
+      crisis_end_(dims),
+      counterfactual_end_(dims),
+      next_(dims),
+      flows_(dims),
+      crisis_(dims, keep_by_age, reserve_steps),
+      counterfactual_(dims, keep_by_age, reserve_steps) {}
+
+void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates, int start_year) {
+  crisis_.clear();
+  counterfactual_.clear();
+  crisis_end_ = initial;
+  project(projector_, crisis_end_, rates, start_year, crisis_, next_, flows_, Regime::crisis);
+  counterfactual_end_ = initial;
+  project(projector_, counterfactual_end_, rates, start_year, counterfactual_, next_, flows_,
+          Regime::no_crisis);
+}
+
+namespace {
+
+template <class Fn>
+Eigen::ArrayXXd per_step(const Accounts& a, Fn fn) {
+  Eigen::ArrayXXd out(a.dims().n_cols(), Eigen::Index(a.size()));
+  Eigen::Index k = 0;
+  for (const Accounts::Step& s : a.steps()) {
+    out.col(k) = fn(s, k);
+    ++k;
+  }
+  return out;
+}
+
+Eigen::ArrayXd deaths_at(const Accounts::Step& s, Place place) {
+  if (place == Place::home) return s.deaths;
+  if (place == Place::abroad) return s.deaths_abroad;
+  return s.deaths + s.deaths_abroad;
+}
+
+Eigen::ArrayXd baseline_deaths_at(const Accounts::Step& s, Place place) {
+  if (place == Place::home) return s.baseline_deaths;
+  if (place == Place::abroad) return s.baseline_deaths_abroad;
+  return s.baseline_deaths + s.baseline_deaths_abroad;
+}
+
+void require_same_steps(const Accounts& a, const Accounts& b, const char* fn) {
+  if (a.size() != b.size())
+    throw domain_error(std::string(fn) + ": crisis and counterfactual have " +
+                       std::to_string(a.size()) + " and " + std::to_string(b.size()) + " steps");
+}
+
+}  // namespace
+
+Eigen::ArrayXXd excess_deaths_vs_counterfactual(const Accounts& crisis, const Accounts& cf,
+                                                Place place) {
+  require_same_steps(crisis, cf, "excess_deaths_vs_counterfactual");
+  return per_step(crisis, [&](const Accounts::Step& s, Eigen::Index k) -> Eigen::ArrayXd {
+    return deaths_at(s, place) - deaths_at(cf.steps()[std::size_t(k)], place);
+  });
+}
+
+Eigen::ArrayXXd excess_deaths_vs_baseline_rates(const Accounts& crisis, Place place) {
+  return per_step(crisis, [&](const Accounts::Step& s, Eigen::Index) -> Eigen::ArrayXd {
+    return deaths_at(s, place) - baseline_deaths_at(s, place);
+  });
+}
+
+Eigen::ArrayXXd lost_births_vs_counterfactual(const Accounts& crisis, const Accounts& cf) {
+  require_same_steps(crisis, cf, "lost_births_vs_counterfactual");
+  return per_step(crisis, [&](const Accounts::Step& s, Eigen::Index k) -> Eigen::ArrayXd {
+    const Accounts::Step& c = cf.steps()[std::size_t(k)];
+    return (c.births + c.births_abroad) - (s.births + s.births_abroad);
+  });
+}
+
+Eigen::ArrayXXd lost_births_vs_baseline_rates(const Accounts& crisis) {
+  return per_step(crisis, [&](const Accounts::Step& s, Eigen::Index) -> Eigen::ArrayXd {
+    return s.baseline_births - (s.births + s.births_abroad);
+  });
+}
+
+double window_total(const Eigen::ArrayXXd& by_col_step, const Accounts& accounts, int first,
+                    int last, int group) {
+  double total = 0.0;
+  Eigen::Index k = 0;
+  for (const Accounts::Step& s : accounts.steps()) {
+    if (s.year >= first && s.year <= last) {
+      if (group < 0) total += by_col_step.col(k).sum();
+      else total += by_col_step(Dims::col(Sex::female, group), k) +
+                    by_col_step(Dims::col(Sex::male, group), k);
+    }
+    ++k;
+  }
+  return total;
+}
+
+}  // namespace steppe
