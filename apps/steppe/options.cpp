@@ -27,6 +27,9 @@ po::options_description project_options() {
       "output,o", po::value<std::string>(), "write the output to FILE instead of stdout")(
       "flows", po::value<std::string>(), "also write the flows CSV to FILE (csv format only)")(
       "no-crisis", po::bool_switch(), "ignore the crisis components (counterfactual run)")(
+      "report", po::bool_switch(),
+      "print the crisis report (crisis run vs no-crisis counterfactual, excess deaths both "
+      "ways) to stdout; the population table then goes only to --output")(
       "input", po::value<std::string>(), "input JSON file");
   return o;
 }
@@ -60,6 +63,7 @@ RunRequest parse_project(const std::vector<std::string>& args) {
     r.flows = vm["flows"].as<std::string>();
   }
   r.no_crisis = vm["no-crisis"].as<bool>();
+  r.report = vm["report"].as<bool>();
   return r;
 }
 

@@ -21,6 +21,7 @@ struct RunRequest {
   std::optional<std::filesystem::path> output;  ///< project: --output (stdout if absent)
   std::optional<std::filesystem::path> flows;   ///< project: --flows (CSV only)
   bool no_crisis = false;                       ///< project: --no-crisis (counterfactual run)
+  bool report = false;                          ///< project: --report (crisis report on stdout)
 };
 
 /// Parses `steppe <command> [options]`.

@@ -6,6 +6,7 @@
 #include "steppe/io/csv.hpp"
 #include "steppe/io/project_input.hpp"
 #include "steppe/project.hpp"
+#include "steppe/report.hpp"
 
 namespace steppe::cli {
 
@@ -38,7 +39,11 @@ void run_project(const RunRequest& r) {
   if (r.flows)
     files.push_back({*r.flows, [&](std::ostream& out) { write_flows_csv(out, trajectory); }});
   write_files_atomically(files);
-  if (!r.output) {
+  if (r.report) {
+    CrisisRunner runner(in.dims, in.options, int(in.rates.size()));
+    runner.run(in.initial, in.rates, in.start_year);
+    write_crisis_report(std::cout, runner, in.initial, in.start_year);
+  } else if (!r.output) {
     main_writer(std::cout);
     std::cout.flush();
     if (!std::cout) throw error("stdout: write failed");

@@ -13,3 +13,4 @@
 #include "steppe/rate_set.hpp"
 #include "steppe/shock.hpp"
 #include "steppe/version.hpp"
+#include "steppe/report.hpp"
