@@ -63,7 +63,7 @@ void write_crisis_report(std::ostream& out, const CrisisRunner& runner, const Po
   out << "\nTotals " << start_year << "-" << end_year << " (persons)\n";
   out << std::left << std::setw(34) << "" << std::right;
   for (int g = 0; g < dims.n_groups(); ++g) out << std::setw(14) << dims.group_name(g);
-  out << std::setw(14) << "all" << '\n';
+  out << std::setw(14) << "total" << '\n';
   auto row = [&](const char* label, auto&& per_group) {
     out << std::left << std::setw(34) << label << std::right;
     double all = 0;

@@ -15,6 +15,7 @@ int main(int argc, char* argv[]) {
     switch (request.command) {
       case Command::help:
         std::cout << request.help_text;
+        if (!request.help_text.empty() && request.help_text.back() != '\n') std::cout << '\n';
         return 0;
       case Command::version:
         std::cout << "steppe " << steppe::version << '\n';
