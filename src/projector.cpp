@@ -145,7 +145,8 @@ void Projector::step(const Population& in, const RateSet& r, Population& out, Fl
   const bool has_emig = crisis && (r.emigration_rate.size() || r.emigration_count.size());
   const bool has_ret = crisis && (r.return_rate.size() || r.return_count.size());
   const bool has_imm = crisis && r.immigration_count.size();
-  const bool abroad_live = has_emig || has_ret || (in.abroad() != 0.0).any();
+  // Counts are >= 0, so a positive maximum means someone is abroad (one vectorized pass).
+  const bool abroad_live = has_emig || has_ret || in.abroad().maxCoeff() > 0.0;
   const bool any_migration = has_net || has_emig || has_ret || has_imm;
   f.clamps.clear();
   f.clamped_persons = 0.0;
@@ -170,7 +171,7 @@ void Projector::step(const Population& in, const RateSet& r, Population& out, Fl
       else emig_s_.setZero();
       if (has_net) net_out_s_ = h * net_out_req_;
       else net_out_s_.setZero();
-      if ((emig_s_ + net_out_s_ > in.home()).any())
+      if ((emig_s_ + net_out_s_ - in.home()).maxCoeff() > 0.0)
         clamp_out(Clamp::Where::home_start, 0, A, in.home(), emig_s_, &net_out_s_, f);
       mid_.home() -= emig_s_;
       mid_.home() -= net_out_s_;
@@ -178,7 +179,7 @@ void Projector::step(const Population& in, const RateSet& r, Population& out, Fl
     }
     if (has_ret) {
       ret_s_ = h * ret_req_;
-      if ((ret_s_ > in.abroad()).any())
+      if ((ret_s_ - in.abroad()).maxCoeff() > 0.0)
         clamp_out(Clamp::Where::abroad_start, 0, A, in.abroad(), ret_s_, nullptr, f);
       mid_.home() += ret_s_;
     }
@@ -229,15 +230,15 @@ void Projector::step(const Population& in, const RateSet& r, Population& out, Fl
   auto end_half = [&](Eigen::Index row0, Eigen::Index n) {
     if (!end_migration) return;
     if (has_emig || has_net) {
-      if ((emig_e_.middleRows(row0, n) + net_out_e_.middleRows(row0, n) >
-           out.home().middleRows(row0, n)).any())
+      if ((emig_e_.middleRows(row0, n) + net_out_e_.middleRows(row0, n) -
+           out.home().middleRows(row0, n)).maxCoeff() > 0.0)
         clamp_out(Clamp::Where::home_end, row0, n, out.home(), emig_e_, &net_out_e_, f);
       out.home().middleRows(row0, n) -= emig_e_.middleRows(row0, n) + net_out_e_.middleRows(row0, n);
       if (has_net) out.home().middleRows(row0, n) += e * net_in_req_.middleRows(row0, n);
       if (has_emig) out.abroad().middleRows(row0, n) += emig_e_.middleRows(row0, n);
     }
     if (has_ret) {
-      if ((ret_e_.middleRows(row0, n) > out.abroad().middleRows(row0, n)).any())
+      if ((ret_e_.middleRows(row0, n) - out.abroad().middleRows(row0, n)).maxCoeff() > 0.0)
         clamp_out(Clamp::Where::abroad_end, row0, n, out.abroad(), ret_e_, nullptr, f);
       out.home().middleRows(row0, n) += ret_e_.middleRows(row0, n);
       out.abroad().middleRows(row0, n) -= ret_e_.middleRows(row0, n);
