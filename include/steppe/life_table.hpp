@@ -12,13 +12,15 @@ namespace steppe {
 /// How a(x), the mean years lived in [x, x+n) by those who die there, is set for the closed
 /// intervals. (The open interval always has a = 1/m, so that L = l/m.)
 ///
-/// | rule                | a(x)                                                                |
-/// |---------------------|---------------------------------------------------------------------|
-/// | `coale_demeny(sex)` | a0 and 4a1 by Coale–Demeny (below) when the table has [0,1) and [1,5);
-/// n/2 elsewhere (0.5 for single years, 2.5 for 5-year groups) | | `midpoint()`        | n/2
-/// everywhere (deaths spread uniformly over the interval)         | | `constant_hazard()` | the
-/// exact value for a constant hazard m in the interval: 1/m − n·e^{−mn}/(1 − e^{−mn}) (n/2 when m =
-/// 0) | | `given(ax)`         | the caller's values, years, each in (0, n] |
+// clang-format off
+/// | rule                | a(x)                                                                  |
+/// |---------------------|-----------------------------------------------------------------------|
+/// | `coale_demeny(sex)` | a0 and 4a1 by Coale–Demeny (below) when the table has [0,1) and [1,5); |
+/// |                     | n/2 elsewhere (0.5 for single years, 2.5 for 5-year groups)            |
+/// | `midpoint()`        | n/2 everywhere (deaths spread uniformly over the interval)            |
+/// | `constant_hazard()` | exact for a constant hazard m: 1/m − n·e^{−mn}/(1 − e^{−mn}) (n/2 if m = 0) |
+/// | `given(ax)`         | the caller's values, years, each in (0, n]                             |
+// clang-format on
 ///
 /// Coale–Demeny a0, 4a1 (Preston, Heuveline & Guillot 2001, Table 3.3). From 1m0 (used by
 /// LifeTable::from_mx):
