@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+// Scenario inheritance: JSON Merge Patch and the resolution of "extends" chains.
+#include "io/extends.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "steppe/error.hpp"
+
+namespace steppe::detail {
+
+using json = nlohmann::json;
+
+namespace {
+
+// Forgets the origins at `ptr` and below (the value there is being replaced).
+void erase_below(std::map<std::string, std::string>& origin, const std::string& ptr) {
+  for (auto it = origin.lower_bound(ptr); it != origin.end();) {
+    const std::string& key = it->first;
+    const bool below = key == ptr || (key.size() > ptr.size() && key.compare(0, ptr.size(), ptr) == 0 &&
+                                      key[ptr.size()] == '/');
+    if (!below) {
+      if (key.compare(0, ptr.size(), ptr) != 0) break;  // past every key with this prefix
+      ++it;
+      continue;
+    }
+    it = origin.erase(it);
+  }
+}
+
+// merge_patch that also records, for every value it sets, the file that set it.
+void apply(json& target, const json& patch, const json::json_pointer& ptr, const std::string& file,
+           std::map<std::string, std::string>& origin) {
+  if (!patch.is_object()) {
+    erase_below(origin, ptr.to_string());
+    origin[ptr.to_string()] = file;
+    target = patch;
+    return;
+  }
+  if (!target.is_object()) {
+    erase_below(origin, ptr.to_string());
+    origin[ptr.to_string()] = file;
+    target = json::object();
+  }
+  for (const auto& [key, value] : patch.items()) {
+    const json::json_pointer child = ptr / key;
+    if (value.is_null()) {
+      target.erase(key);
+      erase_below(origin, child.to_string());
+    } else {
+      json& slot = target[key];  // creates the member if absent: a merge patch adds it
+      apply(slot, value, child, file, origin);
+    }
+  }
+}
+
+json parse_file(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw input_error(file.string(), "", "cannot open the file");
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return json::parse(text.str());
+  } catch (const json::parse_error& e) {
+    throw input_error(file.string(), "", std::string("parse error: ") + e.what());
+  }
+}
+
+ResolvedJson resolve(const std::filesystem::path& file, std::vector<std::filesystem::path>& chain) {
+  const std::filesystem::path canonical = std::filesystem::weakly_canonical(file);
+  for (const auto& seen : chain)
+    if (seen == canonical) {
+      std::string path;
+      for (const auto& c : chain) path += c.filename().string() + " -> ";
+      throw input_error(chain.back().string(), "/extends",
+                        "extends cycle: " + path + canonical.filename().string());
+    }
+  chain.push_back(canonical);
+  json doc = parse_file(file);
+  ResolvedJson out;
+  if (doc.is_object() && doc.contains("extends")) {
+    const json& base = doc.at("extends");
+    if (!base.is_string())
+      throw input_error(file.string(), "/extends",
+                        "expected the path of a base scenario (a string), got " + base.dump());
+    const std::filesystem::path base_path = file.parent_path() / base.get<std::string>();
+    if (!std::filesystem::exists(base_path))
+      throw input_error(file.string(), "/extends",
+                        "base scenario \"" + base_path.string() + "\" does not exist");
+    out = resolve(base_path, chain);
+    doc.erase("extends");
+    apply(out.doc, doc, json::json_pointer(), file.string(), out.origin);
+  } else {
+    out.doc = std::move(doc);
+    out.origin[""] = file.string();
+  }
+  chain.pop_back();
+  return out;
+}
+
+}  // namespace
+
+json merge_patch(json target, const json& patch) {
+  std::map<std::string, std::string> ignored;
+  apply(target, patch, json::json_pointer(), "", ignored);
+  return target;
+}
+
+const std::string& ResolvedJson::file_of(const std::string& pointer) const {
+  std::string p = pointer;
+  for (;;) {
+    if (const auto it = origin.find(p); it != origin.end()) return it->second;
+    if (p.empty()) break;
+    p.erase(p.rfind('/'));
+  }
+  static const std::string none;
+  return none;
+}
+
+ResolvedJson load_with_extends(const std::filesystem::path& file) {
+  std::vector<std::filesystem::path> chain;
+  return resolve(file, chain);
+}
+
+}  // namespace steppe::detail

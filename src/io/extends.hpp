@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+// Private: scenario inheritance. "extends": "base.json" plus a JSON Merge Patch (RFC 7386) of
+// overrides, resolved recursively, remembering which file wrote every field so that errors
+// name the file where a bad value was written.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace steppe::detail {
+
+/// RFC 7386 JSON Merge Patch: `patch` applied to `target`. Objects merge member by member, a
+/// null member deletes, anything else replaces.
+nlohmann::json merge_patch(nlohmann::json target, const nlohmann::json& patch);
+
+/// A scenario document with its `extends` chain resolved.
+struct ResolvedJson {
+  nlohmann::json doc;  ///< the merged document, without any "extends" member
+  /// JSON pointer (as a string, "" = root) → the file whose text set the value at that pointer.
+  std::map<std::string, std::string> origin;
+  /// The file that wrote the value at `pointer` (its longest recorded prefix).
+  const std::string& file_of(const std::string& pointer) const;
+};
+
+/// Reads `file`; if it has "extends" (a path relative to the file's folder), resolves the base
+/// first and applies this file's members to it as a merge patch.
+/// @throws input_error(file, "/extends", …) for a cycle, a missing or unreadable base, or an
+///         "extends" that is not a string; input_error(file, "", "parse error …") for bad JSON.
+ResolvedJson load_with_extends(const std::filesystem::path& file);
+
+}  // namespace steppe::detail
