@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+// Summaries across Monte Carlo draws without keeping the draws: exact mean and sd, and
+// quantiles from a mergeable log-bucket sketch with a guaranteed relative accuracy.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace steppe {
+
+/// Count, mean and standard deviation of a stream of values: Welford's updates, and Chan,
+/// Golub & LeVeque's formula to merge partial summaries (stable for large offsets). Merging
+/// partials in a fixed order gives bit-identical results whatever the number of threads that
+/// produced them.
+class Moments {
+ public:
+  void add(double x) noexcept;
+  /// Adds another summary (the order of merges is the caller's, and fixes the bits).
+  void merge(const Moments& other) noexcept;
+  std::uint64_t count() const noexcept { return n_; }
+  double mean() const noexcept;
+  /// Sample standard deviation (n − 1 denominator); 0 for fewer than 2 values.
+  double sd() const noexcept;
+
+ private:
+  std::uint64_t n_ = 0;
+  double mean_ = 0, m2_ = 0;  // running mean and sum of squared deviations
+};
+
+/// Quantiles of a stream with relative accuracy `alpha` (DDSketch, Masson, Rim & Lee 2019):
+/// a value x ≠ 0 falls in bucket ceil(log_γ |x|), γ = (1 + α)/(1 − α), and a quantile is
+/// reported as the bucket's midpoint 2γ^i/(γ + 1), within a factor (1 ± α) of the true order
+/// statistic. Buckets hold integer counts, so merging sketches is exact and independent of the
+/// order of values and of merges: results do not depend on how draws were split across threads.
+/// Memory: one counter per occupied bucket, about ln(max/min)/(2α) of them.
+class QuantileSketch {
+ public:
+  /// @throws domain_error unless 0 < alpha < 1.
+  explicit QuantileSketch(double alpha = 1e-3);
+  /// @throws domain_error if x is not finite.
+  void add(double x);
+  /// @throws domain_error if the sketches have different alpha.
+  void merge(const QuantileSketch& other);
+  std::uint64_t count() const noexcept { return n_; }
+  double alpha() const noexcept { return alpha_; }
+  /// The q-quantile (0 ≤ q ≤ 1): the value of rank floor(q·(n − 1)) among the sorted values,
+  /// within relative error alpha. @throws domain_error if empty or q outside [0, 1].
+  double quantile(double q) const;
+
+ private:
+  struct Store {  // counts of buckets offset, offset+1, …
+    std::int64_t offset = 0;
+    std::vector<std::uint64_t> counts;
+    void add(std::int64_t index, std::uint64_t n);
+  };
+  std::int64_t index(double magnitude) const;
+  double value(std::int64_t index) const;
+  double alpha_, gamma_, log_gamma_;
+  std::uint64_t n_ = 0, zeros_ = 0;
+  Store positive_, negative_;
+};
+
+}  // namespace steppe

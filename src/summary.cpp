@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+// Moments (compensated sums) and QuantileSketch (log buckets with relative accuracy).
+#include "steppe/summary.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "steppe/error.hpp"
+
+namespace steppe {
+
+void Moments::add(double x) noexcept {
+  ++n_;
+  const double delta = x - mean_;
+  mean_ += delta / double(n_);
+  m2_ += delta * (x - mean_);
+}
+
+void Moments::merge(const Moments& o) noexcept {
+  if (o.n_ == 0) return;
+  if (n_ == 0) {
+    *this = o;
+    return;
+  }
+  const double n = double(n_ + o.n_), delta = o.mean_ - mean_;
+  mean_ += delta * (double(o.n_) / n);
+  m2_ += o.m2_ + delta * delta * (double(n_) * double(o.n_) / n);
+  n_ += o.n_;
+}
+
+double Moments::mean() const noexcept { return mean_; }
+
+double Moments::sd() const noexcept {
+  return n_ < 2 ? 0.0 : std::sqrt(std::max(0.0, m2_ / double(n_ - 1)));
+}
+
+QuantileSketch::QuantileSketch(double alpha) : alpha_(alpha) {
+  if (!(alpha > 0.0 && alpha < 1.0))
+    throw domain_error("QuantileSketch: alpha = " + std::to_string(alpha) + ", expected (0, 1)");
+  gamma_ = (1.0 + alpha) / (1.0 - alpha);
+  log_gamma_ = std::log(gamma_);
+}
+
+std::int64_t QuantileSketch::index(double magnitude) const {
+  return std::int64_t(std::ceil(std::log(magnitude) / log_gamma_));
+}
+
+double QuantileSketch::value(std::int64_t i) const {
+  return 2.0 * std::exp(double(i) * log_gamma_) / (gamma_ + 1.0);
+}
+
+void QuantileSketch::Store::add(std::int64_t i, std::uint64_t n) {
+  if (counts.empty()) {
+    offset = i;
+    counts.assign(1, 0);
+  } else if (i < offset) {
+    counts.insert(counts.begin(), std::size_t(offset - i), 0);
+    offset = i;
+  } else if (i >= offset + std::int64_t(counts.size())) {
+    counts.resize(std::size_t(i - offset + 1), 0);
+  }
+  counts[std::size_t(i - offset)] += n;
+}
+
+void QuantileSketch::add(double x) {
+  if (!std::isfinite(x))
+    throw domain_error("QuantileSketch::add: x = " + std::to_string(x) + ", expected finite");
+  ++n_;
+  // Magnitudes below 1e-300 count as zero: their logarithm is out of any useful range.
+  if (std::abs(x) < 1e-300) ++zeros_;
+  else if (x > 0.0) positive_.add(index(x), 1);
+  else negative_.add(index(-x), 1);
+}
+
+void QuantileSketch::merge(const QuantileSketch& o) {
+  if (o.alpha_ != alpha_)
+    throw domain_error("QuantileSketch::merge: alpha " + std::to_string(o.alpha_) + " vs " +
+                       std::to_string(alpha_));
+  n_ += o.n_;
+  zeros_ += o.zeros_;
+  for (std::size_t k = 0; k < o.positive_.counts.size(); ++k)
+    if (o.positive_.counts[k]) positive_.add(o.positive_.offset + std::int64_t(k), o.positive_.counts[k]);
+  for (std::size_t k = 0; k < o.negative_.counts.size(); ++k)
+    if (o.negative_.counts[k]) negative_.add(o.negative_.offset + std::int64_t(k), o.negative_.counts[k]);
+}
+
+double QuantileSketch::quantile(double q) const {
+  if (n_ == 0) throw domain_error("QuantileSketch::quantile: no values");
+  if (!(q >= 0.0 && q <= 1.0))
+    throw domain_error("QuantileSketch::quantile: q = " + std::to_string(q) + ", expected [0, 1]");
+  const std::uint64_t rank = std::uint64_t(std::floor(q * double(n_ - 1)));
+  std::uint64_t seen = 0;
+  // Negative values, most negative first (largest index first), then zeros, then positives.
+  for (std::size_t k = negative_.counts.size(); k-- > 0;) {
+    seen += negative_.counts[k];
+    if (seen > rank) return -value(negative_.offset + std::int64_t(k));
+  }
+  seen += zeros_;
+  if (seen > rank) return 0.0;
+  for (std::size_t k = 0; k < positive_.counts.size(); ++k) {
+    seen += positive_.counts[k];
+    if (seen > rank) return value(positive_.offset + std::int64_t(k));
+  }
+  return value(positive_.offset + std::int64_t(positive_.counts.size()) - 1);
+}
+
+}  // namespace steppe

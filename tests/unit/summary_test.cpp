@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+// Moments and QuantileSketch against exact answers; merges independent of how values were split.
+#include "steppe/summary.hpp"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <vector>
+
+#include "steppe/distribution.hpp"
+#include "steppe/error.hpp"
+
+using Catch::Matchers::WithinAbs;
+using Catch::Matchers::WithinRel;
+
+namespace {
+std::vector<double> draws(const steppe::Distribution& d, int n) {
+  std::vector<double> v;
+  for (int i = 0; i < n; ++i) {
+    steppe::Rng rng(11, std::uint64_t(i));
+    v.push_back(d.sample(rng));
+  }
+  return v;
+}
+}  // namespace
+
+TEST_CASE("Moments: mean and sd of a hand-checkable set, and merges in any split", "[unit]") {
+  steppe::Moments m;
+  for (double x : {2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0}) m.add(x);
+  CHECK(m.count() == 8);
+  CHECK(m.mean() == 5.0);
+  CHECK_THAT(m.sd(), WithinRel(std::sqrt(32.0 / 7.0), 1e-15));
+  // Large offset: a naive sum of squares would lose every digit of the variance.
+  steppe::Moments big, a, b;
+  for (int i = 0; i < 1000; ++i) {
+    const double x = 1e9 + (i % 10);
+    big.add(x);
+    (i < 300 ? a : b).add(x);
+  }
+  a.merge(b);
+  CHECK(a.count() == big.count());
+  CHECK_THAT(a.mean(), WithinRel(big.mean(), 1e-15));
+  CHECK_THAT(big.sd(), WithinRel(std::sqrt(8.25 * 1000.0 / 999.0), 1e-6));
+}
+
+TEST_CASE("QuantileSketch quantiles are within alpha of the exact order statistics", "[unit]") {
+  const auto d = GENERATE(steppe::Distribution::lognormal(13.0, 0.3),   // tolls around 440,000
+                          steppe::Distribution::normal(-50.0, 400.0),   // mixed signs
+                          steppe::Distribution::uniform(0.0, 1.0));
+  const double alpha = 1e-3;
+  std::vector<double> v = draws(d, 20000);
+  steppe::QuantileSketch s(alpha);
+  for (double x : v) s.add(x);
+  std::sort(v.begin(), v.end());
+  for (double q : {0.0, 0.025, 0.1, 0.5, 0.9, 0.975, 1.0}) {
+    const double exact = v[std::size_t(std::floor(q * double(v.size() - 1)))];
+    INFO(d.describe() << " q = " << q);
+    CHECK(std::abs(s.quantile(q) - exact) <= alpha * std::abs(exact) * (1 + 1e-12));
+  }
+}
+
+TEST_CASE("QuantileSketch merges exactly, whatever the split and order", "[unit]") {
+  const std::vector<double> v = draws(steppe::Distribution::normal(1e6, 2e5), 5000);
+  steppe::QuantileSketch whole, parts[3];
+  for (double x : v) whole.add(x);
+  for (std::size_t i = 0; i < v.size(); ++i) parts[(i * 7) % 3].add(v[v.size() - 1 - i]);
+  steppe::QuantileSketch merged;
+  merged.merge(parts[2]);
+  merged.merge(parts[0]);
+  merged.merge(parts[1]);
+  CHECK(merged.count() == whole.count());
+  for (double q : {0.025, 0.5, 0.975}) CHECK(merged.quantile(q) == whole.quantile(q));
+  CHECK_THROWS_AS(merged.merge(steppe::QuantileSketch(0.01)), steppe::domain_error);
+  CHECK_THROWS_AS(steppe::QuantileSketch().quantile(0.5), steppe::domain_error);
+  CHECK_THROWS_AS(whole.add(NAN), steppe::domain_error);
+}
