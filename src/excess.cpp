@@ -18,11 +18,24 @@ CrisisRunner::CrisisRunner(Dims dims, ProjectorOptions options, int reserve_step
 void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates, int start_year) {
   crisis_.clear();
   counterfactual_.clear();
+  // Steps before the first crisis component are the same in both regimes (Regime only switches
+  // crisis components off): project them once and record them in both ledgers.
+  std::size_t shared = 0;
+  while (shared < rates.size() && !rates[shared].has_crisis()) ++shared;
+  auto both = [&](const Population& p, int year, const Flows& f) {
+    crisis_(p, year, f);
+    counterfactual_(p, year, f);
+  };
   crisis_end_ = initial;
-  project(projector_, crisis_end_, rates, start_year, crisis_, next_, flows_, Regime::crisis);
-  counterfactual_end_ = initial;
-  project(projector_, counterfactual_end_, rates, start_year, counterfactual_, next_, flows_,
-          Regime::no_crisis);
+  project(projector_, crisis_end_, rates.first(shared), start_year, both, next_, flows_,
+          Regime::crisis);
+  counterfactual_end_ = crisis_end_;
+  // From there on, the crisis run and the counterfactual part ways.
+  const int year = start_year + int(shared) * projector_.dims().ages().width;
+  project(projector_, crisis_end_, rates.subspan(shared), year, crisis_, next_, flows_,
+          Regime::crisis);
+  project(projector_, counterfactual_end_, rates.subspan(shared), year, counterfactual_, next_,
+          flows_, Regime::no_crisis);
 }
 
 namespace {

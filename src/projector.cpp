@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: MIT
 // The cohort-component step: migration (start share), survival and births, migration (end share).
-// Absent (empty) components of the RateSet are skipped, so a baseline step costs a few passes.
+// Projector::step runs a one-pass kernel compiled for the components present; if an out-flow
+// exceeds the people present, it redoes the step with the multi-pass clamping step, which cuts
+// (or throws) and records each clamp. Absent (empty) components of the RateSet cost nothing.
 #include "steppe/projector.hpp"
 
+#include <algorithm>
+#include <initializer_list>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 namespace steppe {
 
@@ -70,12 +76,505 @@ const char* where_name(Clamp::Where w) {
 
 }  // namespace
 
+// ---------------------------------------------------------------------------------------------
+// The one-pass step. For each (sex, group) column, one loop over the end-of-step cells y does
+// everything that ends in y: the start-of-step migration of start cell x = y − 1, its survival
+// into y, and the end-of-step migration of cell y; it writes every flow of cell y and adds them
+// to the column totals. Two cells go together (GCC vector extensions: SSE2 on x86-64, plain
+// code elsewhere); the same template body does single cells. Lane totals are added in a fixed
+// order, so results never depend on timing or threads. Where an out-flow exceeds the people
+// present, the whole step is redone by the clamping step (below), which cuts and records it.
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+using Pack = double __attribute__((vector_size(16)));  // two adjacent age cells
+using UnalignedPack = double __attribute__((vector_size(16), aligned(8)));
+template <class T>
+inline constexpr bool is_pack = std::is_same_v<T, Pack>;
+
+template <class T>
+[[gnu::always_inline]] inline T load(const double* p) {
+  if constexpr (is_pack<T>) return *reinterpret_cast<const UnalignedPack*>(p);
+  else return *p;
+}
+template <class T>
+[[gnu::always_inline]] inline void store(double* p, T v) {
+  if constexpr (is_pack<T>) *reinterpret_cast<UnalignedPack*>(p) = v;
+  else *p = v;
+}
+// max(v, 0) and min(a, b), as selects (one SSE2 instruction or two).
+template <class T>
+[[gnu::always_inline]] inline T positive_part(T v) {
+  return v > 0.0 ? v : T{};
+}
+template <class T>
+[[gnu::always_inline]] inline T min(T a, T b) {
+  return a < b ? a : b;
+}
+template <class T>
+[[gnu::always_inline]] inline double lane_sum(T v) {
+  if constexpr (is_pack<T>) return v[0] + v[1];
+  else return v;
+}
+template <class T>
+[[gnu::always_inline]] inline double lane_min(T v) {
+  if constexpr (is_pack<T>) return std::min(v[0], v[1]);
+  else return v;
+}
+
+}  // namespace
+
+/// Pointers into one (sex, group) column. Absent rates point at zeros; without a crisis
+/// survivorship, the survivorship used is the baseline; men's fertility points at zeros.
+struct Projector::Column {
+  int col = 0;
+  const double *P, *Q;       // start population, home and abroad
+  const double *S, *Sb;      // survivorship used, and baseline (home)
+  const double *Sa, *Sab;    // the same abroad
+  const double *nr, *nc;     // net migration rate and count
+  const double *er, *ec;     // emigration rate and count
+  const double *rr, *rc;     // return rate and count
+  const double *ic;          // immigrants
+  const double *asfr, *asfr_abroad;
+  double *O, *OQ;            // end population, home and abroad
+  double *D, *BD, *DA, *BDA, *EM, *RE, *IM, *NM;  // flows by end cell
+  double h = 0.5, e = 0.5;   // start and end shares of migration
+  bool bear = true;          // options().end_migrants_bear
+};
+
+/// Column totals being summed; `exposure` is Σ asfr · (women at the start + at the end).
+/// `slack` is the least of (people present − out-flow) over every out-flow: negative if some
+/// out-flow must be clamped.
+template <class T>
+struct Projector::Totals {
+  T deaths{}, baseline_deaths{}, deaths_abroad{}, baseline_deaths_abroad{};
+  T emigrants{}, returnees{}, immigrants{}, net_migrants{};
+  T population{}, population_abroad{}, exposure{}, exposure_abroad{};
+  T slack = T{} + 1.0;  // margins are >= 0 unless a clamp is needed
+};
+
+namespace {
+
+// Migration of one cell (or two) in one half of the step: its share of the flows requested
+// over the whole step (rates apply to the start population). With emigration or returns, the
+// net flow is split by sign, as in the clamping step; alone, it is kept signed (the same numbers:
+// one of the two parts is zero).
+// Only the members of the components present are set.
+template <class T>
+struct Half {
+  T net, net_in, net_out, emigrants, returnees, immigrants;
+};
+
+// (Column is deduced: Projector::Column is private.)
+template <class T, bool Net, bool Mig, class Column>
+[[gnu::always_inline]] inline Half<T> half(const Column& c, Eigen::Index x, double share) {
+  Half<T> m;
+  const T p = load<T>(c.P + x);
+  if constexpr (Net) {
+    const T net = load<T>(c.nr + x) * p + load<T>(c.nc + x);
+    m.net = share * net;
+    if constexpr (Mig) {
+      m.net_in = share * positive_part(net);
+      m.net_out = share * positive_part(-net);
+    }
+  } else {
+    m.net_in = m.net_out = T{};
+  }
+  if constexpr (Mig) {
+    m.emigrants = share * (load<T>(c.er + x) * p + load<T>(c.ec + x));
+    m.returnees = share * (load<T>(c.rr + x) * load<T>(c.Q + x) + load<T>(c.rc + x));
+    m.immigrants = share * load<T>(c.ic + x);
+  }
+  return m;
+}
+
+// Applies migration m to `home` and `abroad` (the people present in one cell at the start or
+// at the end of the step). Out-flows are capped by the people present before any arrival of
+// the same half-step; returns the least margin (people present − out-flow), negative if an
+// out-flow must be clamped.
+template <class T, bool Mig, bool AtStart>
+[[gnu::always_inline]] inline T migrate(const Half<T>& m, T& home, T& abroad) {
+  if constexpr (Mig) {
+    const T margin = min(home - (m.emigrants + m.net_out),
+                         abroad + (AtStart ? T{} : m.emigrants) - m.returnees);
+    // (The same order of operations as the clamping step.)
+    home = AtStart ? home - m.emigrants - m.net_out : home - (m.emigrants + m.net_out);
+    home = home + m.net_in + m.returnees + m.immigrants;
+    abroad = abroad + m.emigrants - m.returnees;
+    return margin;
+  } else {
+    home = home + m.net;  // = home − net out + net in, negative if net out > home
+    return home;
+  }
+}
+
+// Start cell x after the start-of-step migration: people at risk at home and abroad.
+template <class T>
+struct Start {
+  Half<T> m;
+  T home, abroad;  // abroad: only with Abroad
+};
+
+template <class T, bool Net, bool Mig, bool Abroad, class Column>
+[[gnu::always_inline]] inline Start<T> start_of_step(const Column& c, Eigen::Index x, T& margin) {
+  Start<T> s;
+  s.m = half<T, Net, Mig>(c, x, c.h);
+  s.home = load<T>(c.P + x);
+  if constexpr (Abroad) s.abroad = load<T>(c.Q + x);
+  if constexpr (Net || Mig) margin = migrate<T, Mig, true>(s.m, s.home, s.abroad);
+  return s;
+}
+
+// The flow of a cohort ending in cell y: end share of cell y + start share of its start cell(s).
+template <class T>
+[[gnu::always_inline]] inline T net_flow(const Half<T>& m, bool signed_net) {
+  return signed_net ? m.net : m.net_in - m.net_out;
+}
+
+}  // namespace
+
+// End cells y0 ≤ y < y1 (1 ≤ y0, y1 ≤ A − 1: every cell but the newborns' and the open one),
+// T = Pack: two at a time, T = double: one.
+template <class T, bool Net, bool Mig, bool Abroad, bool Shock>
+void Projector::end_cells(const Column& column, Eigen::Index y0, Eigen::Index y1,
+                          Totals<T>& acc) const {
+  if (column.bear) end_cells<T, Net, Mig, Abroad, Shock, true>(column, y0, y1, acc);
+  else end_cells<T, Net, Mig, Abroad, Shock, false>(column, y0, y1, acc);
+}
+
+template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Bear>
+void Projector::end_cells(const Column& column, Eigen::Index y0, Eigen::Index y1,
+                          Totals<T>& acc) const {
+  constexpr Eigen::Index lanes = is_pack<T> ? 2 : 1;
+  const Column c = column;  // a local copy: the stores below cannot change its pointers
+  Totals<T> sum = acc;      // likewise, kept in registers
+  for (Eigen::Index y = y0; y + lanes <= y1; y += lanes) {
+    const Eigen::Index x = y - 1;
+    // Start of step, then survival from start cell x into end cell y. Deaths are the exact
+    // remainder; baseline deaths are the deaths the baseline survivorship would give.
+    T margin_start = sum.slack, margin_end = sum.slack;  // (stay so without migration)
+    const Start<T> s = start_of_step<T, Net, Mig, Abroad>(c, x, margin_start);
+    const T v = load<T>(c.S + x) * s.home;
+    const T d = s.home - v;
+    const T bd = Shock ? (1.0 - load<T>(c.Sb + x)) * s.home : d;
+    T va{}, da{}, bda{};
+    if constexpr (Abroad) {
+      va = load<T>(c.Sa + x) * s.abroad;
+      da = s.abroad - va;
+      bda = Shock ? (1.0 - load<T>(c.Sab + x)) * s.abroad : da;
+    }
+    // End of step: cell y's share of migration, capped by the survivors there.
+    const Half<T> m = half<T, Net, Mig>(c, y, c.e);
+    T o = v, oa = va;
+    if constexpr (Net || Mig) margin_end = migrate<T, Mig, false>(m, o, oa);
+    sum.slack = min(sum.slack, min(margin_start, margin_end));
+    store(c.O + y, o);
+    store(c.D + y, d);
+    store(c.BD + y, bd);
+    sum.deaths += d;
+    sum.baseline_deaths += bd;
+    sum.population += o;
+    // Women exposed: at risk at the start (cell x) and at the end (cell y).
+    sum.exposure += load<T>(c.asfr + x) * s.home + load<T>(c.asfr + y) * (Bear ? o : v);
+    if constexpr (Abroad) {
+      store(c.OQ + y, oa);
+      store(c.DA + y, da);
+      store(c.BDA + y, bda);
+      sum.deaths_abroad += da;
+      sum.baseline_deaths_abroad += bda;
+      sum.population_abroad += oa;
+      sum.exposure_abroad +=
+          load<T>(c.asfr_abroad + x) * s.abroad + load<T>(c.asfr_abroad + y) * (Bear ? oa : va);
+    }
+    // Migration flows of the cohort: end share of cell y + start share of cell x.
+    if constexpr (Net) {
+      const T nm = net_flow(m, !Mig) + net_flow(s.m, !Mig);
+      store(c.NM + y, nm);
+      sum.net_migrants += nm;
+    }
+    if constexpr (Mig) {
+      const T em = m.emigrants + s.m.emigrants, re = m.returnees + s.m.returnees,
+              im = m.immigrants + s.m.immigrants;
+      store(c.EM + y, em);
+      store(c.RE + y, re);
+      store(c.IM + y, im);
+      sum.emigrants += em;
+      sum.returnees += re;
+      sum.immigrants += im;
+    }
+  }
+  acc = sum;
+}
+
+// The open end cell A−1: survivors of start cells A−2 and A−1, then its end-of-step migration.
+template <bool Net, bool Mig, bool Abroad, bool Shock>
+void Projector::open_cell(const Column& c, Totals<double>& acc) const {
+  const Eigen::Index y = dims_.n_ages() - 1, x = y - 1;
+  double margin1 = acc.slack, margin2 = acc.slack, margin_end = acc.slack;
+  const Start<double> s1 = start_of_step<double, Net, Mig, Abroad>(c, x, margin1);
+  const Start<double> s2 = start_of_step<double, Net, Mig, Abroad>(c, y, margin2);
+  const double v = c.S[x] * s1.home + c.S[y] * s2.home;
+  const double d = s1.home + s2.home - v;
+  const double bd = Shock ? (1.0 - c.Sb[x]) * s1.home + (1.0 - c.Sb[y]) * s2.home : d;
+  double va = 0.0, da = 0.0, bda = 0.0;
+  if constexpr (Abroad) {
+    va = c.Sa[x] * s1.abroad + c.Sa[y] * s2.abroad;
+    da = s1.abroad + s2.abroad - va;
+    bda = Shock ? (1.0 - c.Sab[x]) * s1.abroad + (1.0 - c.Sab[y]) * s2.abroad : da;
+  }
+  const Half<double> m = half<double, Net, Mig>(c, y, c.e);
+  double o = v, oa = va;
+  if constexpr (Net || Mig) margin_end = migrate<double, Mig, false>(m, o, oa);
+  acc.slack = std::min({acc.slack, margin1, margin2, margin_end});
+  c.O[y] = o;
+  c.D[y] = d;
+  c.BD[y] = bd;
+  acc.deaths += d;
+  acc.baseline_deaths += bd;
+  acc.population += o;
+  acc.exposure += c.asfr[x] * s1.home + c.asfr[y] * s2.home + c.asfr[y] * (c.bear ? o : v);
+  if constexpr (Abroad) {
+    c.OQ[y] = oa;
+    c.DA[y] = da;
+    c.BDA[y] = bda;
+    acc.deaths_abroad += da;
+    acc.baseline_deaths_abroad += bda;
+    acc.population_abroad += oa;
+    acc.exposure_abroad += c.asfr_abroad[x] * s1.abroad + c.asfr_abroad[y] * s2.abroad +
+                           c.asfr_abroad[y] * (c.bear ? oa : va);
+  }
+  // Start shares of both start cells, then the end share.
+  if constexpr (Net) {
+    c.NM[y] = net_flow(m, !Mig) + (net_flow(s1.m, !Mig) + net_flow(s2.m, !Mig));
+    acc.net_migrants += c.NM[y];
+  }
+  if constexpr (Mig) {
+    c.EM[y] = m.emigrants + (s1.m.emigrants + s2.m.emigrants);
+    c.RE[y] = m.returnees + (s1.m.returnees + s2.m.returnees);
+    c.IM[y] = m.immigrants + (s1.m.immigrants + s2.m.immigrants);
+    acc.emigrants += c.EM[y];
+    acc.returnees += c.RE[y];
+    acc.immigrants += c.IM[y];
+  }
+}
+
+// End cell 0: the step's births that survive to its end, then the end-of-step migration at age 0.
+template <bool Net, bool Mig, bool Abroad>
+void Projector::newborns(const Column& c, double births, double births_abroad, double sb,
+                         double sb_base, double sba, double sba_base, Totals<double>& acc) const {
+  const double v = births * sb, va = Abroad ? births_abroad * sba : 0.0;
+  c.D[0] = births - v;
+  c.BD[0] = births * (1.0 - sb_base);
+  acc.deaths += c.D[0];
+  acc.baseline_deaths += c.BD[0];
+  const Half<double> m = half<double, Net, Mig>(c, 0, c.e);
+  double o = v, oa = va;
+  if constexpr (Net || Mig) acc.slack = std::min(acc.slack, migrate<double, Mig, false>(m, o, oa));
+  c.O[0] = o;
+  acc.population += o;
+  if constexpr (Abroad) {
+    c.OQ[0] = oa;
+    c.DA[0] = births_abroad - va;
+    c.BDA[0] = births_abroad * (1.0 - sba_base);
+    acc.deaths_abroad += c.DA[0];
+    acc.baseline_deaths_abroad += c.BDA[0];
+    acc.population_abroad += oa;
+  }
+  if constexpr (Net) {
+    c.NM[0] = net_flow(m, !Mig);
+    acc.net_migrants += c.NM[0];
+  }
+  if constexpr (Mig) {
+    c.EM[0] = m.emigrants;
+    c.RE[0] = m.returnees;
+    c.IM[0] = m.immigrants;
+    acc.emigrants += m.emigrants;
+    acc.returnees += m.returnees;
+    acc.immigrants += m.immigrants;
+  }
+}
+
+template <bool Net, bool Mig, bool Abroad, bool Shock>
+bool Projector::step_one_pass(const Population& in, const RateSet& r, Population& out, Flows& f,
+                              bool crisis) {
+  const Eigen::Index A = dims_.n_ages();
+  const double n = dims_.ages().width;
+  const double* zero = zeros_.data();
+  auto col_of = [&](const Eigen::ArrayXXd& a, int col, bool present) {
+    return present && a.size() ? &a(0, col) : zero;
+  };
+  const bool shocked = Shock && r.crisis_survivorship.size();
+  const bool shocked_abroad = Shock && r.crisis_survivorship_abroad.size();
+  auto column = [&](Sex sex, int g) {
+    Column c;
+    c.col = Dims::col(sex, g);
+    const int k = c.col;
+    c.P = &in.home()(0, k);
+    c.Q = &in.abroad()(0, k);
+    c.Sb = &r.survivorship(0, k);
+    c.S = shocked ? &r.crisis_survivorship(0, k) : c.Sb;
+    c.Sab = &r.survivorship_abroad(0, k);
+    c.Sa = shocked_abroad ? &r.crisis_survivorship_abroad(0, k) : c.Sab;
+    c.nr = col_of(r.net_migration_rate, k, Net);
+    c.nc = col_of(r.net_migration_count, k, Net);
+    c.er = col_of(r.emigration_rate, k, Mig);
+    c.ec = col_of(r.emigration_count, k, Mig);
+    c.rr = col_of(r.return_rate, k, Mig);
+    c.rc = col_of(r.return_count, k, Mig);
+    c.ic = col_of(r.immigration_count, k, Mig);
+    c.asfr = sex == Sex::female ? &r.asfr(0, g) : zero;
+    c.asfr_abroad = sex == Sex::female && r.asfr_abroad.size() ? &r.asfr_abroad(0, g) : zero;
+    c.O = &out.home()(0, k);
+    c.OQ = &out.abroad()(0, k);
+    c.D = &f.deaths(0, k);
+    c.BD = &f.baseline_deaths(0, k);
+    c.DA = &f.deaths_abroad(0, k);
+    c.BDA = &f.baseline_deaths_abroad(0, k);
+    c.EM = &f.emigrants(0, k);
+    c.RE = &f.returnees(0, k);
+    c.IM = &f.immigrants(0, k);
+    c.NM = &f.net_migrants(0, k);
+    c.h = start_share(options_.timing);
+    c.e = 1.0 - c.h;
+    c.bear = options_.end_migrants_bear;
+    return c;
+  };
+  // Ages 1..A−1 of one column: two cells at a time, then the odd one, then the open cell. The
+  // lane totals are folded lane 0 + lane 1, then the single cells added in age order.
+  auto ages_above_0 = [&](const Column& c) {
+    Totals<Pack> two;
+    end_cells<Pack, Net, Mig, Abroad, Shock>(c, 1, A - 1, two);
+    const Eigen::Index done = 1 + 2 * ((A - 2) / 2);
+    Totals<double> acc{lane_sum(two.deaths), lane_sum(two.baseline_deaths),
+                       lane_sum(two.deaths_abroad), lane_sum(two.baseline_deaths_abroad),
+                       lane_sum(two.emigrants), lane_sum(two.returnees), lane_sum(two.immigrants),
+                       lane_sum(two.net_migrants), lane_sum(two.population),
+                       lane_sum(two.population_abroad), lane_sum(two.exposure),
+                       lane_sum(two.exposure_abroad), lane_min(two.slack)};
+    end_cells<double, Net, Mig, Abroad, Shock>(c, done, A - 1, acc);
+    open_cell<Net, Mig, Abroad, Shock>(c, acc);
+    return acc;
+  };
+  Flows::ColumnTotals& t = f.totals;
+  for (int g = 0; g < dims_.n_groups(); ++g) {
+    const Column cols[2] = {column(Sex::female, g), column(Sex::male, g)};
+    Totals<double> acc[2] = {ages_above_0(cols[0]), ages_above_0(cols[1])};
+    if (acc[0].slack < 0.0 || acc[1].slack < 0.0) return false;
+    // Births: n/2 · Σ asfr · (women at the start + women at the end), at home and abroad,
+    // split by sex with the sex ratio at birth; the crisis multiplies fertility.
+    const double home_base = 0.5 * n * acc[0].exposure;
+    const double abroad_base = Abroad ? 0.5 * n * acc[0].exposure_abroad : 0.0;
+    const double fm = crisis && r.fertility_multiplier.size() ? r.fertility_multiplier(g) : 1.0;
+    const double share_f = 1.0 / (1.0 + r.srb(g));
+    for (int s = 0; s < 2; ++s) {
+      const Column& c = cols[s];
+      const int k = c.col;
+      const double share = s == 0 ? share_f : 1.0 - share_f;
+      f.births(k) = fm * home_base * share;
+      f.births_abroad(k) = fm * abroad_base * share;
+      f.baseline_births(k) = (home_base + abroad_base) * share;
+      const double sb_base = r.birth_survivorship(k), sba_base = r.birth_survivorship_abroad(k);
+      const double sb = shocked && r.crisis_birth_survivorship.size()
+                            ? r.crisis_birth_survivorship(k) : sb_base;
+      const double sba = shocked_abroad && r.crisis_birth_survivorship_abroad.size()
+                             ? r.crisis_birth_survivorship_abroad(k) : sba_base;
+      newborns<Net, Mig, Abroad>(c, f.births(k), f.births_abroad(k), sb, sb_base, sba, sba_base,
+                                 acc[s]);
+      if (acc[s].slack < 0.0) return false;
+      t.deaths(k) = acc[s].deaths;
+      t.baseline_deaths(k) = acc[s].baseline_deaths;
+      t.deaths_abroad(k) = acc[s].deaths_abroad;
+      t.baseline_deaths_abroad(k) = acc[s].baseline_deaths_abroad;
+      t.emigrants(k) = acc[s].emigrants;
+      t.returnees(k) = acc[s].returnees;
+      t.immigrants(k) = acc[s].immigrants;
+      t.net_migrants(k) = acc[s].net_migrants;
+      t.population(k) = acc[s].population;
+      t.population_abroad(k) = acc[s].population_abroad;
+    }
+  }
+  return true;
+}
+
 Projector::Projector(Dims dims, ProjectorOptions options)
-    : dims_(std::move(dims)), options_(options), mid_(dims_) {
+    : dims_(std::move(dims)),
+      options_(options),
+      zeros_(Eigen::ArrayXd::Zero(dims_.n_ages())),
+      mid_(dims_) {
   const Eigen::Index A = dims_.n_ages(), C = dims_.n_cols();
   for (Eigen::ArrayXXd* a : {&emig_req_, &ret_req_, &net_in_req_, &net_out_req_, &emig_s_,
                              &ret_s_, &net_out_s_, &emig_e_, &ret_e_, &net_out_e_})
     a->setZero(A, C);
+}
+
+void Projector::step(const Population& in, const RateSet& r, Population& out, Flows& f,
+                     Regime regime) {
+  const Eigen::Index A = dims_.n_ages(), C = dims_.n_cols();
+  STEPPE_ASSERT(&in != &out);
+  STEPPE_ASSERT(in.home().rows() == A && in.home().cols() == C);
+  STEPPE_ASSERT(out.home().rows() == A && out.home().cols() == C);
+  STEPPE_ASSERT(r.survivorship.rows() == A && r.survivorship.cols() == C);
+  STEPPE_ASSERT(f.deaths.rows() == A && f.deaths.cols() == C);
+  STEPPE_ASSERT(f.totals.deaths.size() == C);
+  (void)A;
+  (void)C;
+
+  // Which components this step has; the one-pass step is compiled for each combination.
+  const bool crisis = regime == Regime::crisis;
+  const bool net = r.net_migration_rate.size() || r.net_migration_count.size();
+  const bool mig = crisis && (r.emigration_rate.size() || r.emigration_count.size() ||
+                              r.return_rate.size() || r.return_count.size() ||
+                              r.immigration_count.size());
+  const bool emig_or_ret = crisis && (r.emigration_rate.size() || r.emigration_count.size() ||
+                                      r.return_rate.size() || r.return_count.size());
+  // Counts are >= 0, so a positive maximum means someone is abroad (one vectorized pass).
+  const bool abroad = emig_or_ret || in.abroad().maxCoeff() > 0.0;
+  const bool shock = crisis && (r.crisis_survivorship.size() || r.crisis_survivorship_abroad.size());
+  f.clamps.clear();
+  f.clamped_persons = 0.0;
+
+  using OnePass = bool (Projector::*)(const Population&, const RateSet&, Population&, Flows&, bool);
+  // [net][mig][abroad][shock]; emigration, returns or immigration always run with the abroad
+  // arrays (immigrants alone leave them zero).
+  static constexpr OnePass one_pass[2][2][2][2] = {
+      {{{&Projector::step_one_pass<false, false, false, false>,
+         &Projector::step_one_pass<false, false, false, true>},
+        {&Projector::step_one_pass<false, false, true, false>,
+         &Projector::step_one_pass<false, false, true, true>}},
+       {{&Projector::step_one_pass<false, true, true, false>,
+         &Projector::step_one_pass<false, true, true, true>},
+        {&Projector::step_one_pass<false, true, true, false>,
+         &Projector::step_one_pass<false, true, true, true>}}},
+      {{{&Projector::step_one_pass<true, false, false, false>,
+         &Projector::step_one_pass<true, false, false, true>},
+        {&Projector::step_one_pass<true, false, true, false>,
+         &Projector::step_one_pass<true, false, true, true>}},
+       {{&Projector::step_one_pass<true, true, true, false>,
+         &Projector::step_one_pass<true, true, true, true>},
+        {&Projector::step_one_pass<true, true, true, false>,
+         &Projector::step_one_pass<true, true, true, true>}}}};
+  if (!(this->*one_pass[net][mig][abroad][shock])(in, r, out, f, crisis)) {
+    step_multipass(in, r, out, f, regime);  // an out-flow must be cut: redo the step, clamping
+    return;
+  }
+  f.totals.valid = true;
+  f.totals.population_data = out.home().data();
+
+  // Arrays of absent components are zeroed only if a previous step wrote them.
+  const bool abroad_written = abroad || mig;
+  auto zero_unless = [&](bool written, unsigned bit, std::initializer_list<Eigen::ArrayXXd*> arrays) {
+    if (written) f.detail_written |= bit;
+    else if (f.detail_written & bit) {
+      for (Eigen::ArrayXXd* a : arrays) a->setZero();
+      f.detail_written &= ~bit;
+    }
+  };
+  zero_unless(mig, k_emigrants | k_returnees | k_immigrants,
+              {&f.emigrants, &f.returnees, &f.immigrants});
+  zero_unless(net, k_net, {&f.net_migrants});
+  if (!abroad_written) out.abroad().setZero();  // nobody abroad: the totals abroad are 0 already
+  zero_unless(abroad_written, k_abroad, {&f.deaths_abroad, &f.baseline_deaths_abroad});
 }
 
 // Cuts the out-flows out_a + out_b (rows [row0, row0 + n)) back to `present` where they exceed
@@ -129,15 +628,12 @@ void Projector::births(const Eigen::ArrayXXd& home_at_risk, const Eigen::ArrayXX
   }
 }
 
-void Projector::step(const Population& in, const RateSet& r, Population& out, Flows& f,
-                     Regime regime) {
+// The multi-pass step: each stage is an Eigen array expression over all columns. It clamps
+// out-flows that exceed the people present (or throws), so step() falls back on it whenever the
+// one-pass step finds such a flow. Its results are those of the one-pass step to rounding.
+void Projector::step_multipass(const Population& in, const RateSet& r, Population& out, Flows& f,
+                              Regime regime) {
   const Eigen::Index A = dims_.n_ages(), C = dims_.n_cols();
-  STEPPE_ASSERT(&in != &out);
-  STEPPE_ASSERT(in.home().rows() == A && in.home().cols() == C);
-  STEPPE_ASSERT(out.home().rows() == A && out.home().cols() == C);
-  STEPPE_ASSERT(r.survivorship.rows() == A && r.survivorship.cols() == C);
-  STEPPE_ASSERT(f.deaths.rows() == A && f.deaths.cols() == C);
-  (void)C;
 
   const bool crisis = regime == Regime::crisis;
   const double h = start_share(options_.timing), e = 1.0 - h;
@@ -296,6 +792,21 @@ void Projector::step(const Population& in, const RateSet& r, Population& out, Fl
     if (e > 0.0) net_out_e_ = e * net_in_req_ - net_out_e_;
     split(net_out_s_, net_out_e_, f.net_migrants);
   });
+
+  // 7. Column totals of the flows and of the end population.
+  Flows::ColumnTotals& t = f.totals;
+  t.deaths = f.deaths.colwise().sum().transpose();
+  t.deaths_abroad = f.deaths_abroad.colwise().sum().transpose();
+  t.baseline_deaths = f.baseline_deaths.colwise().sum().transpose();
+  t.baseline_deaths_abroad = f.baseline_deaths_abroad.colwise().sum().transpose();
+  t.emigrants = f.emigrants.colwise().sum().transpose();
+  t.returnees = f.returnees.colwise().sum().transpose();
+  t.immigrants = f.immigrants.colwise().sum().transpose();
+  t.net_migrants = f.net_migrants.colwise().sum().transpose();
+  t.population = out.home().colwise().sum().transpose();
+  t.population_abroad = out.abroad().colwise().sum().transpose();
+  t.valid = true;
+  t.population_data = out.home().data();
 }
 
 }  // namespace steppe

@@ -50,6 +50,21 @@ struct Flows {
   std::vector<Clamp> clamps;     ///< clamps of this step, in the order applied (capacity reserved)
   double clamped_persons = 0;    ///< Σ (requested − applied) over clamps
 
+  /// Per-column totals over all ages (cols, persons) of the arrays above and of the end
+  /// population, summed by Projector::step as it writes them, so that observers (Accounts) need
+  /// not sum again. Summation order is fixed, so they are reproducible, but may differ from
+  /// `deaths.colwise().sum()` in the last bits. `valid` is false until a step fills them (and
+  /// after clear()); whoever edits the arrays after a step must set it to false.
+  struct ColumnTotals {
+    Eigen::ArrayXd deaths, deaths_abroad, baseline_deaths, baseline_deaths_abroad;
+    Eigen::ArrayXd emigrants, returnees, immigrants, net_migrants;
+    Eigen::ArrayXd population, population_abroad;  ///< of the end population the step wrote
+    /// home().data() of that end population: its totals apply to no other Population.
+    const double* population_data = nullptr;
+    bool valid = false;
+  };
+  ColumnTotals totals;
+
   /// Sets every flow to zero and forgets the clamps (keeps capacity).
   void clear();
 
@@ -71,6 +86,11 @@ inline Flows::Flows(const Dims& dims)
       immigrants(deaths),
       net_migrants(deaths) {
   clamps.reserve(std::size_t(4 * dims.cells()));
+  for (Eigen::ArrayXd* a : {&totals.deaths, &totals.deaths_abroad, &totals.baseline_deaths,
+                            &totals.baseline_deaths_abroad, &totals.emigrants, &totals.returnees,
+                            &totals.immigrants, &totals.net_migrants, &totals.population,
+                            &totals.population_abroad})
+    a->setZero(dims.n_cols());
 }
 
 inline void Flows::clear() {
@@ -87,6 +107,8 @@ inline void Flows::clear() {
   net_migrants.setZero();
   clamps.clear();
   clamped_persons = 0;
+  totals.valid = false;
+  totals.population_data = nullptr;
   detail_written = 0;
 }
 

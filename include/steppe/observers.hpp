@@ -84,19 +84,35 @@ inline void Accounts::operator()(const Population& end, int year, const Flows& f
   if (n_ == steps_.size()) steps_.push_back(blank_step());  // only past the reserved steps
   Step& s = steps_[n_++];
   s.year = year;
-  s.deaths = f.deaths.colwise().sum().transpose();
-  s.deaths_abroad = f.deaths_abroad.colwise().sum().transpose();
-  s.baseline_deaths = f.baseline_deaths.colwise().sum().transpose();
-  s.baseline_deaths_abroad = f.baseline_deaths_abroad.colwise().sum().transpose();
+  if (f.totals.valid) {  // summed by the projector as it wrote the flows
+    s.deaths = f.totals.deaths;
+    s.deaths_abroad = f.totals.deaths_abroad;
+    s.baseline_deaths = f.totals.baseline_deaths;
+    s.baseline_deaths_abroad = f.totals.baseline_deaths_abroad;
+    s.emigrants = f.totals.emigrants;
+    s.returnees = f.totals.returnees;
+    s.immigrants = f.totals.immigrants;
+    s.net_migrants = f.totals.net_migrants;
+  } else {
+    s.deaths = f.deaths.colwise().sum().transpose();
+    s.deaths_abroad = f.deaths_abroad.colwise().sum().transpose();
+    s.baseline_deaths = f.baseline_deaths.colwise().sum().transpose();
+    s.baseline_deaths_abroad = f.baseline_deaths_abroad.colwise().sum().transpose();
+    s.emigrants = f.emigrants.colwise().sum().transpose();
+    s.returnees = f.returnees.colwise().sum().transpose();
+    s.immigrants = f.immigrants.colwise().sum().transpose();
+    s.net_migrants = f.net_migrants.colwise().sum().transpose();
+  }
   s.births = f.births;
   s.births_abroad = f.births_abroad;
   s.baseline_births = f.baseline_births;
-  s.emigrants = f.emigrants.colwise().sum().transpose();
-  s.returnees = f.returnees.colwise().sum().transpose();
-  s.immigrants = f.immigrants.colwise().sum().transpose();
-  s.net_migrants = f.net_migrants.colwise().sum().transpose();
-  s.population = end.home().colwise().sum().transpose();
-  s.population_abroad = end.abroad().colwise().sum().transpose();
+  if (f.totals.valid && f.totals.population_data == end.home().data()) {
+    s.population = f.totals.population;
+    s.population_abroad = f.totals.population_abroad;
+  } else {
+    s.population = end.home().colwise().sum().transpose();
+    s.population_abroad = end.abroad().colwise().sum().transpose();
+  }
   s.clamps = f.clamps.size();
   s.clamped_persons = f.clamped_persons;
   if (keep_by_age_) {

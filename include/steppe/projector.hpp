@@ -27,10 +27,38 @@ class Projector {
   void step(const Population& in, const RateSet& rates, Population& out, Flows& flows,
             Regime regime = Regime::crisis);
 
+  /// The same step by the straightforward algorithm: one array expression per flow and per
+  /// half-step, several passes over the arrays. step() runs a fused one-pass kernel instead and
+  /// falls back to this one when an out-flow must be clamped. Same contract and results as
+  /// step() (to rounding), slower; kept public for cross-checks and for reading.
+  void step_multipass(const Population& in, const RateSet& rates, Population& out, Flows& flows,
+                      Regime regime = Regime::crisis);
+
   const Dims& dims() const noexcept { return dims_; }
   const ProjectorOptions& options() const noexcept { return options_; }
 
  private:
+  struct Column;        // pointers into one (sex, group) column of inputs and outputs
+  template <class T>
+  struct Totals;        // column totals being summed (per lane in the two-cell loop)
+
+  // The one-pass step (src/projector.cpp): Net = net migration present, Mig = emigration,
+  // returns or immigration present (the abroad population then lives), Abroad = anyone abroad,
+  // Shock = crisis survivorship. Returns false, leaving the outputs to be overwritten, if an
+  // out-flow exceeds the people present somewhere.
+  template <bool Net, bool Mig, bool Abroad, bool Shock>
+  bool step_one_pass(const Population& in, const RateSet& rates, Population& out, Flows& flows,
+                     bool crisis);
+  template <class T, bool Net, bool Mig, bool Abroad, bool Shock>
+  void end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<T>& acc) const;
+  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Bear>
+  void end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<T>& acc) const;
+  template <bool Net, bool Mig, bool Abroad, bool Shock>
+  void open_cell(const Column& c, Totals<double>& acc) const;
+  template <bool Net, bool Mig, bool Abroad>
+  void newborns(const Column& c, double births, double births_abroad, double sb, double sb_base,
+                double sba, double sba_base, Totals<double>& acc) const;
+
   void clamp_out(Clamp::Where where, Eigen::Index row0, Eigen::Index n,
                  const Eigen::ArrayXXd& present, Eigen::ArrayXXd& out_a, Eigen::ArrayXXd* out_b,
                  Flows& flows) const;
@@ -40,7 +68,8 @@ class Projector {
 
   Dims dims_;
   ProjectorOptions options_;
-  // Scratch, all ages × cols, sized in the constructor.
+  Eigen::ArrayXd zeros_;  // ages: stands in for absent rates in the one-pass step
+  // Scratch of the clamping step, all ages × cols, sized in the constructor.
   Population mid_;                     // after the start-of-step migration
   Eigen::ArrayXXd emig_req_, ret_req_;  // requested crisis flows over the whole step
   Eigen::ArrayXXd net_in_req_, net_out_req_;  // requested net migration, split by sign
