@@ -21,6 +21,22 @@ static void BM_Step(benchmark::State& state) {
 }
 BENCHMARK(BM_Step)->ArgNames({"ages", "groups"})->ArgsProduct({{101}, {1, 2, 8}});
 
+// The same step through the portable (SSE2) build of the kernel, even on a CPU with AVX2.
+static void BM_StepPortable(benchmark::State& state) {
+  const steppe::Dims dims{steppe::AgeAxis::single_year(100), 2};
+  auto fx = steppe::bench::synthetic(dims);
+  steppe::Projector projector{dims};
+  steppe::detail::use_avx2_kernel(projector, false);
+  steppe::Population next(dims);
+  steppe::Flows flows(dims);
+  for (auto _ : state) {
+    projector.step(fx.initial, fx.rates[4], next, flows);
+    benchmark::DoNotOptimize(next.home().data());
+  }
+  state.SetItemsProcessed(state.iterations() * dims.cells());
+}
+BENCHMARK(BM_StepPortable);
+
 // The issue-2 target: 2 groups × 2 sexes × 101 ages, 12 annual steps, crisis run plus
 // no-crisis counterfactual, full accounting (Accounts for both) and both excess definitions.
 static void BM_CrisisAndCounterfactual(benchmark::State& state) {

@@ -80,47 +80,98 @@ const char* where_name(Clamp::Where w) {
 // The one-pass step. For each (sex, group) column, one loop over the end-of-step cells y does
 // everything that ends in y: the start-of-step migration of start cell x = y − 1, its survival
 // into y, and the end-of-step migration of cell y; it writes every flow of cell y and adds them
-// to the column totals. Two cells go together (GCC vector extensions: SSE2 on x86-64, plain
-// code elsewhere); the same template body does single cells. Lane totals are added in a fixed
-// order, so results never depend on timing or threads. Where an out-flow exceeds the people
-// present, the whole step is redone by the clamping step (below), which cuts and records it.
+// to the column totals. Four cells go together (GCC vector extensions); the same template body
+// does single cells. Where an out-flow exceeds the people present, the whole step is redone by
+// the clamping step (below), which cuts and records it.
+//
+// The body is built twice: portable (each four-cell operation as two SSE2 ones on x86-64) and,
+// on x86, for AVX2 (one operation), picked at run time from the CPU (Projector::avx2_). Both
+// give the same bits, so runs compare across machines: each lane does the same IEEE operations
+// in the same order (no FMA: the library is built with -ffp-contract=off and the AVX2 build does
+// not enable FMA), and each total is kept as four partial sums, one per cell index mod 4, folded
+// in one fixed order, then the leftover cells added one by one in age order, whatever the vector
+// width. Hence also: results never depend on timing or threads.
 // ---------------------------------------------------------------------------------------------
+
+// Four doubles are passed in one AVX register or in memory depending on the target; GCC warns
+// that this changes the ABI. These helpers are all inlined, in this file only: no ABI is involved.
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace {
 
-using Pack = double __attribute__((vector_size(16)));  // two adjacent age cells
-using UnalignedPack = double __attribute__((vector_size(16), aligned(8)));
+// Four adjacent age cells. The AVX2 build holds them in one 32-byte vector (Pack4); the portable
+// build in two 16-byte ones (Pack2x2: SSE2 on x86-64, NEON or scalar code elsewhere). Lane i is
+// cell y + i in both, and each lane sees the same operations.
+using Pack2 = double __attribute__((vector_size(16)));
+using UnalignedPack2 = double __attribute__((vector_size(16), aligned(8)));
+using Pack4 = double __attribute__((vector_size(32)));
+using UnalignedPack4 = double __attribute__((vector_size(32), aligned(8)));
+struct Pack2x2 {
+  Pack2 lo, hi;  // cells y, y + 1 and y + 2, y + 3
+};
+constexpr Eigen::Index pack_lanes = 4;
 template <class T>
-inline constexpr bool is_pack = std::is_same_v<T, Pack>;
+inline constexpr bool is_pack = std::is_same_v<T, Pack4> || std::is_same_v<T, Pack2x2>;
+
+// Lane-wise arithmetic of Pack2x2, and with a scalar (as GCC vectors do).
+#define STEPPE_INLINE [[gnu::always_inline]] inline
+STEPPE_INLINE Pack2x2 operator+(Pack2x2 a, Pack2x2 b) { return {a.lo + b.lo, a.hi + b.hi}; }
+STEPPE_INLINE Pack2x2 operator-(Pack2x2 a, Pack2x2 b) { return {a.lo - b.lo, a.hi - b.hi}; }
+STEPPE_INLINE Pack2x2 operator*(Pack2x2 a, Pack2x2 b) { return {a.lo * b.lo, a.hi * b.hi}; }
+STEPPE_INLINE Pack2x2 operator-(Pack2x2 a) { return {-a.lo, -a.hi}; }
+STEPPE_INLINE Pack2x2 operator+(Pack2x2 a, double b) { return {a.lo + b, a.hi + b}; }
+STEPPE_INLINE Pack2x2 operator-(double a, Pack2x2 b) { return {a - b.lo, a - b.hi}; }
+STEPPE_INLINE Pack2x2 operator*(double a, Pack2x2 b) { return {a * b.lo, a * b.hi}; }
+STEPPE_INLINE Pack2x2& operator+=(Pack2x2& a, Pack2x2 b) { return a = a + b; }
+#undef STEPPE_INLINE
 
 template <class T>
 [[gnu::always_inline]] inline T load(const double* p) {
-  if constexpr (is_pack<T>) return *reinterpret_cast<const UnalignedPack*>(p);
+  if constexpr (std::is_same_v<T, Pack4>) return *reinterpret_cast<const UnalignedPack4*>(p);
+  else if constexpr (std::is_same_v<T, Pack2x2>)
+    return {*reinterpret_cast<const UnalignedPack2*>(p),
+            *reinterpret_cast<const UnalignedPack2*>(p + 2)};
   else return *p;
 }
 template <class T>
 [[gnu::always_inline]] inline void store(double* p, T v) {
-  if constexpr (is_pack<T>) *reinterpret_cast<UnalignedPack*>(p) = v;
-  else *p = v;
+  if constexpr (std::is_same_v<T, Pack4>) *reinterpret_cast<UnalignedPack4*>(p) = v;
+  else if constexpr (std::is_same_v<T, Pack2x2>) {
+    *reinterpret_cast<UnalignedPack2*>(p) = v.lo;
+    *reinterpret_cast<UnalignedPack2*>(p + 2) = v.hi;
+  } else *p = v;
 }
-// max(v, 0) and min(a, b), as selects (one SSE2 instruction or two).
+// max(v, 0) and min(a, b), as selects (one instruction, or two: and + or).
 template <class T>
 [[gnu::always_inline]] inline T positive_part(T v) {
-  return v > 0.0 ? v : T{};
+  if constexpr (std::is_same_v<T, Pack2x2>) return {positive_part(v.lo), positive_part(v.hi)};
+  else return v > 0.0 ? v : T{};
 }
 template <class T>
 [[gnu::always_inline]] inline T min(T a, T b) {
-  return a < b ? a : b;
+  if constexpr (std::is_same_v<T, Pack2x2>) return {min(a.lo, b.lo), min(a.hi, b.hi)};
+  else return a < b ? a : b;
 }
-template <class T>
-[[gnu::always_inline]] inline double lane_sum(T v) {
-  if constexpr (is_pack<T>) return v[0] + v[1];
-  else return v;
+// Folds the four lane totals in one fixed order: (lanes 0 + 1) + (lanes 2 + 3).
+[[gnu::always_inline]] inline double lane_sum(Pack4 v) { return (v[0] + v[1]) + (v[2] + v[3]); }
+[[gnu::always_inline]] inline double lane_sum(Pack2x2 v) {
+  return (v.lo[0] + v.lo[1]) + (v.hi[0] + v.hi[1]);
 }
-template <class T>
-[[gnu::always_inline]] inline double lane_min(T v) {
-  if constexpr (is_pack<T>) return std::min(v[0], v[1]);
-  else return v;
+[[gnu::always_inline]] inline double lane_min(Pack4 v) {
+  return std::min(std::min(v[0], v[1]), std::min(v[2], v[3]));
+}
+[[gnu::always_inline]] inline double lane_min(Pack2x2 v) {
+  return std::min(std::min(v.lo[0], v.lo[1]), std::min(v.hi[0], v.hi[1]));
+}
+
+// Whether this CPU runs the AVX2 build of the one-pass step.
+bool cpu_has_avx2() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+#else
+  return false;
+#endif
 }
 
 }  // namespace
@@ -156,7 +207,7 @@ struct Projector::Totals {
 
 namespace {
 
-// Migration of one cell (or two) in one half of the step: its share of the flows requested
+// Migration of one cell (or four) in one half of the step: its share of the flows requested
 // over the whole step (rates apply to the start population). With emigration or returns, the
 // net flow is split by sign, as in the clamping step; alone, it is kept signed (the same numbers:
 // one of the two parts is zero).
@@ -235,18 +286,19 @@ template <class T>
 }  // namespace
 
 // End cells y0 ≤ y < y1 (1 ≤ y0, y1 ≤ A − 1: every cell but the newborns' and the open one),
-// T = Pack: two at a time, T = double: one.
+// T = Pack4 or Pack2x2: four at a time (while four remain), T = double: one. Always inlined, so
+// that it is built for the instruction set of the step that calls it.
 template <class T, bool Net, bool Mig, bool Abroad, bool Shock>
-void Projector::end_cells(const Column& column, Eigen::Index y0, Eigen::Index y1,
-                          Totals<T>& acc) const {
+[[gnu::always_inline]] inline void Projector::end_cells(const Column& column, Eigen::Index y0,
+                                                        Eigen::Index y1, Totals<T>& acc) const {
   if (column.bear) end_cells<T, Net, Mig, Abroad, Shock, true>(column, y0, y1, acc);
   else end_cells<T, Net, Mig, Abroad, Shock, false>(column, y0, y1, acc);
 }
 
 template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Bear>
-void Projector::end_cells(const Column& column, Eigen::Index y0, Eigen::Index y1,
-                          Totals<T>& acc) const {
-  constexpr Eigen::Index lanes = is_pack<T> ? 2 : 1;
+[[gnu::always_inline]] inline void Projector::end_cells(const Column& column, Eigen::Index y0,
+                                                        Eigen::Index y1, Totals<T>& acc) const {
+  constexpr Eigen::Index lanes = is_pack<T> ? pack_lanes : 1;
   const Column c = column;  // a local copy: the stores below cannot change its pointers
   Totals<T> sum = acc;      // likewise, kept in registers
   for (Eigen::Index y = y0; y + lanes <= y1; y += lanes) {
@@ -395,10 +447,51 @@ void Projector::newborns(const Column& c, double births, double births_abroad, d
   }
 }
 
+// Ages 1..A−1 of one column: four cells at a time, then the 0 to 3 left over, then the open
+// cell. The lane totals are folded in a fixed order, then the single cells added in age order.
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
+[[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
+    const Column& c) const {
+  const Eigen::Index A = dims_.n_ages();
+  Totals<P> four;
+  end_cells<P, Net, Mig, Abroad, Shock>(c, 1, A - 1, four);
+  const Eigen::Index done = 1 + pack_lanes * ((A - 2) / pack_lanes);
+  Totals<double> acc{lane_sum(four.deaths), lane_sum(four.baseline_deaths),
+                     lane_sum(four.deaths_abroad), lane_sum(four.baseline_deaths_abroad),
+                     lane_sum(four.emigrants), lane_sum(four.returnees), lane_sum(four.immigrants),
+                     lane_sum(four.net_migrants), lane_sum(four.population),
+                     lane_sum(four.population_abroad), lane_sum(four.exposure),
+                     lane_sum(four.exposure_abroad), lane_min(four.slack)};
+  end_cells<double, Net, Mig, Abroad, Shock>(c, done, A - 1, acc);
+  open_cell<Net, Mig, Abroad, Shock>(c, acc);
+  return acc;
+}
+
+// The portable build of the one-pass step, or the AVX2 one where the CPU has it.
 template <bool Net, bool Mig, bool Abroad, bool Shock>
 bool Projector::step_one_pass(const Population& in, const RateSet& r, Population& out, Flows& f,
                               bool crisis) {
-  const Eigen::Index A = dims_.n_ages();
+#if defined(__x86_64__) || defined(__i386__)
+  if (avx2_) return step_one_pass_avx2<Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
+#endif
+  return one_pass_body<Pack2x2, Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+// AVX2 only, not FMA: fused multiply-adds would round differently from the portable build.
+template <bool Net, bool Mig, bool Abroad, bool Shock>
+[[gnu::target("avx2")]] bool Projector::step_one_pass_avx2(const Population& in, const RateSet& r,
+                                                           Population& out, Flows& f,
+                                                           bool crisis) {
+  return one_pass_body<Pack4, Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
+}
+#endif
+
+// P: Pack4 (AVX2 build) or Pack2x2 (portable build).
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
+[[gnu::always_inline]] inline bool Projector::one_pass_body(const Population& in,
+                                                            const RateSet& r, Population& out,
+                                                            Flows& f, bool crisis) {
   const double n = dims_.ages().width;
   const double* zero = zeros_.data();
   auto col_of = [&](const Eigen::ArrayXXd& a, int col, bool present) {
@@ -440,26 +533,11 @@ bool Projector::step_one_pass(const Population& in, const RateSet& r, Population
     c.bear = options_.end_migrants_bear;
     return c;
   };
-  // Ages 1..A−1 of one column: two cells at a time, then the odd one, then the open cell. The
-  // lane totals are folded lane 0 + lane 1, then the single cells added in age order.
-  auto ages_above_0 = [&](const Column& c) {
-    Totals<Pack> two;
-    end_cells<Pack, Net, Mig, Abroad, Shock>(c, 1, A - 1, two);
-    const Eigen::Index done = 1 + 2 * ((A - 2) / 2);
-    Totals<double> acc{lane_sum(two.deaths), lane_sum(two.baseline_deaths),
-                       lane_sum(two.deaths_abroad), lane_sum(two.baseline_deaths_abroad),
-                       lane_sum(two.emigrants), lane_sum(two.returnees), lane_sum(two.immigrants),
-                       lane_sum(two.net_migrants), lane_sum(two.population),
-                       lane_sum(two.population_abroad), lane_sum(two.exposure),
-                       lane_sum(two.exposure_abroad), lane_min(two.slack)};
-    end_cells<double, Net, Mig, Abroad, Shock>(c, done, A - 1, acc);
-    open_cell<Net, Mig, Abroad, Shock>(c, acc);
-    return acc;
-  };
   Flows::ColumnTotals& t = f.totals;
   for (int g = 0; g < dims_.n_groups(); ++g) {
     const Column cols[2] = {column(Sex::female, g), column(Sex::male, g)};
-    Totals<double> acc[2] = {ages_above_0(cols[0]), ages_above_0(cols[1])};
+    Totals<double> acc[2] = {ages_above_0<P, Net, Mig, Abroad, Shock>(cols[0]),
+                             ages_above_0<P, Net, Mig, Abroad, Shock>(cols[1])};
     if (acc[0].slack < 0.0 || acc[1].slack < 0.0) return false;
     // Births: n/2 · Σ asfr · (women at the start + women at the end), at home and abroad,
     // split by sex with the sex ratio at birth; the crisis multiplies fertility.
@@ -500,12 +578,18 @@ bool Projector::step_one_pass(const Population& in, const RateSet& r, Population
 Projector::Projector(Dims dims, ProjectorOptions options)
     : dims_(std::move(dims)),
       options_(options),
+      avx2_(cpu_has_avx2()),
       zeros_(Eigen::ArrayXd::Zero(dims_.n_ages())),
       mid_(dims_) {
   const Eigen::Index A = dims_.n_ages(), C = dims_.n_cols();
   for (Eigen::ArrayXXd* a : {&emig_req_, &ret_req_, &net_in_req_, &net_out_req_, &emig_s_,
                              &ret_s_, &net_out_s_, &emig_e_, &ret_e_, &net_out_e_})
     a->setZero(A, C);
+}
+
+bool detail::use_avx2_kernel(Projector& p, bool on) noexcept {
+  p.avx2_ = on && cpu_has_avx2();
+  return p.avx2_;
 }
 
 void Projector::step(const Population& in, const RateSet& r, Population& out, Flows& f,

@@ -10,6 +10,15 @@
 
 namespace steppe {
 
+class Projector;
+
+namespace detail {
+/// Not API (tests only): with `on` false, `p.step` runs the portable (SSE2 on x86-64) build of
+/// its one-pass kernel even where the CPU has AVX2; with `on` true, the AVX2 build if the CPU
+/// has it. Both give the same bits. Returns whether the AVX2 build is now in use.
+bool use_avx2_kernel(Projector& p, bool on) noexcept;
+}  // namespace detail
+
 /// The step kernel of the cohort-component projection. Owns only scratch space, sized once in
 /// the constructor: step() never allocates and makes no virtual call.
 class Projector {
@@ -38,17 +47,28 @@ class Projector {
   const ProjectorOptions& options() const noexcept { return options_; }
 
  private:
+  friend bool detail::use_avx2_kernel(Projector& p, bool on) noexcept;
+
   struct Column;        // pointers into one (sex, group) column of inputs and outputs
   template <class T>
-  struct Totals;        // column totals being summed (per lane in the two-cell loop)
+  struct Totals;        // column totals being summed (per lane in the four-cell loop)
 
   // The one-pass step (src/projector.cpp): Net = net migration present, Mig = emigration,
   // returns or immigration present (the abroad population then lives), Abroad = anyone abroad,
   // Shock = crisis survivorship. Returns false, leaving the outputs to be overwritten, if an
-  // out-flow exceeds the people present somewhere.
+  // out-flow exceeds the people present somewhere. The same body is built twice: portable
+  // (SSE2 on x86-64) and, on x86, for AVX2, chosen at run time; both give the same bits.
   template <bool Net, bool Mig, bool Abroad, bool Shock>
   bool step_one_pass(const Population& in, const RateSet& rates, Population& out, Flows& flows,
                      bool crisis);
+  template <bool Net, bool Mig, bool Abroad, bool Shock>
+  bool step_one_pass_avx2(const Population& in, const RateSet& rates, Population& out,
+                          Flows& flows, bool crisis);
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
+  bool one_pass_body(const Population& in, const RateSet& rates, Population& out, Flows& flows,
+                     bool crisis);
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
+  Totals<double> ages_above_0(const Column& c) const;
   template <class T, bool Net, bool Mig, bool Abroad, bool Shock>
   void end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<T>& acc) const;
   template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Bear>
@@ -68,6 +88,7 @@ class Projector {
 
   Dims dims_;
   ProjectorOptions options_;
+  bool avx2_ = false;     // run the AVX2 build of the one-pass step (the CPU has AVX2)
   Eigen::ArrayXd zeros_;  // ages: stands in for absent rates in the one-pass step
   // Scratch of the clamping step, all ages × cols, sized in the constructor.
   Population mid_;                     // after the start-of-step migration

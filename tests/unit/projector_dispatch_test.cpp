@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+// Projector::step runs a portable (SSE2 on x86-64) or an AVX2 build of its one-pass kernel,
+// chosen from the CPU. Users compare runs across machines, so both builds must give the same
+// bits: every flow array, the column totals and the end population, on seeded random inputs,
+// every option and both regimes, with sizes that leave 0 to 3 cells after the four-cell loop.
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <random>
+
+#include "steppe/projector.hpp"
+#include "support/builders.hpp"
+
+using steppe::AgeAxis;
+using steppe::Dims;
+using steppe::Flows;
+using steppe::Population;
+using steppe::RateSet;
+
+namespace {
+
+// Same bits (memcmp: tells −0 from +0 and compares NaN payloads).
+template <class A>
+bool same_bits(const A& a, const A& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), sizeof(double) * std::size_t(a.size())) == 0;
+}
+
+void check_same_bits(const Population& out, const Flows& f, const Population& ref_out,
+                     const Flows& ref) {
+  CHECK(same_bits(out.home(), ref_out.home()));
+  CHECK(same_bits(out.abroad(), ref_out.abroad()));
+  CHECK(same_bits(f.deaths, ref.deaths));
+  CHECK(same_bits(f.deaths_abroad, ref.deaths_abroad));
+  CHECK(same_bits(f.baseline_deaths, ref.baseline_deaths));
+  CHECK(same_bits(f.baseline_deaths_abroad, ref.baseline_deaths_abroad));
+  CHECK(same_bits(f.births, ref.births));
+  CHECK(same_bits(f.births_abroad, ref.births_abroad));
+  CHECK(same_bits(f.baseline_births, ref.baseline_births));
+  CHECK(same_bits(f.emigrants, ref.emigrants));
+  CHECK(same_bits(f.returnees, ref.returnees));
+  CHECK(same_bits(f.immigrants, ref.immigrants));
+  CHECK(same_bits(f.net_migrants, ref.net_migrants));
+  CHECK(f.clamps.size() == ref.clamps.size());
+  CHECK(std::memcmp(&f.clamped_persons, &ref.clamped_persons, sizeof(double)) == 0);
+  const Flows::ColumnTotals &t = f.totals, &u = ref.totals;
+  CHECK(t.valid == u.valid);
+  CHECK(same_bits(t.deaths, u.deaths));
+  CHECK(same_bits(t.deaths_abroad, u.deaths_abroad));
+  CHECK(same_bits(t.baseline_deaths, u.baseline_deaths));
+  CHECK(same_bits(t.baseline_deaths_abroad, u.baseline_deaths_abroad));
+  CHECK(same_bits(t.emigrants, u.emigrants));
+  CHECK(same_bits(t.returnees, u.returnees));
+  CHECK(same_bits(t.immigrants, u.immigrants));
+  CHECK(same_bits(t.net_migrants, u.net_migrants));
+  CHECK(same_bits(t.population, u.population));
+  CHECK(same_bits(t.population_abroad, u.population_abroad));
+}
+
+// Removes some components at random, so that each kernel (combination of components) runs.
+RateSet thin_out(RateSet r, std::mt19937_64& rng) {
+  std::bernoulli_distribution drop(0.35);
+  for (Eigen::ArrayXXd* a : {&r.net_migration_rate, &r.net_migration_count, &r.crisis_survivorship,
+                             &r.crisis_survivorship_abroad, &r.emigration_rate, &r.emigration_count,
+                             &r.return_rate, &r.return_count, &r.immigration_count, &r.asfr_abroad})
+    if (drop(rng)) a->resize(0, 0);
+  if (!r.crisis_survivorship.size()) r.crisis_birth_survivorship.resize(0);
+  if (!r.crisis_survivorship_abroad.size()) r.crisis_birth_survivorship_abroad.resize(0);
+  if (drop(rng)) r.fertility_multiplier.resize(0);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("the portable and AVX2 builds of the step give the same bits", "[unit][property]") {
+  const auto seed = GENERATE(range(1, 25));
+  const auto timing = GENERATE(steppe::MigrationTiming::half_half, steppe::MigrationTiming::start,
+                               steppe::MigrationTiming::end);
+  const bool bear = GENERATE(true, false);
+  std::mt19937_64 rng(std::uint64_t(seed) * 7919u);
+  // 3 to 102 cells: 0, 1, 2 and 3 cells left after the four-cell loop; five-year ages.
+  const int last_ages[] = {2, 3, 4, 5, 6, 13, 100, 101};
+  const AgeAxis ages = seed % 9 == 8 ? AgeAxis::five_year(85)
+                                     : AgeAxis::single_year(last_ages[seed % 8]);
+  const Dims dims(ages, 1 + seed % 3);
+  Population in = steppe::test::random_population(dims, rng);
+  if (seed % 5 == 0) in.abroad().setZero();  // nobody abroad yet
+  RateSet rates = steppe::test::random_rates(dims, rng, /*oversized_counts=*/seed % 7 == 0);
+  if (seed % 4 != 0) rates = thin_out(rates, rng);
+  REQUIRE_NOTHROW(rates.validate(dims));
+  const steppe::ProjectorOptions options{timing, bear, steppe::OnNegative::clamp};
+  steppe::Projector wide(dims, options), portable(dims, options);
+  const bool has_avx2 = steppe::detail::use_avx2_kernel(wide, true);
+  REQUIRE_FALSE(steppe::detail::use_avx2_kernel(portable, false));
+  if (!has_avx2) WARN("no AVX2 on this CPU: both projectors run the portable build");
+  Population out(dims), ref_out(dims);
+  Flows flows(dims), ref_flows(dims);
+  for (auto regime : {steppe::Regime::crisis, steppe::Regime::no_crisis, steppe::Regime::crisis}) {
+    INFO("seed " << seed << " timing " << int(timing) << " bear " << bear << " regime "
+                 << int(regime));
+    wide.step(in, rates, out, flows, regime);
+    portable.step(in, rates, ref_out, ref_flows, regime);
+    check_same_bits(out, flows, ref_out, ref_flows);
+  }
+}
+
+TEST_CASE("a projection through either build of the step gives the same bits, step after step",
+          "[unit][property]") {
+  std::mt19937_64 rng(1927);
+  const Dims dims(AgeAxis::single_year(100), {"kazakh", "non_kazakh"});
+  Population pop = steppe::test::random_population(dims, rng);
+  pop.abroad().setZero();
+  Population ref_pop = pop;
+  steppe::Projector wide(dims), portable(dims);
+  steppe::detail::use_avx2_kernel(wide, true);
+  steppe::detail::use_avx2_kernel(portable, false);
+  Population next(dims), ref_next(dims);
+  Flows flows(dims), ref_flows(dims);
+  for (int k = 0; k < 12; ++k) {
+    RateSet r = steppe::test::random_rates(dims, rng);
+    if (k < 3 || k > 6) r = thin_out(r, rng);
+    INFO("step " << k);
+    wide.step(pop, r, next, flows);
+    portable.step(ref_pop, r, ref_next, ref_flows);
+    check_same_bits(next, flows, ref_next, ref_flows);
+    swap(pop, next);
+    swap(ref_pop, ref_next);
+  }
+}
