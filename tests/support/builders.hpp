@@ -59,6 +59,20 @@ inline RateSet random_rates(const Dims& dims, std::mt19937_64& rng, bool oversiz
   return r;
 }
 
+/// Removes optional components at random (each with probability 0.35), so that every
+/// combination of present and absent components — each kernel of Projector::step — is reached.
+inline RateSet thin_out(RateSet r, std::mt19937_64& rng) {
+  std::bernoulli_distribution drop(0.35);
+  for (Eigen::ArrayXXd* a : {&r.net_migration_rate, &r.net_migration_count, &r.crisis_survivorship,
+                             &r.crisis_survivorship_abroad, &r.emigration_rate, &r.emigration_count,
+                             &r.return_rate, &r.return_count, &r.immigration_count, &r.asfr_abroad})
+    if (drop(rng)) a->resize(0, 0);
+  if (!r.crisis_survivorship.size()) r.crisis_birth_survivorship.resize(0);
+  if (!r.crisis_survivorship_abroad.size()) r.crisis_birth_survivorship_abroad.resize(0);
+  if (drop(rng)) r.fertility_multiplier.resize(0);
+  return r;
+}
+
 /// Largest relative violation of the balancing identities of flows.hpp, cell by cell:
 ///   home(end)[a]   = home(start)[a−1] + births·[a=0] + immigrants + returnees + net − deaths − emigrants
 ///   abroad(end)[a] = abroad(start)[a−1] + births_abroad·[a=0] + emigrants − returnees − deaths_abroad

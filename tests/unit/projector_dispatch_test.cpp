@@ -56,18 +56,6 @@ void check_same_bits(const Population& out, const Flows& f, const Population& re
   CHECK(same_bits(t.population_abroad, u.population_abroad));
 }
 
-// Removes some components at random, so that each kernel (combination of components) runs.
-RateSet thin_out(RateSet r, std::mt19937_64& rng) {
-  std::bernoulli_distribution drop(0.35);
-  for (Eigen::ArrayXXd* a : {&r.net_migration_rate, &r.net_migration_count, &r.crisis_survivorship,
-                             &r.crisis_survivorship_abroad, &r.emigration_rate, &r.emigration_count,
-                             &r.return_rate, &r.return_count, &r.immigration_count, &r.asfr_abroad})
-    if (drop(rng)) a->resize(0, 0);
-  if (!r.crisis_survivorship.size()) r.crisis_birth_survivorship.resize(0);
-  if (!r.crisis_survivorship_abroad.size()) r.crisis_birth_survivorship_abroad.resize(0);
-  if (drop(rng)) r.fertility_multiplier.resize(0);
-  return r;
-}
 
 }  // namespace
 
@@ -85,7 +73,7 @@ TEST_CASE("the portable and AVX2 builds of the step give the same bits", "[unit]
   Population in = steppe::test::random_population(dims, rng);
   if (seed % 5 == 0) in.abroad().setZero();  // nobody abroad yet
   RateSet rates = steppe::test::random_rates(dims, rng, /*oversized_counts=*/seed % 7 == 0);
-  if (seed % 4 != 0) rates = thin_out(rates, rng);
+  if (seed % 4 != 0) rates = steppe::test::thin_out(rates, rng);
   REQUIRE_NOTHROW(rates.validate(dims));
   const steppe::ProjectorOptions options{timing, bear, steppe::OnNegative::clamp};
   steppe::Projector wide(dims, options), portable(dims, options);
@@ -117,7 +105,7 @@ TEST_CASE("a projection through either build of the step gives the same bits, st
   Flows flows(dims), ref_flows(dims);
   for (int k = 0; k < 12; ++k) {
     RateSet r = steppe::test::random_rates(dims, rng);
-    if (k < 3 || k > 6) r = thin_out(r, rng);
+    if (k < 3 || k > 6) r = steppe::test::thin_out(r, rng);
     INFO("step " << k);
     wide.step(pop, r, next, flows);
     portable.step(ref_pop, r, ref_next, ref_flows);

@@ -80,18 +80,6 @@ void check_same(const Population& out, const Flows& f, const Population& ref_out
   CHECK(near(f.totals.population_abroad, out.abroad()));
 }
 
-// Removes some components at random, so that each combination of present/absent is reached.
-RateSet thin_out(RateSet r, std::mt19937_64& rng) {
-  std::bernoulli_distribution drop(0.35);
-  for (Eigen::ArrayXXd* a : {&r.net_migration_rate, &r.net_migration_count, &r.crisis_survivorship,
-                             &r.crisis_survivorship_abroad, &r.emigration_rate, &r.emigration_count,
-                             &r.return_rate, &r.return_count, &r.immigration_count, &r.asfr_abroad})
-    if (drop(rng)) a->resize(0, 0);
-  if (!r.crisis_survivorship.size()) r.crisis_birth_survivorship.resize(0);
-  if (!r.crisis_survivorship_abroad.size()) r.crisis_birth_survivorship_abroad.resize(0);
-  if (drop(rng)) r.fertility_multiplier.resize(0);
-  return r;
-}
 
 }  // namespace
 
@@ -111,7 +99,7 @@ TEST_CASE("the one-pass step equals the reference multi-pass step", "[unit][prop
   Population in = steppe::test::random_population(dims, rng);
   if (seed % 5 == 0) in.abroad().setZero();  // nobody abroad yet
   RateSet rates = steppe::test::random_rates(dims, rng, oversized);
-  if (seed % 3 != 0) rates = thin_out(rates, rng);
+  if (seed % 3 != 0) rates = steppe::test::thin_out(rates, rng);
   REQUIRE_NOTHROW(rates.validate(dims));
   const steppe::ProjectorOptions options{timing, bear, steppe::OnNegative::clamp};
   steppe::Projector projector(dims, options);
@@ -160,7 +148,7 @@ TEST_CASE("a projection through the one-pass step equals the reference, step aft
   Flows flows(dims), ref_flows(dims);
   for (int k = 0; k < 12; ++k) {
     RateSet r = steppe::test::random_rates(dims, rng);
-    if (k < 3 || k > 6) r = thin_out(r, rng);
+    if (k < 3 || k > 6) r = steppe::test::thin_out(r, rng);
     for (auto regime : {steppe::Regime::crisis, steppe::Regime::no_crisis}) {
       INFO("step " << k << " regime " << int(regime));
       projector.step(pop, r, next, flows, regime);
