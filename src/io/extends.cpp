@@ -118,6 +118,43 @@ const std::string& ResolvedJson::file_of(const std::string& pointer) const {
   return none;
 }
 
+void apply_override(ResolvedJson& r, const std::string& assignment) {
+  const std::size_t eq = assignment.find('=');
+  if (assignment.empty() || assignment[0] != '/' || eq == std::string::npos)
+    throw input_error("--set", "", "expected /json/pointer=value, got \"" + assignment + "\"");
+  const std::string pointer = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  json::json_pointer ptr;
+  try {
+    ptr = json::json_pointer(pointer);
+  } catch (const json::exception& e) {
+    throw input_error("--set", pointer, std::string("not a JSON pointer: ") + e.what());
+  }
+  json value;
+  try {
+    value = json::parse(text);
+  } catch (const json::parse_error&) {
+    value = text;  // a bare word: a string ("--set /outputs/headline=rate_based")
+  }
+  const json::json_pointer parent = ptr.parent_pointer();
+  if (!r.doc.contains(parent))
+    throw input_error("--set", pointer, "no such place in the scenario: " +
+                                            (parent.empty() ? std::string("/") : parent.to_string()) +
+                                            " does not exist");
+  json& container = r.doc.at(parent);
+  if (container.is_array()) {
+    const std::string& last = ptr.back();
+    const bool index = !last.empty() && last.find_first_not_of("0123456789") == std::string::npos;
+    if (!index || std::stoul(last) >= container.size())
+      throw input_error("--set", pointer, "expected an index below " +
+                                              std::to_string(container.size()) + ", got " + last);
+  } else if (!container.is_object()) {
+    throw input_error("--set", pointer, parent.to_string() + " is not an object or array");
+  }
+  r.doc[ptr] = std::move(value);
+  erase_below(r.origin, pointer);
+  r.origin[pointer] = "--set";
+}
+
 ResolvedJson load_with_extends(const std::filesystem::path& file) {
   std::vector<std::filesystem::path> chain;
   return resolve(file, chain);

@@ -30,4 +30,11 @@ struct ResolvedJson {
 ///         "extends" that is not a string; input_error(file, "", "parse error …") for bad JSON.
 ResolvedJson load_with_extends(const std::filesystem::path& file);
 
+/// Applies a command-line override `--set /json/pointer=value` (value: JSON text, or a bare
+/// word taken as a string) to `doc`, recording "--set" as the origin of that field. The parent of
+/// the pointer must exist (an override may replace or add a member, not invent a branch).
+/// @throws input_error("--set", pointer, …) for a malformed assignment or pointer, or a missing
+///         parent.
+void apply_override(ResolvedJson& doc, const std::string& assignment);
+
 }  // namespace steppe::detail

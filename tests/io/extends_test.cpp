@@ -71,3 +71,30 @@ TEST_CASE("bad extends are input errors at /extends", "[io]") {
   CHECK_THROWS_WITH(steppe::detail::load_with_extends(dir + "child_parse_error.json"),
                     Catch::Matchers::Contains("child_parse_error.json:: parse error"));
 }
+
+TEST_CASE("--set overrides replace a value and become its origin", "[io]") {
+  auto r = steppe::detail::load_with_extends(dir + "child.json");
+  steppe::detail::apply_override(r, "/groups/kazakh/tfr=4.5");
+  steppe::detail::apply_override(r, "/meta/title=sensitivity");  // a bare word is a string
+  steppe::detail::apply_override(r, "/list/1={\"uniform\": [1, 2]}");
+  CHECK(r.doc.at("groups").at("kazakh").at("tfr") == 4.5);
+  CHECK(r.doc.at("meta").at("title") == "sensitivity");
+  CHECK(r.doc.at("list").at(1).at("uniform") == json::array({1, 2}));
+  CHECK(r.file_of("/groups/kazakh/tfr") == "--set");
+  CHECK(r.file_of("/list/1/uniform/0") == "--set");
+  CHECK(r.file_of("/groups/kazakh/e0") == dir + "base.json");
+  const auto [assignment, pointer] = GENERATE(table<const char*, const char*>({
+      {"groups/kazakh/tfr=4", ""},               // not a pointer
+      {"/groups/kazakh/tfr", ""},                // no value
+      {"/groups/german/tfr=4", "/groups/german/tfr"},  // no such branch
+      {"/list/7=1", "/list/7"},                  // index out of range
+      {"/meta/title/x=1", "/meta/title/x"},      // parent is a string
+  }));
+  try {
+    steppe::detail::apply_override(r, assignment);
+    FAIL("accepted " << assignment);
+  } catch (const steppe::input_error& e) {
+    CHECK(e.file() == "--set");
+    CHECK(e.pointer() == pointer);
+  }
+}
