@@ -72,7 +72,7 @@ TEST_CASE("bad extends are input errors at /extends", "[io]") {
                     Catch::Matchers::Contains("child_parse_error.json:: parse error"));
 }
 
-TEST_CASE("--set overrides replace a value and become its origin", "[io]") {
+TEST_CASE("command-line overrides (set) replace a value and become its origin", "[io]") {
   auto r = steppe::detail::load_with_extends(dir + "child.json");
   steppe::detail::apply_override(r, "/groups/kazakh/tfr=4.5");
   steppe::detail::apply_override(r, "/meta/title=sensitivity");  // a bare word is a string
