@@ -6,36 +6,46 @@
 #include "steppe/project.hpp"
 #include "synthetic.hpp"
 
-// One step, crisis rates, over ages × groups.
-static void BM_Step(benchmark::State& state) {
-  const steppe::Dims dims{steppe::AgeAxis::single_year(int(state.range(0)) - 1), int(state.range(1))};
+namespace {
+
+// Times one step of the synthetic fixture's RateSet `which` (4: a crisis year, 0: baseline only).
+void time_step(benchmark::State& state, const steppe::Dims& dims, std::size_t which,
+               bool portable = false) {
   auto fx = steppe::bench::synthetic(dims);
   steppe::Projector projector{dims};
+  if (portable) steppe::detail::use_avx2_kernel(projector, false);
   steppe::Population next(dims);
   steppe::Flows flows(dims);
   for (auto _ : state) {
-    projector.step(fx.initial, fx.rates[4], next, flows);
+    projector.step(fx.initial, fx.rates[which], next, flows);
     benchmark::DoNotOptimize(next.home().data());
   }
   state.SetItemsProcessed(state.iterations() * dims.cells());
+}
+
+}  // namespace
+
+// One step, crisis rates, over ages × groups.
+static void BM_Step(benchmark::State& state) {
+  time_step(state, steppe::Dims{steppe::AgeAxis::single_year(int(state.range(0)) - 1),
+                                int(state.range(1))}, 4);
 }
 BENCHMARK(BM_Step)->ArgNames({"ages", "groups"})->ArgsProduct({{101}, {1, 2, 8}});
 
-// The same step through the portable (SSE2) build of the kernel, even on a CPU with AVX2.
+// The same crisis step through the portable (SSE2) build of the kernel, even on a CPU with AVX2.
 static void BM_StepPortable(benchmark::State& state) {
-  const steppe::Dims dims{steppe::AgeAxis::single_year(100), 2};
-  auto fx = steppe::bench::synthetic(dims);
-  steppe::Projector projector{dims};
-  steppe::detail::use_avx2_kernel(projector, false);
-  steppe::Population next(dims);
-  steppe::Flows flows(dims);
-  for (auto _ : state) {
-    projector.step(fx.initial, fx.rates[4], next, flows);
-    benchmark::DoNotOptimize(next.home().data());
-  }
-  state.SetItemsProcessed(state.iterations() * dims.cells());
+  time_step(state, steppe::Dims{steppe::AgeAxis::single_year(100), 2}, 4, /*portable=*/true);
 }
 BENCHMARK(BM_StepPortable);
+
+// One step of baseline rates only (no crisis components), for comparison with BM_Step.
+static void BM_StepBaseline(benchmark::State& state) {
+  time_step(state, steppe::Dims{steppe::AgeAxis::single_year(100), 2}, 0);
+}
+BENCHMARK(BM_StepBaseline);
+
+
+
 
 // The issue-2 target: 2 groups × 2 sexes × 101 ages, 12 annual steps, crisis run plus
 // no-crisis counterfactual, full accounting (Accounts for both) and both excess definitions.
@@ -79,17 +89,3 @@ static void BM_FiveYearPair(benchmark::State& state) {
 }
 BENCHMARK(BM_FiveYearPair)->Unit(benchmark::kMicrosecond);
 
-// One step of baseline rates only (no crisis components), for comparison with BM_Step.
-static void BM_StepBaseline(benchmark::State& state) {
-  const steppe::Dims dims{steppe::AgeAxis::single_year(100), 2};
-  auto fx = steppe::bench::synthetic(dims);
-  steppe::Projector projector{dims};
-  steppe::Population next(dims);
-  steppe::Flows flows(dims);
-  for (auto _ : state) {
-    projector.step(fx.initial, fx.rates[0], next, flows);
-    benchmark::DoNotOptimize(next.home().data());
-  }
-  state.SetItemsProcessed(state.iterations() * dims.cells());
-}
-BENCHMARK(BM_StepBaseline);
