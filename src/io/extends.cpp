@@ -55,19 +55,24 @@ void apply(json& target, const json& patch, const json::json_pointer& ptr, const
   }
 }
 
-json parse_file(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw input_error(file.string(), "", "cannot open the file");
-  std::stringstream text;
-  text << in.rdbuf();
+json parse_text(const std::string& text, const std::filesystem::path& file) {
   try {
-    return json::parse(text.str());
+    return json::parse(text);
   } catch (const json::parse_error& e) {
     throw input_error(file.string(), "", std::string("parse error: ") + e.what());
   }
 }
 
-ResolvedJson resolve(const std::filesystem::path& file, std::vector<std::filesystem::path>& chain) {
+json parse_file(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw input_error(file.string(), "", "cannot open the file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_text(text.str(), file);
+}
+
+ResolvedJson resolve(const std::filesystem::path& file, std::vector<std::filesystem::path>& chain,
+                     const std::string* text = nullptr) {
   const std::filesystem::path canonical = std::filesystem::weakly_canonical(file);
   for (const auto& seen : chain)
     if (seen == canonical) {
@@ -77,7 +82,7 @@ ResolvedJson resolve(const std::filesystem::path& file, std::vector<std::filesys
                         "extends cycle: " + path + canonical.filename().string());
     }
   chain.push_back(canonical);
-  json doc = parse_file(file);
+  json doc = text ? parse_text(*text, file) : parse_file(file);
   ResolvedJson out;
   if (doc.is_object() && doc.contains("extends")) {
     const json& base = doc.at("extends");
@@ -158,6 +163,11 @@ void apply_override(ResolvedJson& r, const std::string& assignment) {
 ResolvedJson load_with_extends(const std::filesystem::path& file) {
   std::vector<std::filesystem::path> chain;
   return resolve(file, chain);
+}
+
+ResolvedJson resolve_text(const std::string& text, const std::filesystem::path& file) {
+  std::vector<std::filesystem::path> chain;
+  return resolve(file, chain, &text);
 }
 
 }  // namespace steppe::detail

@@ -30,6 +30,9 @@ struct ResolvedJson {
 ///         "extends" that is not a string; input_error(file, "", "parse error …") for bad JSON.
 ResolvedJson load_with_extends(const std::filesystem::path& file);
 
+/// The same for a document given as text; `file` names it and anchors a relative "extends".
+ResolvedJson resolve_text(const std::string& text, const std::filesystem::path& file);
+
 /// Applies a command-line override `--set /json/pointer=value` (value: JSON text, or a bare
 /// word taken as a string) to `doc`, recording "--set" as the origin of that field. The parent of
 /// the pointer must exist (an override may replace or add a member, not invent a branch).

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+// Scenario: a validated scenario file (scenarios/README.md) — the assumptions of one
+// reconstruction, any number of which may be uncertain — and the translation of one draw of its
+// parameters into the engine's inputs (initial Population and one RateSet per step).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "steppe/distribution.hpp"
+#include "steppe/population.hpp"
+#include "steppe/rate_set.hpp"
+
+namespace steppe {
+
+/// Several input errors found at once (`steppe validate` lists them all). what() is every
+/// error's own what() on its own line; errors() gives them one by one, in file order.
+class scenario_errors : public input_error {
+ public:
+  explicit scenario_errors(std::vector<input_error> errors);
+  const std::vector<input_error>& errors() const noexcept { return errors_; }
+  const char* what() const noexcept override;
+
+ private:
+  std::vector<input_error> errors_;
+  std::string what_;
+};
+
+/// One number of the scenario: where it was written and what it is drawn from. Constants are
+/// parameters too (Distribution::constant), so a draw is simply one value per parameter.
+struct Parameter {
+  std::string pointer;  ///< JSON pointer in the resolved scenario ("/groups/0/fertility/tfr")
+  std::string file;     ///< the file that wrote it (across "extends"), or "--set"
+  std::string shared;   ///< name in "/distributions" when the value is {"shared": name}, else ""
+  Distribution distribution = Distribution::constant(0.0);
+  std::uint64_t stream = 0;  ///< random stream: stream_id(shared name or pointer)
+};
+
+/// The span of one projection step in decimal calendar years and the calendar year that names it.
+struct StepTime {
+  double start = 0, end = 0;  ///< decimal years (1926.96 = 17 December 1926)
+  int year = 0;               ///< the calendar year holding the step's midpoint
+};
+
+/// An observed count to compare the model with, e.g. the 1939 census count of Kazakhs.
+/// Census-error model: observed = modelled · (1 + bias) · (1 + ε), ε ~ Normal(0, sd²), so the
+/// log-likelihood of a draw is ln φ(z) − ln sd with z = (observed / (modelled·(1 + bias)) − 1) / sd.
+struct Target {
+  std::string name;     ///< unique, from the file (used as the output key)
+  double date = 0;      ///< decimal year of the count
+  int boundary = 0;     ///< compared with the population after this many steps (nearest boundary)
+  int group = -1;       ///< index into dims().groups(), or −1 for all groups
+  int sex = -1;         ///< 0 female, 1 male, −1 both
+  int age_from = 0;     ///< first age cell counted (lower bound, years)
+  int age_to = -1;      ///< last age cell counted (lower bound, years), −1 = up to the open cell
+  bool abroad = false;  ///< count the group's population abroad instead of at home
+  double observed = 0;  ///< persons
+  int bias = -1;        ///< parameter index of the relative bias (e.g. 0.02 = census 2 % too high)
+  int sd = -1;          ///< parameter index of the relative error sd (> 0)
+};
+
+/// What `steppe run` reports.
+struct OutputSpec {
+  int window_first = 0, window_last = 0;  ///< famine window: steps whose StepTime::year is inside
+  bool headline_counterfactual = true;    ///< headline excess: counterfactual (true) or rate-based
+  std::vector<double> quantiles{0.025, 0.10, 0.50, 0.90, 0.975};  ///< probabilities, increasing
+};
+
+/// Title, authors and citations of a scenario (its "meta" member).
+struct ScenarioMeta {
+  std::string title, description;
+  std::vector<std::string> authors;
+  struct Source {
+    std::string id, citation;
+  };
+  std::vector<Source> sources;
+};
+
+/// What the engine needs for one draw. Reused across draws: build() overwrites it in place.
+struct ModelInputs {
+  Population initial;
+  std::vector<RateSet> rates;  ///< one per step
+};
+
+/// A validated scenario. Cheap to copy (shares its immutable description).
+class Scenario {
+ public:
+  /// Reads `file`, resolves its "extends" chain, applies `overrides` ("/json/pointer=value",
+  /// as `--set`), and validates everything.
+  /// @throws scenario_errors listing every problem found (file, JSON pointer, expected, got).
+  static Scenario load(const std::filesystem::path& file,
+                       const std::vector<std::string>& overrides = {});
+  /// The same from JSON text; `file` names it in errors and anchors relative data paths.
+  static Scenario parse(const std::string& json_text, const std::filesystem::path& file,
+                        const std::vector<std::string>& overrides = {});
+
+  const std::string& file() const noexcept;
+  const ScenarioMeta& meta() const noexcept;
+  const Dims& dims() const noexcept;
+  const ProjectorOptions& projector_options() const noexcept;
+  std::span<const StepTime> steps() const noexcept;
+  std::span<const Parameter> parameters() const noexcept;
+  std::span<const Target> targets() const noexcept;
+  const OutputSpec& outputs() const noexcept;
+  /// True if any parameter is a distribution (not a constant).
+  bool has_uncertainty() const noexcept;
+
+  /// Draw `draw` of every parameter: values[k] comes from Rng(seed, draw, parameters()[k].stream)
+  /// (shared parameters from the stream of their name), so it depends on nothing else.
+  /// `values` is resized to parameters().size().
+  void sample(std::uint64_t seed, std::uint64_t draw, std::vector<double>& values) const;
+  /// The central value of every parameter: its distribution's mean, clamped to its truncation
+  /// bounds (a choice: its mean too). What `--draws 1` runs.
+  void central(std::vector<double>& values) const;
+
+  /// The engine's inputs for one set of parameter values (sample() or central()). Reuses the
+  /// storage of `out`. @throws domain_error if the values make impossible demography (e.g. a
+  /// drawn e0 outside the model life tables), naming the parameter's file and pointer.
+  void build(std::span<const double> values, ModelInputs& out) const;
+
+  struct Impl;  ///< the parsed description (private; src/scenario.cpp)
+
+ private:
+  explicit Scenario(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace steppe

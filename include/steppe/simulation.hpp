@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+// Monte Carlo over a scenario's uncertain parameters: N draws, each a crisis run and its
+// no-crisis counterfactual, summarised (mean, sd, quantiles) without keeping the draws, and
+// bit-identical whatever the number of threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "steppe/scenario.hpp"
+
+namespace steppe {
+
+/// How to run the draws.
+struct RunOptions {
+  std::uint64_t seed = 1;
+  /// Number of draws. 1 = a deterministic run at the parameters' central values
+  /// (Scenario::central); otherwise draw i uses Scenario::sample(seed, i), i = 0 … draws − 1.
+  std::uint64_t draws = 1000;
+  int threads = 0;  ///< worker threads; 0 = all cores (std::thread::hardware_concurrency)
+  /// Called now and then from one thread with the number of draws done (for a progress bar).
+  std::function<void(std::uint64_t done, std::uint64_t total)> progress;
+  /// If set and it becomes true, the run stops early and RunResult::cancelled is true.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+/// Summary of one output across draws. quantiles[k] is at RunResult::quantile_levels[k].
+struct Summary {
+  std::uint64_t count = 0;
+  double mean = 0, sd = 0;
+  std::vector<double> quantiles;
+};
+
+/// One summarised output, named by a JSON pointer into the `steppe run --format json` document,
+/// e.g. "/excess_deaths/total", "/excess_deaths/by_group/kazakh", "/lost_births/by_year/1932",
+/// "/targets/census_1939_kazakh/modelled". Person counts are persons; log-likelihoods are nats.
+struct Metric {
+  std::string path;
+  Summary summary;
+};
+
+/// Everything `steppe run` reports. Metrics are in a fixed order (the order of the JSON output).
+struct RunResult {
+  std::uint64_t seed = 0, draws = 0;  ///< draws = the number actually run (< asked if cancelled)
+  bool cancelled = false;
+  std::vector<double> quantile_levels;  ///< from OutputSpec::quantiles
+  std::vector<Metric> metrics;
+  std::uint64_t clamps = 0;     ///< out-flows clamped to the people present, over all draws
+  double clamped_persons = 0;   ///< persons those clamps removed from out-flows, over all draws
+
+  /// The metric at `path`. @throws std::out_of_range naming the path if there is none.
+  const Summary& at(std::string_view path) const;
+  /// The metric at `path`, or nullptr.
+  const Summary* find(std::string_view path) const noexcept;
+};
+
+/// Runs the scenario's draws on options.threads threads. Draws are split into fixed blocks whose
+/// partial summaries merge in block order, so the result does not depend on the thread count.
+/// Memory does not grow with the number of draws.
+/// @throws domain_error if a draw's parameters make impossible demography (the first such draw
+///         in draw order; the message names the draw and the parameter).
+RunResult run_draws(const Scenario& scenario, const RunOptions& options);
+
+namespace detail {
+
+/// Not API (tests and benchmarks with engine-level fixtures): what run_draws needs from a
+/// Scenario. run_draws(scenario, options) fills one from the scenario and calls the overload below.
+struct DrawModel {
+  Dims dims;
+  ProjectorOptions projector_options;
+  std::vector<StepTime> steps;
+  std::vector<Target> targets;  ///< bias and sd index into the values that `build` fills
+  OutputSpec outputs;
+  /// Fills `values` (the parameters of draw `draw`, or their central values if `central`) and
+  /// the engine's inputs for them. Called concurrently from several threads: must be reentrant.
+  std::function<void(std::uint64_t seed, std::uint64_t draw, bool central,
+                     std::vector<double>& values, ModelInputs& inputs)>
+      build;
+};
+
+/// run_draws on a DrawModel (same contract).
+RunResult run_draws(const DrawModel& model, const RunOptions& options);
+
+}  // namespace detail
+
+}  // namespace steppe

@@ -1,0 +1,901 @@
+// SPDX-License-Identifier: MIT
+// Reads and validates a scenario file (scenarios/README.md) into Scenario::Impl. Every error is
+// collected with the file that wrote the field (across "extends" and --set) and its JSON pointer,
+// so `steppe validate` can list them all.
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "io/extends.hpp"
+#include "io/json_cursor.hpp"
+#include "scenario_impl.hpp"
+#include "steppe/fertility.hpp"
+#include "steppe/migration.hpp"
+#include "steppe/rng.hpp"
+
+namespace steppe {
+
+namespace {
+
+std::string join_errors(const std::vector<input_error>& errors) {
+  std::string s;
+  for (const input_error& e : errors) {
+    if (!s.empty()) s.push_back('\n');
+    s.append(e.what());
+  }
+  return s;
+}
+
+}  // namespace
+
+scenario_errors::scenario_errors(std::vector<input_error> errors)
+    : input_error(errors.empty() ? std::string() : errors.front().file(),
+                  errors.empty() ? std::string() : errors.front().pointer(),
+                  errors.size() <= 1 ? (errors.empty() ? std::string("invalid scenario")
+                                                       : errors.front().reason())
+                                     : errors.front().reason() + " (and " +
+                                           std::to_string(errors.size() - 1) + " more errors)"),
+      errors_(std::move(errors)) {
+  what_ = join_errors(errors_);
+}
+
+const char* scenario_errors::what() const noexcept { return what_.c_str(); }
+
+}  // namespace steppe
+
+namespace steppe::detail {
+namespace {
+
+constexpr double kInf = INFINITY;
+
+/// "1926-12-17" → 1926.958…: year + (day of year − 1) / days in year. A number is taken as is.
+double decimal_year(const JsonCursor& c) {
+  if (c.is_number()) return c.number_in(1000, 3000, "a year between 1000 and 3000");
+  const std::string s = c.is_string() ? c.string() : (c.expected("a date \"YYYY-MM-DD\" or a decimal year"), "");
+  int y = 0, m = 0, d = 0;
+  char dash1 = 0, dash2 = 0;
+  std::istringstream in(s);
+  if (!(in >> y >> dash1 >> m >> dash2 >> d) || dash1 != '-' || dash2 != '-' || !in.eof() ||
+      s.size() != 10)
+    c.expected("a date \"YYYY-MM-DD\"");
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m < 1 || m > 12 || d < 1 || d > days[m - 1] + (m == 2 && leap))
+    c.expected("a valid calendar date \"YYYY-MM-DD\"");
+  int doy = d;
+  for (int k = 0; k < m - 1; ++k) doy += days[k] + (k == 1 && leap);
+  return y + (doy - 1) / (leap ? 366.0 : 365.0);
+}
+
+/// The domain of a field: values must lie in [lo, hi]; `what` says so in words.
+struct Domain {
+  double lo, hi;
+  const char* what;
+};
+constexpr Domain kPersons{0, kInf, "a number of persons >= 0"};
+constexpr Domain kProbability{0, 1, "a probability in [0, 1]"};
+constexpr Domain kNonNegative{0, kInf, "a number >= 0"};
+
+class Parser {
+ public:
+  Parser(const ResolvedJson& doc, const std::string& root_file, Scenario::Impl& out)
+      : doc_(doc), root_(root_file), out_(out) {}
+
+  std::vector<input_error> errors;
+
+  /// Runs f, collecting an input error (with the file that wrote the pointer) instead of stopping.
+  template <class F>
+  void guard(F&& f) {
+    try {
+      f();
+    } catch (const scenario_errors& e) {
+      for (const input_error& x : e.errors()) errors.push_back(x);
+    } catch (const input_error& e) {
+      add(e.pointer(), e.reason(), e.file());
+    }
+  }
+
+  void add(const std::string& pointer, const std::string& reason, const std::string& file = "") {
+    const std::string& origin = doc_.file_of(pointer);
+    errors.emplace_back(file.empty() || file == root_ ? (origin.empty() ? root_ : origin) : file,
+                        pointer, reason);
+  }
+
+  void parse();
+
+ private:
+  JsonCursor root() const { return JsonCursor(doc_.doc, root_); }
+  std::string file_of(const JsonCursor& c) const {
+    const std::string& f = doc_.file_of(c.pointer());
+    return f.empty() ? root_ : f;
+  }
+
+  // ---- numbers and distributions ----
+  int constant(double x, const JsonCursor& c) {
+    Parameter p;
+    p.pointer = c.pointer();
+    p.file = file_of(c);
+    p.distribution = Distribution::constant(x);
+    p.stream = stream_id(p.pointer);
+    out_.parameters.push_back(std::move(p));
+    return int(out_.parameters.size()) - 1;
+  }
+  Distribution distribution(const JsonCursor& c);
+  int value(const JsonCursor& c, const Domain& d);
+  Series series(const JsonCursor& c, const Domain& d);
+  BySexSeries by_sex_series(const JsonCursor& c, const Domain& d);
+  std::array<int, 2> by_sex_value(const JsonCursor& c, const Domain& d);
+  bool is_distribution(const JsonCursor& c) const;
+
+  // ---- age arrays (never uncertain) ----
+  Eigen::ArrayXd step_function(const JsonCursor& ages, const JsonCursor& values, double lo,
+                               const char* what) const;
+  Eigen::ArrayXXd age_sex_pattern(const JsonCursor& c, bool normalise_mean) const;
+  Eigen::ArrayXXd relative_risk(const JsonCursor& c) const;
+  Eigen::ArrayXXd age_structure_file(const JsonCursor& c) const;
+
+  // ---- sections ----
+  void meta(const JsonCursor& c);
+  void projection(const JsonCursor& c);
+  void distributions(const JsonCursor& c);
+  void group(const JsonCursor& c, GroupSpec& g);
+  void initial(const JsonCursor& c, InitialSpec& s);
+  void mortality(const JsonCursor& c, MortalitySpec& m);
+  void fertility(const JsonCursor& c, FertilitySpec& f);
+  FlowSpec flow(const JsonCursor& c, bool is_signed, bool allow_rate, bool allow_count,
+                const char* rate_key, const char* count_key);
+  void crisis(const JsonCursor& c);
+  ShockSpec shock(const JsonCursor& c);
+  void targets(const JsonCursor& c);
+  void outputs(const JsonCursor& c);
+
+  const ResolvedJson& doc_;
+  std::string root_;
+  Scenario::Impl& out_;
+  std::map<std::string, int> shared_;           // name → parameter
+  std::map<std::string, Distribution> shared_dist_;
+  bool dims_ok_ = false;
+};
+
+bool Parser::is_distribution(const JsonCursor& c) const {
+  if (!c.is_object()) return false;
+  for (const char* k : {"uniform", "normal", "lognormal", "triangular", "beta", "choice", "shared"})
+    if (c.has(k)) return true;
+  return false;
+}
+
+Distribution Parser::distribution(const JsonCursor& c) {
+  static const std::vector<std::string> kinds{"uniform", "normal",  "lognormal", "triangular",
+                                              "beta",    "choice",  "truncate"};
+  c.reject_unknown(kinds);
+  std::string kind;
+  for (std::size_t k = 0; k + 1 < kinds.size(); ++k)
+    if (c.has(kinds[k])) {
+      if (!kind.empty())
+        c.fail("expected one distribution, got both \"" + kind + "\" and \"" + kinds[k] + "\"");
+      kind = kinds[k];
+    }
+  if (kind.empty()) c.expected("a distribution (uniform, normal, lognormal, triangular, beta, choice)");
+  const JsonCursor a = c.at(kind);
+  auto num = [](const JsonCursor& x) { return x.number(); };
+  auto fixed_array = [&](std::size_t n, const char* form) {
+    if (!a.is_array() || a.size() != n) a.expected(form);
+    std::vector<double> v;
+    for (std::size_t i = 0; i < n; ++i) v.push_back(num(a.at(i)));
+    return v;
+  };
+  Distribution d = Distribution::constant(0);
+  try {
+    if (kind == "uniform") {
+      const auto v = fixed_array(2, "[lo, hi]");
+      if (!(v[0] < v[1])) a.expected("[lo, hi] with lo < hi");
+      d = Distribution::uniform(v[0], v[1]);
+    } else if (kind == "triangular") {
+      const auto v = fixed_array(3, "[lo, mode, hi]");
+      if (!(v[0] <= v[1] && v[1] <= v[2] && v[0] < v[2]))
+        a.expected("[lo, mode, hi] with lo <= mode <= hi and lo < hi");
+      d = Distribution::triangular(v[0], v[1], v[2]);
+    } else if (kind == "normal") {
+      a.reject_unknown({"mean", "sd"});
+      const double sd = a.at("sd").number_in(1e-300, kInf, "a standard deviation > 0");
+      d = Distribution::normal(a.at("mean").number(), sd);
+    } else if (kind == "lognormal") {
+      a.reject_unknown({"meanlog", "sdlog"});
+      const double sd = a.at("sdlog").number_in(1e-300, kInf, "a standard deviation > 0");
+      d = Distribution::lognormal(a.at("meanlog").number(), sd);
+    } else if (kind == "beta") {
+      a.reject_unknown({"alpha", "beta", "lo", "hi"});
+      const double al = a.at("alpha").number_in(1e-300, kInf, "a shape > 0");
+      const double be = a.at("beta").number_in(1e-300, kInf, "a shape > 0");
+      const double lo = a.has("lo") ? a.at("lo").number() : 0.0;
+      const double hi = a.has("hi") ? a.at("hi").number() : 1.0;
+      if (!(lo < hi)) a.fail("expected \"lo\" < \"hi\"");
+      d = Distribution::beta(al, be, lo, hi);
+    } else {  // choice
+      std::vector<double> values, weights;
+      if (a.is_array()) {
+        for (std::size_t i = 0; i < a.size(); ++i) values.push_back(num(a.at(i)));
+      } else if (a.is_object()) {
+        a.reject_unknown({"values", "weights"});
+        const JsonCursor v = a.at("values");
+        for (std::size_t i = 0; i < v.array().size(); ++i) values.push_back(num(v.at(i)));
+        if (const auto w = a.find("weights")) {
+          if (w->array().size() != values.size())
+            w->expected("an array of " + std::to_string(values.size()) + " weights (one per value)");
+          for (std::size_t i = 0; i < values.size(); ++i)
+            weights.push_back(w->at(i).non_negative("a weight >= 0"));
+        }
+      } else {
+        a.expected("an array of values or {\"values\", \"weights\"}");
+      }
+      if (values.empty()) a.expected("at least one value");
+      d = Distribution::choice(values, weights);
+    }
+    if (const auto t = c.find("truncate")) {
+      if (!t->is_array() || t->size() != 2) t->expected("[lo, hi]");
+      const double lo = t->at(0).number(), hi = t->at(1).number();
+      if (!(lo < hi)) t->expected("[lo, hi] with lo < hi");
+      d = d.truncated(lo, hi);
+    }
+  } catch (const domain_error& e) {
+    c.fail(e.what());
+  }
+  return d;
+}
+
+std::string format_number(double x) {
+  std::ostringstream s;
+  s << x;
+  return s.str();
+}
+
+int Parser::value(const JsonCursor& c, const Domain& d) {
+  if (c.is_number()) return constant(c.number_in(d.lo, d.hi, d.what), c);
+  if (!c.is_object()) c.expected(std::string(d.what) + " or a distribution");
+  if (const auto s = c.find("shared")) {
+    c.reject_unknown({"shared"});
+    const std::string name = s->string();
+    const auto it = shared_.find(name);
+    if (it == shared_.end()) s->fail("no distribution named \"" + name + "\" in /distributions");
+    const Distribution& dist = shared_dist_.at(name);
+    if (dist.lower() < d.lo || dist.upper() > d.hi)
+      s->fail("expected a distribution within [" + format_number(d.lo) + ", " +
+              format_number(d.hi) + "] (" + d.what + "), got \"" + name + "\" = " +
+              dist.describe() + "; add \"truncate\" to it");
+    return it->second;
+  }
+  const Distribution dist = distribution(c);
+  if (dist.lower() < d.lo || dist.upper() > d.hi)
+    c.fail("expected a distribution within [" + format_number(d.lo) + ", " + format_number(d.hi) +
+           "] (" + d.what + "), got " + dist.describe() + "; add \"truncate\": [lo, hi]");
+  Parameter p;
+  p.pointer = c.pointer();
+  p.file = file_of(c);
+  p.distribution = dist;
+  p.stream = stream_id(p.pointer);
+  out_.parameters.push_back(std::move(p));
+  return int(out_.parameters.size()) - 1;
+}
+
+/// A year key: "1932" (an integer year; the value applies at mid-year, 1932.5).
+std::optional<double> year_key(const std::string& key) {
+  if (key.size() != 4 || key.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::stoi(key) + 0.5;
+}
+
+Series Parser::series(const JsonCursor& c, const Domain& d) {
+  Series s;
+  s.pointer = c.pointer();
+  s.file = file_of(c);
+  if (c.is_number() || is_distribution(c)) {
+    s.years.push_back(0.0);
+    s.values.push_back(value(c, d));
+    return s;
+  }
+  if (!c.is_object())
+    c.expected(std::string(d.what) +
+               ", a distribution, or a time series {\"1930\": value, …} or {\"values\": {…}, \"scale\": …}");
+  const bool scaled = c.has("values");
+  const JsonCursor points = scaled ? c.at("values") : c;
+  if (scaled) {
+    c.reject_unknown({"values", "scale"});
+    if (const auto sc = c.find("scale")) s.scale = value(*sc, kNonNegative);
+  }
+  if (!points.is_object() || points.size() == 0)
+    points.expected("a time series: an object of years {\"1930\": value, …}");
+  std::vector<std::pair<double, int>> pts;
+  for (const auto& [key, _] : points.object().items()) {
+    const auto year = year_key(key);
+    const JsonCursor v = points.at(key);
+    if (!year)
+      v.fail("expected a year (four digits, e.g. \"1932\") as the key of a time series point, got \"" +
+             key + "\"" + (key == "value" || key == "scale" ? " (did you mean \"values\"?)" : ""));
+    pts.emplace_back(*year, value(v, d));
+  }
+  std::sort(pts.begin(), pts.end());  // keys are already in order (std::map), kept for clarity
+  for (const auto& [y, p] : pts) s.years.push_back(y), s.values.push_back(p);
+  return s;
+}
+
+BySexSeries Parser::by_sex_series(const JsonCursor& c, const Domain& d) {
+  if (c.is_object() && (c.has("female") || c.has("male"))) {
+    c.reject_unknown({"female", "male"});
+    return {series(c.at("female"), d), series(c.at("male"), d)};
+  }
+  const Series s = series(c, d);
+  return {s, s};
+}
+
+std::array<int, 2> Parser::by_sex_value(const JsonCursor& c, const Domain& d) {
+  if (c.is_object() && (c.has("female") || c.has("male"))) {
+    c.reject_unknown({"female", "male"});
+    return {value(c.at("female"), d), value(c.at("male"), d)};
+  }
+  const int v = value(c, d);
+  return {v, v};
+}
+
+/// A step function of age given at lower bounds `ages` (increasing, starting at 0), averaged over
+/// the single years of each cell of the model's age axis (the open cell: its lower bound).
+Eigen::ArrayXd Parser::step_function(const JsonCursor& ages, const JsonCursor& values, double lo,
+                                     const char* what) const {
+  const std::size_t n = ages.array().size();
+  if (n == 0) ages.expected("an array of age lower bounds starting at 0");
+  std::vector<double> a(n), v(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    a[i] = ages.at(i).number_in(0, 200, "an age in years");
+    if (i == 0 && a[0] != 0) ages.at(0).expected("0 (the first age group starts at birth)");
+    if (i > 0 && !(a[i] > a[i - 1])) ages.at(i).expected("an age above the previous one");
+  }
+  if (values.array().size() != n)
+    values.expected("an array of " + std::to_string(n) + " values (one per age in \"ages\")");
+  for (std::size_t i = 0; i < n; ++i) v[i] = values.at(i).number_in(lo, kInf, what);
+  const AgeAxis& axis = out_.dims.ages();
+  auto at_age = [&](double x) {
+    std::size_t k = 0;
+    while (k + 1 < n && a[k + 1] <= x) ++k;
+    return v[k];
+  };
+  Eigen::ArrayXd out(axis.count);
+  for (int cell = 0; cell < axis.count; ++cell) {
+    if (cell == axis.count - 1) {
+      out[cell] = at_age(axis.lower(cell));
+      continue;
+    }
+    double sum = 0;
+    for (int y = 0; y < axis.width; ++y) sum += at_age(axis.lower(cell) + y);
+    out[cell] = sum / axis.width;
+  }
+  return out;
+}
+
+/// "uniform", "rogers_castro", or {"ages": [...], "female": [...], "male": [...]} weights.
+/// normalise_mean: relative rates with mean 1 over the cells of each sex (for rates); else shares
+/// summing to 1 per sex (for counts).
+Eigen::ArrayXXd Parser::age_sex_pattern(const JsonCursor& c, bool normalise_mean) const {
+  const AgeAxis& axis = out_.dims.ages();
+  Eigen::ArrayXXd w(axis.count, 2);
+  if (c.is_string()) {
+    const std::string name = c.choice({"uniform", "rogers_castro"});
+    const Eigen::ArrayXd shape = name == "uniform" ? uniform_shape(axis) : rogers_castro_shape(axis);
+    w.col(0) = shape;
+    w.col(1) = shape;
+  } else {
+    if (!c.is_object()) c.expected("\"uniform\", \"rogers_castro\" or {\"ages\", \"female\", \"male\"}");
+    c.reject_unknown({"ages", "female", "male"});
+    for (int s = 0; s < 2; ++s)
+      w.col(s) = step_function(c.at("ages"), c.at(s == 0 ? "female" : "male"), 0, "a weight >= 0");
+  }
+  for (int s = 0; s < 2; ++s) {
+    const double sum = w.col(s).sum();
+    if (!(sum > 0)) c.fail("expected an age pattern with some weight, got all zeros");
+    w.col(s) *= normalise_mean ? axis.count / sum : 1.0 / sum;
+  }
+  return w;
+}
+
+Eigen::ArrayXXd Parser::relative_risk(const JsonCursor& c) const {
+  const int n = out_.dims.n_ages();
+  if (c.is_number())
+    return Eigen::ArrayXXd::Constant(n, 2, c.non_negative("a relative risk >= 0"));
+  if (!c.is_object()) c.expected("a relative risk >= 0 or {\"ages\", \"female\", \"male\"}");
+  c.reject_unknown({"ages", "female", "male"});
+  Eigen::ArrayXXd rr(n, 2);
+  for (int s = 0; s < 2; ++s)
+    rr.col(s) = step_function(c.at("ages"), c.at(s == 0 ? "female" : "male"), 0,
+                              "a relative risk >= 0");
+  return rr;
+}
+
+/// A CSV file "age,female,male" (ages = lower bounds of single years, the last row open), path
+/// relative to the file that wrote it; summed onto the model's age axis.
+Eigen::ArrayXXd Parser::age_structure_file(const JsonCursor& c) const {
+  const std::string rel = c.string();
+  const std::filesystem::path base = std::filesystem::path(file_of(c)).parent_path();
+  const std::filesystem::path path = base / rel;
+  std::ifstream in(path);
+  if (!in) c.fail("cannot open the age-structure file \"" + path.string() + "\"");
+  const std::string file = path.string();
+  std::string line;
+  std::getline(in, line);
+  if (line.rfind("age,female,male", 0) != 0)
+    throw input_error(file, "/row/0", "expected the header \"age,female,male\", got \"" + line + "\"");
+  std::vector<std::array<double, 3>> rows;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::array<double, 3> r{};
+    std::istringstream ls(line);
+    std::string cell;
+    for (int k = 0; k < 3; ++k) {
+      if (!std::getline(ls, cell, ','))
+        throw input_error(file, "/row/" + std::to_string(rows.size() + 1),
+                          "expected 3 columns age,female,male, got \"" + line + "\"");
+      char* end = nullptr;
+      r[k] = std::strtod(cell.c_str(), &end);
+      if (end == cell.c_str() || !std::isfinite(r[k]) || r[k] < 0)
+        throw input_error(file, "/row/" + std::to_string(rows.size() + 1) + "/" + std::to_string(k),
+                          "expected a number >= 0, got \"" + cell + "\"");
+    }
+    if (r[0] != double(rows.size()))
+      throw input_error(file, "/row/" + std::to_string(rows.size() + 1) + "/0",
+                        "expected age " + std::to_string(rows.size()) + " (single years from 0)");
+    rows.push_back(r);
+  }
+  const AgeAxis& axis = out_.dims.ages();
+  if (int(rows.size()) - 1 < axis.open_age())
+    c.fail("the age structure in \"" + path.string() + "\" ends at " +
+           std::to_string(rows.size() - 1) + "+, below the model's open age " +
+           std::to_string(axis.open_age()));
+  Eigen::ArrayXXd w = Eigen::ArrayXXd::Zero(axis.count, 2);
+  for (std::size_t age = 0; age < rows.size(); ++age) {
+    const int cell = std::min(int(age) / axis.width, axis.count - 1);
+    w(cell, 0) += rows[age][1];
+    w(cell, 1) += rows[age][2];
+  }
+  return w;
+}
+
+void Parser::meta(const JsonCursor& c) {
+  c.reject_unknown({"title", "description", "authors", "sources"});
+  ScenarioMeta& m = out_.meta;
+  m.title = c.at("title").string();
+  if (const auto d = c.find("description")) m.description = d->string();
+  if (const auto a = c.find("authors"))
+    for (std::size_t i = 0; i < a->array().size(); ++i) m.authors.push_back(a->at(i).string());
+  if (const auto s = c.find("sources"))
+    for (std::size_t i = 0; i < s->array().size(); ++i) {
+      const JsonCursor x = s->at(i);
+      if (x.is_string()) {
+        m.sources.push_back({"", x.string()});
+        continue;
+      }
+      x.reject_unknown({"id", "citation", "url", "note"});
+      ScenarioMeta::Source src{x.has("id") ? x.at("id").string() : "", x.at("citation").string()};
+      if (const auto u = x.find("url")) src.citation += " " + u->string();
+      if (const auto n = x.find("note")) src.citation += " (" + n->string() + ")";
+      m.sources.push_back(std::move(src));
+    }
+}
+
+void Parser::projection(const JsonCursor& c) {
+  c.reject_unknown({"start", "end", "ages", "migration_timing", "end_migrants_bear", "on_negative"});
+  const double start = decimal_year(c.at("start"));
+  const double end = decimal_year(c.at("end"));
+  if (!(end > start)) c.at("end").expected("a date after \"start\"");
+  const JsonCursor a = c.at("ages");
+  a.reject_unknown({"layout", "omega", "open_age"});
+  const std::string layout = a.at("layout").choice({"single_year", "five_year"});
+  AgeAxis axis;
+  if (layout == "single_year") {
+    if (a.has("open_age")) a.at("open_age").fail("\"open_age\" is for five_year; single_year takes \"omega\"");
+    const int omega = a.has("omega") ? a.at("omega").integer() : 100;
+    if (omega < 50 || omega > 130) a.at("omega").expected("an open age between 50 and 130");
+    axis = AgeAxis::single_year(omega);
+  } else {
+    if (a.has("omega")) a.at("omega").fail("\"omega\" is for single_year; five_year takes \"open_age\"");
+    const int open = a.has("open_age") ? a.at("open_age").integer() : 85;
+    if (open < 50 || open > 130 || open % 5) a.at("open_age").expected("a multiple of 5 between 50 and 130");
+    axis = AgeAxis::five_year(open);
+  }
+  if (const auto t = c.find("migration_timing")) {
+    const std::string s = t->choice({"half_half", "start", "end"});
+    out_.options.timing = s == "start" ? MigrationTiming::start
+                          : s == "end" ? MigrationTiming::end
+                                       : MigrationTiming::half_half;
+  }
+  if (const auto b = c.find("end_migrants_bear")) out_.options.end_migrants_bear = b->boolean();
+  if (const auto n = c.find("on_negative"))
+    out_.options.on_negative =
+        n->choice({"clamp", "throw"}) == "clamp" ? OnNegative::clamp : OnNegative::throw_error;
+  const int width = axis.width;
+  const long n_steps = std::lround((end - start) / width);
+  if (n_steps < 1)
+    c.at("end").expected("an end at least half a step (" + std::to_string(width) +
+                         " years) after the start");
+  if (n_steps > 500) c.at("end").expected("at most 500 steps");
+  for (long k = 0; k < n_steps; ++k) {
+    const double t0 = start + double(k) * width, t1 = t0 + width;
+    out_.steps.push_back({t0, t1, int(std::floor(0.5 * (t0 + t1)))});
+  }
+  out_.dims = Dims(axis, {"all"});  // the groups are set once they are read
+  dims_ok_ = true;
+}
+
+void Parser::distributions(const JsonCursor& c) {
+  for (const auto& [name, _] : c.object().items()) {
+    const JsonCursor d = c.at(name);
+    guard([&] {
+      if (!is_distribution(d) || d.has("shared"))
+        d.expected("a distribution (uniform, normal, lognormal, triangular, beta, choice)");
+      Parameter p;
+      p.pointer = d.pointer();
+      p.file = file_of(d);
+      p.shared = name;
+      p.distribution = distribution(d);
+      p.stream = stream_id(p.pointer);
+      shared_dist_.emplace(name, p.distribution);
+      out_.parameters.push_back(std::move(p));
+      shared_[name] = int(out_.parameters.size()) - 1;
+    });
+  }
+}
+
+void Parser::initial(const JsonCursor& c, InitialSpec& s) {
+  c.reject_unknown({"female", "male", "undercount", "age_structure", "abroad"});
+  s.totals = {value(c.at("female"), kPersons), value(c.at("male"), kPersons)};
+  if (const auto u = c.find("undercount"))
+    s.undercount = by_sex_value(*u, {0, 0.9, "an undercount share in [0, 0.9]"});
+  if (const auto a = c.find("abroad")) {
+    a->reject_unknown({"female", "male"});
+    s.abroad = {value(a->at("female"), kPersons), value(a->at("male"), kPersons)};
+  }
+  const JsonCursor a = c.at("age_structure");
+  a.reject_unknown({"stable", "file", "ages", "female", "male"});
+  const int kinds = int(a.has("stable")) + int(a.has("file")) + int(a.has("ages"));
+  if (kinds != 1)
+    a.fail("expected exactly one of \"stable\", \"file\" or \"ages\" (with \"female\", \"male\")");
+  if (const auto st = a.find("stable")) {
+    st->reject_unknown({"growth_rate"});
+    s.stable = true;
+    s.growth_rate = value(st->at("growth_rate"), {-0.1, 0.1, "a growth rate per year in [-0.1, 0.1]"});
+  } else if (const auto f = a.find("file")) {
+    s.stable = false;
+    s.shape = age_structure_file(*f);
+  } else {
+    s.stable = false;
+    s.shape.resize(out_.dims.n_ages(), 2);
+    for (int x = 0; x < 2; ++x)
+      s.shape.col(x) = step_function(a.at("ages"), a.at(x == 0 ? "female" : "male"), 0, "a weight >= 0");
+  }
+  if (!s.stable)
+    for (int x = 0; x < 2; ++x)
+      if (!(s.shape.col(x).sum() > 0)) a.fail("expected an age structure with some people, got all zeros");
+}
+
+void Parser::mortality(const JsonCursor& c, MortalitySpec& m) {
+  c.reject_unknown({"coale_demeny", "brass", "life_table"});
+  const int kinds = int(c.has("coale_demeny")) + int(c.has("brass")) + int(c.has("life_table"));
+  if (kinds != 1) c.fail("expected exactly one of \"coale_demeny\", \"brass\" or \"life_table\"");
+  if (const auto cd = c.find("coale_demeny")) {
+    cd->reject_unknown({"family", "e0"});
+    m.kind = MortalitySpec::Kind::coale_demeny;
+    const std::string f = cd->at("family").choice({"west", "north", "east", "south"});
+    m.family = f == "west" ? CdFamily::west : f == "north" ? CdFamily::north
+               : f == "east" ? CdFamily::east : CdFamily::south;
+    m.e0 = by_sex_series(cd->at("e0"), {18, 80, "a life expectancy at birth in [18, 80] years"});
+  } else if (const auto b = c.find("brass")) {
+    b->reject_unknown({"standard", "alpha", "beta"});
+    m.kind = MortalitySpec::Kind::brass;
+    b->at("standard").choice({"general"});
+    m.alpha = by_sex_series(b->at("alpha"), {-3, 3, "a Brass alpha in [-3, 3]"});
+    m.beta = b->has("beta") ? by_sex_series(b->at("beta"), {0.2, 3, "a Brass beta in [0.2, 3]"})
+                            : BySexSeries{};
+    for (int s = 0; s < 2; ++s) m.table[s] = brass_general_standard(AxRule::coale_demeny(Sex(s)));
+  } else {
+    const JsonCursor t = c.at("life_table");
+    t.reject_unknown({"ages", "qx"});
+    m.kind = MortalitySpec::Kind::life_table;
+    const JsonCursor q = t.at("qx");
+    q.reject_unknown({"female", "male"});
+    for (int s = 0; s < 2; ++s) {
+      const JsonCursor qs = q.at(s == 0 ? "female" : "male");
+      const Eigen::ArrayXd qx = qs.numbers(-1, 0, 1, "a probability in [0, 1]");
+      Eigen::ArrayXd ages;
+      if (const auto a = t.find("ages")) {
+        ages = a->numbers(-1, 0, 200, "an age in years");
+        if (ages.size() != qx.size())
+          qs.expected("an array of " + std::to_string(ages.size()) + " probabilities (one per age)");
+      } else {
+        ages = Eigen::ArrayXd::LinSpaced(qx.size(), 0, double(qx.size() - 1));
+      }
+      try {
+        m.table[s] = LifeTable::from_qx(ages, qx, AxRule::coale_demeny(Sex(s)));
+        (void)m.table[s]->projection_survivorship(out_.dims.ages());
+      } catch (const domain_error& e) {
+        qs.fail(e.what());
+      }
+    }
+  }
+}
+
+void Parser::fertility(const JsonCursor& c, FertilitySpec& f) {
+  c.reject_unknown({"tfr", "schedule", "srb", "births_abroad"});
+  f.tfr = series(c.at("tfr"), {0, 15, "a total fertility rate in [0, 15]"});
+  const JsonCursor s = c.at("schedule");
+  const AgeAxis& axis = out_.dims.ages();
+  if (s.is_string()) {
+    const std::vector<std::string> names = fertility_pattern_names();
+    const std::string name = s.string();
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "\"" : ", \"") + n + "\"";
+      s.expected("one of " + list);
+    }
+    f.pattern_share = fertility_pattern(name, axis);
+  } else {
+    if (!s.is_object()) s.expected("a schedule name or {\"ages\": [...], \"shares\": [...]}");
+    s.reject_unknown({"ages", "shares"});
+    const Eigen::ArrayXd w = step_function(s.at("ages"), s.at("shares"), 0, "a share >= 0");
+    // step_function averages per cell; shares are per age group, so weight by years in the cell.
+    Eigen::ArrayXd share = w * axis.width;
+    if (!(share.sum() > 0)) s.at("shares").expected("some positive shares");
+    if (share[0] > 0) s.at("shares").expected("no births to women in the first age cell");
+    f.pattern_share = share / share.sum();
+  }
+  f.srb = c.has("srb") ? value(c.at("srb"), {0.8, 1.3, "a sex ratio at birth in [0.8, 1.3]"})
+                       : constant(1.05, c);
+  if (const auto b = c.find("births_abroad")) f.births_abroad = b->boolean();
+}
+
+FlowSpec Parser::flow(const JsonCursor& c, bool is_signed, bool allow_rate, bool allow_count,
+                      const char* rate_key, const char* count_key) {
+  FlowSpec f;
+  std::vector<std::string> allowed{"enabled", "age_pattern", "female_share"};
+  if (allow_rate) allowed.push_back(rate_key);
+  if (allow_count) allowed.push_back(count_key);
+  c.reject_unknown(allowed);
+  if (const auto e = c.find("enabled"); e && !e->boolean()) return f;
+  const bool has_rate = allow_rate && c.has(rate_key), has_count = allow_count && c.has(count_key);
+  if (has_rate == has_count)
+    c.fail(allow_rate && allow_count
+               ? std::string("expected exactly one of \"") + rate_key + "\" or \"" + count_key + "\""
+               : std::string("missing required field \"") + (allow_rate ? rate_key : count_key) + "\"");
+  f.present = true;
+  f.is_rate = has_rate;
+  if (has_rate)
+    f.amount = series(c.at(rate_key), is_signed ? Domain{-0.5, 0.5, "a rate per year in [-0.5, 0.5]"}
+                                                : Domain{0, 1, "a proportion per year in [0, 1]"});
+  else
+    f.amount = series(c.at(count_key), is_signed ? Domain{-kInf, kInf, "a number of persons per year"}
+                                                 : Domain{0, kInf, "a number of persons per year >= 0"});
+  const auto p = c.find("age_pattern");
+  f.pattern = p ? age_sex_pattern(*p, f.is_rate)
+                : age_sex_pattern(JsonCursor(json("uniform"), c.file()), f.is_rate);
+  if (const auto fs = c.find("female_share")) {
+    if (f.is_rate) fs->fail("\"female_share\" is for counts; a rate applies to both sexes");
+    f.female_share = value(*fs, kProbability);
+  } else if (!f.is_rate) {
+    f.female_share = constant(0.5, c);
+  }
+  return f;
+}
+
+ShockSpec Parser::shock(const JsonCursor& c) {
+  ShockSpec s;
+  c.reject_unknown({"intensity", "relative_risk", "enabled"});
+  if (const auto e = c.find("enabled"); e && !e->boolean()) return s;
+  s.present = true;
+  s.intensity = series(c.at("intensity"), {0, 1000, "an intensity >= 0"});
+  s.relative_risk = relative_risk(c.at("relative_risk"));
+  return s;
+}
+
+void Parser::group(const JsonCursor& c, GroupSpec& g) {
+  c.reject_unknown({"name", "initial_population", "mortality", "fertility", "migration"});
+  guard([&] { initial(c.at("initial_population"), g.initial); });
+  guard([&] { mortality(c.at("mortality"), g.mortality); });
+  guard([&] { fertility(c.at("fertility"), g.fertility); });
+  if (const auto m = c.find("migration"))
+    guard([&] { g.migration = flow(*m, true, true, true, "net_rate", "net_count"); });
+}
+
+void Parser::crisis(const JsonCursor& c) {
+  const auto& names = out_.dims.groups();
+  for (const auto& [name, _] : c.object().items()) {
+    const JsonCursor g = c.at(name);
+    const auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end()) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "\"" : ", \"") + n + "\"";
+      add(g.pointer(), "expected a group name (" + list + "), got \"" + name + "\"");
+      continue;
+    }
+    CrisisSpec& cs = out_.crisis[std::size_t(it - names.begin())];
+    guard([&] {
+      g.reject_unknown({"excess_mortality", "fertility_reduction", "flight", "return", "abroad",
+                        "in_migration"});
+    });
+    if (const auto x = g.find("excess_mortality")) guard([&] { cs.mortality = shock(*x); });
+    if (const auto x = g.find("fertility_reduction"))
+      guard([&] { cs.fertility_reduction = series(*x, {0, 1, "a reduction share in [0, 1]"}); });
+    if (const auto x = g.find("flight"))
+      guard([&] { cs.flight = flow(*x, false, true, true, "rate", "count"); });
+    if (const auto x = g.find("return"))
+      guard([&] {
+        x->reject_unknown({"rate", "enabled"});
+        if (const auto e = x->find("enabled"); e && !e->boolean()) return;
+        cs.return_rate = series(x->at("rate"), kProbability);
+      });
+    if (const auto x = g.find("abroad"))
+      guard([&] {
+        x->reject_unknown({"excess_mortality"});
+        cs.mortality_abroad = shock(x->at("excess_mortality"));
+      });
+    if (const auto x = g.find("in_migration"))
+      guard([&] { cs.in_migration = flow(*x, false, false, true, "rate", "count"); });
+  }
+}
+
+void Parser::targets(const JsonCursor& c) {
+  const auto& names = out_.dims.groups();
+  std::vector<std::string> seen;
+  const double first = out_.steps.front().start, last = out_.steps.back().end;
+  const int width = out_.dims.ages().width;
+  for (std::size_t i = 0; i < c.array().size(); ++i) {
+    const JsonCursor t = c.at(i);
+    guard([&] {
+      t.reject_unknown({"name", "date", "group", "sex", "ages", "abroad", "value", "error", "source"});
+      Target x;
+      x.name = t.at("name").string();
+      if (x.name.empty() || x.name.find_first_of("/~\"") != std::string::npos)
+        t.at("name").expected("a name without '/', '~' or '\"'");
+      if (std::find(seen.begin(), seen.end(), x.name) != seen.end())
+        t.at("name").fail("duplicate target name \"" + x.name + "\"");
+      seen.push_back(x.name);
+      x.date = decimal_year(t.at("date"));
+      if (x.date < first - 0.5 * width || x.date > last + 0.5 * width)
+        t.at("date").expected("a date within half a step of the projection");
+      x.boundary = int(std::lround((x.date - first) / width));
+      x.boundary = std::clamp(x.boundary, 0, int(out_.steps.size()));
+      if (const auto g = t.find("group")) {
+        const std::string n = g->string();
+        const auto it = std::find(names.begin(), names.end(), n);
+        if (it == names.end()) g->expected("a group name");
+        x.group = int(it - names.begin());
+      }
+      if (const auto s = t.find("sex")) x.sex = s->choice({"female", "male"}) == "female" ? 0 : 1;
+      const AgeAxis& axis = out_.dims.ages();
+      if (const auto a = t.find("ages")) {
+        if (!a->is_array() || a->size() != 2) a->expected("[first age, last age] (cell lower bounds)");
+        x.age_from = a->at(0).integer();
+        x.age_to = a->at(1).integer();
+        for (int k = 0; k < 2; ++k) {
+          const int v = k == 0 ? x.age_from : x.age_to;
+          if (v < 0 || v > axis.open_age() || v % axis.width)
+            a->at(k).expected("an age cell lower bound (a multiple of " + std::to_string(axis.width) +
+                              " from 0 to " + std::to_string(axis.open_age()) + ")");
+        }
+        if (x.age_to < x.age_from) a->at(1).expected("an age >= the first age");
+      }
+      if (const auto ab = t.find("abroad")) x.abroad = ab->boolean();
+      if (x.abroad && t.has("ages")) t.at("ages").fail("targets abroad are by group and sex only");
+      x.observed = t.at("value").number_in(1, kInf, "a count of persons > 0");
+      const JsonCursor e = t.at("error");
+      e.reject_unknown({"bias", "sd"});
+      x.bias = e.has("bias") ? value(e.at("bias"), {-0.5, 0.5, "a relative bias in [-0.5, 0.5]"})
+                             : constant(0.0, e);
+      x.sd = value(e.at("sd"), {1e-6, 1, "a relative standard deviation in [1e-6, 1]"});
+      if (const auto src = t.find("source")) (void)src->string();
+      out_.targets.push_back(std::move(x));
+    });
+  }
+}
+
+void Parser::outputs(const JsonCursor& c) {
+  c.reject_unknown({"window", "headline", "quantiles"});
+  OutputSpec& o = out_.outputs;
+  if (const auto w = c.find("window")) {
+    if (!w->is_array() || w->size() != 2) w->expected("[first year, last year]");
+    o.window_first = w->at(0).integer();
+    o.window_last = w->at(1).integer();
+    const int lo = out_.steps.front().year, hi = out_.steps.back().year;
+    for (int k = 0; k < 2; ++k) {
+      const int y = k == 0 ? o.window_first : o.window_last;
+      if (y < lo || y > hi)
+        w->at(k).expected("a year of the projection's steps (" + std::to_string(lo) + " to " +
+                          std::to_string(hi) + ")");
+    }
+    if (o.window_last < o.window_first) w->at(1).expected("a year >= the first year");
+  }
+  if (const auto h = c.find("headline"))
+    o.headline_counterfactual = h->choice({"counterfactual", "rate_based"}) == "counterfactual";
+  if (const auto q = c.find("quantiles")) {
+    o.quantiles.clear();
+    for (std::size_t i = 0; i < q->array().size(); ++i) {
+      const double p = q->at(i).number_in(0, 1, "a probability in [0, 1]");
+      if (!o.quantiles.empty() && !(p > o.quantiles.back()))
+        q->at(i).expected("a probability above the previous one (increasing)");
+      const double pct = p * 100;
+      if (std::abs(pct * 10 - std::round(pct * 10)) > 1e-9)
+        q->at(i).expected("a probability with at most 3 decimals (0.025, 0.975, 0.999)");
+      o.quantiles.push_back(p);
+    }
+    if (o.quantiles.empty()) q->expected("at least one probability");
+  }
+}
+
+void Parser::parse() {
+  const JsonCursor r = root();
+  if (!r.is_object()) {
+    add("", "expected a scenario object, got " + describe(r.value()));
+    return;
+  }
+  guard([&] {
+    r.reject_unknown({"meta", "projection", "distributions", "groups", "crisis", "targets",
+                      "outputs", "format"});
+  });
+  if (const auto f = r.find("format"))
+    guard([&] { f->choice({"steppe-scenario/1"}); });
+  guard([&] { meta(r.at("meta")); });
+  guard([&] { projection(r.at("projection")); });
+  if (!dims_ok_) return;  // everything else needs the age axis and the steps
+  if (const auto d = r.find("distributions")) guard([&] { distributions(*d); });
+  std::vector<std::string> names;
+  guard([&] {
+    const JsonCursor gs = r.at("groups");
+    if (!gs.is_array() || gs.size() == 0) gs.expected("an array of at least one group");
+    for (std::size_t i = 0; i < gs.size(); ++i) {
+      const JsonCursor g = gs.at(i);
+      std::string name;
+      guard([&] {
+        name = g.at("name").string();
+        if (name.empty() || name.find_first_of("/~\" ") != std::string::npos)
+          g.at("name").expected("a group name without spaces, '/', '~' or '\"'");
+        if (std::find(names.begin(), names.end(), name) != names.end())
+          g.at("name").fail("duplicate group name \"" + name + "\"");
+      });
+      if (name.empty()) name = "group_" + std::to_string(i);
+      names.push_back(name);
+    }
+  });
+  if (names.empty()) return;
+  out_.dims = Dims(out_.dims.ages(), names);
+  out_.groups.resize(names.size());
+  out_.crisis.resize(names.size());
+  const JsonCursor gs = r.at("groups");
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    out_.groups[i].name = names[i];
+    group(gs.at(i), out_.groups[i]);
+  }
+  if (const auto c = r.find("crisis")) guard([&] { crisis(*c); });
+  if (const auto t = r.find("targets")) guard([&] { targets(*t); });
+  out_.outputs.window_first = out_.steps.front().year;
+  out_.outputs.window_last = out_.steps.back().year;
+  if (const auto o = r.find("outputs")) guard([&] { outputs(*o); });
+}
+
+}  // namespace
+
+std::shared_ptr<Scenario::Impl> parse_scenario(ResolvedJson doc, const std::string& file,
+                                               const std::vector<std::string>& overrides) {
+  auto impl = std::make_shared<Scenario::Impl>();
+  impl->file = file;
+  std::vector<input_error> errors;
+  for (const std::string& o : overrides) {
+    try {
+      apply_override(doc, o);
+    } catch (const input_error& e) {
+      errors.push_back(e);
+    }
+  }
+  if (!errors.empty()) throw scenario_errors(std::move(errors));
+  Parser p(doc, file, *impl);
+  p.parse();
+  if (!p.errors.empty()) throw scenario_errors(std::move(p.errors));
+  return impl;
+}
+
+}  // namespace steppe::detail

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+// Private: the parsed form of a scenario (Scenario::Impl), shared by the parser
+// (src/io/scenario_json.cpp) and the builder that turns one draw into RateSets (src/scenario.cpp).
+// Every number of the file is a parameter index into `parameters`; arrays that cannot be
+// uncertain (age patterns, relative risks) are stored on the model's age axis.
+#pragma once
+
+#include <Eigen/Core>
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "steppe/life_table.hpp"
+#include "steppe/model_life_table.hpp"
+#include "steppe/scenario.hpp"
+
+namespace steppe::detail {
+
+/// A time series of parameters: values at mid-year points (year Y is written "Y" and sits at
+/// Y + 0.5), linear in between, constant outside, optionally times a scale parameter.
+struct Series {
+  std::vector<double> years;  ///< decimal years, increasing; one point = a constant
+  std::vector<int> values;    ///< parameter index per point
+  int scale = -1;             ///< parameter index of a multiplier, or −1
+  std::string pointer;        ///< where it was written (for errors at build time)
+  std::string file;
+
+  bool empty() const noexcept { return values.empty(); }
+  /// Mean of the (scaled) piecewise-linear series over [t0, t1], t0 < t1.
+  double mean(std::span<const double> v, double t0, double t1) const noexcept;
+  /// True if every point (and the scale) is the constant 0 parameter-wise for this draw.
+  bool zero_over(std::span<const double> v, double t0, double t1) const noexcept {
+    return mean(v, t0, t1) == 0.0;
+  }
+};
+
+using BySexSeries = std::array<Series, 2>;  // female, male
+
+struct MortalitySpec {
+  enum class Kind { coale_demeny, brass, life_table } kind = Kind::coale_demeny;
+  CdFamily family = CdFamily::west;
+  BySexSeries e0;           ///< coale_demeny
+  BySexSeries alpha, beta;  ///< brass (against the general standard)
+  std::array<std::optional<LifeTable>, 2> table;  ///< life_table (explicit q(x)), and brass standard
+};
+
+struct FertilitySpec {
+  Series tfr;
+  Eigen::ArrayXd pattern_share;  ///< share of the TFR in each age cell
+  int srb = -1;
+  bool births_abroad = true;
+};
+
+/// A flow with an age–sex pattern: a rate (proportion per year) or a count (persons per year).
+struct FlowSpec {
+  bool present = false;
+  bool is_rate = true;
+  Series amount;
+  Eigen::ArrayXXd pattern;  ///< ages × 2: relative rates (mean 1) or shares of a count (sum 1 per sex)
+  int female_share = -1;    ///< counts only
+};
+
+struct InitialSpec {
+  std::array<int, 2> totals{-1, -1};
+  std::array<int, 2> undercount{-1, -1};
+  std::array<int, 2> abroad{-1, -1};
+  bool stable = true;
+  int growth_rate = -1;   ///< stable
+  Eigen::ArrayXXd shape;  ///< ages × 2 weights (explicit or from a file)
+};
+
+struct GroupSpec {
+  std::string name;
+  InitialSpec initial;
+  MortalitySpec mortality;
+  FertilitySpec fertility;
+  FlowSpec migration;  ///< baseline net migration (signed)
+};
+
+struct ShockSpec {
+  bool present = false;
+  Series intensity;
+  Eigen::ArrayXXd relative_risk;  ///< ages × 2
+};
+
+struct CrisisSpec {
+  ShockSpec mortality, mortality_abroad;
+  Series fertility_reduction;  ///< empty = none
+  FlowSpec flight, in_migration;
+  Series return_rate;  ///< empty = none
+};
+
+}  // namespace steppe::detail
+
+namespace steppe {
+
+struct Scenario::Impl {
+  std::string file;
+  ScenarioMeta meta;
+  Dims dims;
+  ProjectorOptions options;
+  std::vector<StepTime> steps;
+  std::vector<Parameter> parameters;
+  std::vector<Target> targets;
+  OutputSpec outputs;
+  std::vector<detail::GroupSpec> groups;
+  std::vector<detail::CrisisSpec> crisis;  ///< one per group (components absent if none)
+};
+
+}  // namespace steppe

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+// Tests of steppe/scenario.hpp: dates → steps, time series, sampling (seeded, shared draws), and
+// that a scenario without distributions builds exactly the rates the engine's own functions give.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "steppe/excess.hpp"
+#include "steppe/fertility.hpp"
+#include "steppe/life_table.hpp"
+#include "steppe/model_life_table.hpp"
+#include "steppe/scenario.hpp"
+
+using steppe::Scenario;
+using json = nlohmann::json;
+
+namespace {
+
+/// A one-group scenario with explicit, hand-checkable values; `patch` is merged into it.
+json tiny(const json& patch = json::object()) {
+  json s = {
+      {"meta", {{"title", "tiny"}}},
+      {"projection",
+       {{"start", "1926-01-01"}, {"end", "1930-01-01"}, {"ages", {{"layout", "single_year"}, {"omega", 60}}}}},
+      {"groups",
+       {{{"name", "kazakh"},
+         {"initial_population",
+          {{"female", 1000},
+           {"male", 900},
+           {"age_structure", {{"ages", {0, 20, 40}}, {"female", {3, 2, 1}}, {"male", {3, 2, 1}}}}}},
+         {"mortality", {{"coale_demeny", {{"family", "west"}, {"e0", {{"female", 40}, {"male", 37.5}}}}}}},
+         {"fertility", {{"tfr", 6}, {"schedule", "ussr_adh_1926"}}}}}}};
+  s.merge_patch(patch);
+  return s;
+}
+
+Scenario load(const json& j) { return Scenario::parse(j.dump(), "tiny.json"); }
+
+}  // namespace
+
+TEST_CASE("dates map onto whole steps from the start date", "[scenario]") {
+  const Scenario s = load(tiny({{"projection", {{"start", "1926-12-17"}, {"end", "1939-01-17"}}}}));
+  REQUIRE(s.steps().size() == 12);  // 12.08 years rounds to 12 annual steps
+  CHECK(s.steps()[0].start == Approx(1926.0 + 350.0 / 365.0).epsilon(1e-12));
+  CHECK(s.steps()[0].year == 1927);  // midpoint 1927.46
+  CHECK(s.steps()[11].year == 1938);
+  CHECK(s.steps()[11].end == Approx(s.steps()[0].start + 12));
+  CHECK(s.outputs().window_first == 1927);  // default window: every step
+  CHECK(s.outputs().window_last == 1938);
+}
+
+TEST_CASE("a scenario without distributions builds the engine's own rates", "[scenario]") {
+  const Scenario s = load(tiny());
+  CHECK_FALSE(s.has_uncertainty());
+  std::vector<double> v;
+  s.central(v);
+  steppe::ModelInputs in;
+  s.build(v, in);
+  const steppe::AgeAxis axis = steppe::AgeAxis::single_year(60);
+  REQUIRE(in.rates.size() == 4);
+  const steppe::LifeTable f = steppe::coale_demeny_e0(steppe::CdFamily::west, steppe::Sex::female, 40);
+  const steppe::LifeTable m = steppe::coale_demeny_e0(steppe::CdFamily::west, steppe::Sex::male, 37.5);
+  for (const steppe::RateSet& r : in.rates) {
+    CHECK((r.survivorship.col(0) == f.projection_survivorship(axis)).all());
+    CHECK((r.survivorship.col(1) == m.projection_survivorship(axis)).all());
+    CHECK(r.birth_survivorship[0] == f.birth_survivorship(1));
+    const Eigen::ArrayXd asfr =
+        steppe::asfr_from_tfr(6, steppe::fertility_pattern("ussr_adh_1926", axis), axis);
+    CHECK((r.asfr.col(0) == asfr).all());
+    CHECK(r.srb[0] == 1.05);
+    CHECK_FALSE(r.has_crisis());
+  }
+  // Initial population: the step-function shape 3:2:1 by 20-year band, scaled to the totals.
+  const auto& home = in.initial.home();
+  CHECK(home.col(0).sum() == Approx(1000));
+  CHECK(home.col(1).sum() == Approx(900));
+  const double unit = 1000.0 / (20 * 3 + 20 * 2 + 21 * 1);  // ages 0-19, 20-39, 40-59 and 60+
+  CHECK(home(0, 0) == Approx(3 * unit));
+  CHECK(home(25, 0) == Approx(2 * unit));
+  CHECK(home(60, 0) == Approx(1 * unit));
+}
+
+TEST_CASE("a time series is linear between mid-years and averaged over each step", "[scenario]") {
+  // TFR 6 at mid-1926, 4 at mid-1928: steps from 1 Jan 1926 to 1 Jan 1930.
+  const Scenario s = load(tiny({{"groups", {{{"name", "kazakh"},
+                                              {"initial_population", tiny()["groups"][0]["initial_population"]},
+                                              {"mortality", tiny()["groups"][0]["mortality"]},
+                                              {"fertility", {{"tfr", {{"1926", 6}, {"1928", 4}}},
+                                                             {"schedule", "ussr_adh_1926"}}}}}}}));
+  std::vector<double> v;
+  s.central(v);
+  steppe::ModelInputs in;
+  s.build(v, in);
+  const steppe::AgeAxis axis = steppe::AgeAxis::single_year(60);
+  auto tfr = [&](int k) { return steppe::tfr_of(in.rates[std::size_t(k)].asfr.col(0), axis); };
+  // Step 1926.0–1927.0: 6 until 1926.5, then 6 → 5.5 at 1927.0: mean = (0.5·6 + 0.5·5.75) = 5.875.
+  CHECK(tfr(0) == Approx(5.875).epsilon(1e-12));
+  // Step 1927–1928: 5.5 → 4.5 linearly: mean 5.
+  CHECK(tfr(1) == Approx(5.0).epsilon(1e-12));
+  // Step 1928–1929: 4.5 → 4 until 1928.5, then 4: mean (0.5·4.25 + 0.5·4) = 4.125.
+  CHECK(tfr(2) == Approx(4.125).epsilon(1e-12));
+  CHECK(tfr(3) == Approx(4.0).epsilon(1e-12));  // constant after the last point
+}
+
+TEST_CASE("sampling depends only on (seed, draw) and shared draws move fields together",
+          "[scenario]") {
+  json patch = {{"distributions", {{"severity", {{"uniform", {0.5, 1.5}}}}}},
+                {"crisis",
+                 {{"kazakh",
+                   {{"excess_mortality", {{"intensity", {{"values", {{"1927", 1.0}}}, {"scale", {{"shared", "severity"}}}}},
+                                          {"relative_risk", 2.0}}},
+                    {"fertility_reduction", {{"shared", "severity"}}}}}}}};
+  // fertility_reduction must lie in [0, 1]: severity can reach 1.5, so this is rejected...
+  CHECK_THROWS_AS(load(tiny(patch)), steppe::scenario_errors);
+  // ...and accepted once the shared distribution is truncated to [0.5, 1].
+  patch["distributions"]["severity"] = {{"uniform", {0.5, 1.5}}, {"truncate", {0.5, 1.0}}};
+  const Scenario s = load(tiny(patch));
+  CHECK(s.has_uncertainty());
+  std::vector<double> a, b, c;
+  s.sample(7, 3, a);
+  s.sample(7, 3, b);
+  s.sample(7, 4, c);
+  CHECK(a == b);
+  CHECK(a != c);
+  steppe::ModelInputs in;
+  s.build(a, in);
+  int shared = -1;
+  for (std::size_t k = 0; k < s.parameters().size(); ++k)
+    if (s.parameters()[k].shared == "severity") shared = int(k);
+  REQUIRE(shared >= 0);
+  const double severity = a[std::size_t(shared)];
+  CHECK(severity >= 0.5);
+  CHECK(severity <= 1.0);
+  // The one draw sets both the fertility reduction and the mortality scale of every step.
+  CHECK(in.rates[1].fertility_multiplier[0] == Approx(1.0 - severity));
+  // Hazard multiplier 1 + severity·(2 − 1): crisis survivorship = baseline^(1 + severity).
+  const double base = in.rates[1].survivorship(30, 0);
+  CHECK(in.rates[1].crisis_survivorship(30, 0) == Approx(std::pow(base, 1 + severity)).epsilon(1e-12));
+}
+
+TEST_CASE("stable initial population follows L(x)·exp(-r·x)", "[scenario]") {
+  const json patch = {{"groups", {{{"name", "kazakh"},
+                                   {"initial_population", {{"female", 1e6}, {"male", 1e6},
+                                                           {"undercount", 0.2},
+                                                           {"age_structure", {{"stable", {{"growth_rate", 0.02}}}}}}},
+                                   {"mortality", tiny()["groups"][0]["mortality"]},
+                                   {"fertility", tiny()["groups"][0]["fertility"]}}}}};
+  const Scenario s = load(tiny(patch));
+  std::vector<double> v;
+  s.central(v);
+  steppe::ModelInputs in;
+  s.build(v, in);
+  const auto& home = in.initial.home();
+  CHECK(home.col(0).sum() == Approx(1e6 / 0.8));  // undercount 20 %: counted = 80 % of the true
+  const steppe::LifeTable f =
+      steppe::coale_demeny_e0(steppe::CdFamily::west, steppe::Sex::female, 40).to_single_year(100);
+  // Ratio of adjacent single-year cells: L(x+1)/L(x) · e^{−r}.
+  const double expected = (f.T_at(31) - f.T_at(32)) / (f.T_at(30) - f.T_at(31)) * std::exp(-0.02);
+  CHECK(home(31, 0) / home(30, 0) == Approx(expected).epsilon(1e-12));
+}
+
+TEST_CASE("a flight rate per year empties nobody and is absent outside the crisis", "[scenario]") {
+  const json patch = {{"crisis", {{"kazakh", {{"flight", {{"rate", {{"1926", 0}, {"1927", 0.1}, {"1928", 0}}}}},
+                                              {"return", {{"rate", 0.5}}}}}}}};
+  const Scenario s = load(tiny(patch));
+  std::vector<double> v;
+  s.central(v);
+  steppe::ModelInputs in;
+  s.build(v, in);
+  // Points at mid-1926 (0), mid-1927 (0.1), mid-1928 (0); uniform age pattern.
+  CHECK(in.rates[0].emigration_rate(10, 1) == Approx(0.0125).epsilon(1e-12));  // ramp from 1926.5
+  CHECK(in.rates[1].emigration_rate(10, 1) == Approx(0.075).epsilon(1e-12));   // 0.05 → 0.1 → 0.05
+  CHECK(in.rates[1].emigration_rate(59, 0) == Approx(0.075).epsilon(1e-12));
+  CHECK(in.rates[3].emigration_rate.size() == 0);  // 1929: no flight, component absent
+  CHECK(in.rates[3].return_rate(40, 0) == 0.5);
+}
