@@ -3,6 +3,7 @@
 #include "steppe/shock.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "steppe/error.hpp"
 
@@ -32,7 +33,11 @@ void set_mortality_multiplier(RateSet& r, const Eigen::ArrayXXd& m, bool abroad)
   if (crisis.size() == 0) crisis = base;
   if (crisis_birth.size() == 0) crisis_birth = base_birth;
   for (Eigen::Index c = 0; c < m.cols(); ++c) {
-    for (Eigen::Index x = 0; x < m.rows(); ++x) crisis(x, c) = powered(crisis(x, c), m(x, c));
+    // Columns the shock leaves alone (m = 1 everywhere, e.g. other groups) stay exactly as they
+    // are; otherwise exp(m·ln S) with Eigen's vectorised log and exp, S = 0 staying 0.
+    if ((m.col(c) == 1.0).all()) continue;
+    auto s = crisis.col(c);
+    s = (s > 0.0).select((m.col(c) * s.max(std::numeric_limits<double>::min()).log()).exp(), 0.0);
     crisis_birth(c) = powered(crisis_birth(c), m(0, c));
   }
 }

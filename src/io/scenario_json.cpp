@@ -107,9 +107,18 @@ class Parser {
 
  private:
   JsonCursor root() const { return JsonCursor(doc_.doc, root_); }
+  /// The file that wrote the value at c; for an object (a distribution), the last file that
+  /// wrote anything inside it.
   std::string file_of(const JsonCursor& c) const {
-    const std::string& f = doc_.file_of(c.pointer());
-    return f.empty() ? root_ : f;
+    const std::string p = c.pointer();
+    const std::string* f = &doc_.file_of(p);
+    if (c.is_object()) {
+      const std::string prefix = p + "/";
+      for (auto it = doc_.origin.lower_bound(prefix);
+           it != doc_.origin.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+        f = &it->second;
+    }
+    return f->empty() ? root_ : *f;
   }
 
   // ---- numbers and distributions ----
@@ -854,10 +863,12 @@ void Parser::parse() {
         name = g.at("name").string();
         if (name.empty() || name.find_first_of("/~\" ") != std::string::npos)
           g.at("name").expected("a group name without spaces, '/', '~' or '\"'");
-        if (std::find(names.begin(), names.end(), name) != names.end())
-          g.at("name").fail("duplicate group name \"" + name + "\"");
+        if (std::find(names.begin(), names.end(), name) != names.end()) {
+          name.clear();  // keep the dimensions valid while the error is reported
+          g.at("name").fail("duplicate group name \"" + g.at("name").string() + "\"");
+        }
       });
-      if (name.empty()) name = "group_" + std::to_string(i);
+      if (name.empty()) name = "group " + std::to_string(i);
       names.push_back(name);
     }
   });
@@ -868,7 +879,7 @@ void Parser::parse() {
   const JsonCursor gs = r.at("groups");
   for (std::size_t i = 0; i < names.size(); ++i) {
     out_.groups[i].name = names[i];
-    group(gs.at(i), out_.groups[i]);
+    guard([&] { group(gs.at(i), out_.groups[i]); });
   }
   if (const auto c = r.find("crisis")) guard([&] { crisis(*c); });
   if (const auto t = r.find("targets")) guard([&] { targets(*t); });
