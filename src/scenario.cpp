@@ -8,13 +8,13 @@
 //     S^m (shock.hpp); components that are zero in a step are left absent (so steps without a
 //     crisis are shared by the crisis run and its counterfactual).
 #include <cmath>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
 #include "io/extends.hpp"
 #include "scenario_impl.hpp"
 #include "steppe/fertility.hpp"
-#include "steppe/shock.hpp"
 
 namespace steppe::detail {
 
@@ -112,20 +112,28 @@ std::array<double, 2> mortality_key(const detail::MortalitySpec& m, int sex,
   return {0.0, 0.0};
 }
 
-/// Stable-population age weights: person-years per cell discounted by e^{−r·(mid-age)}; the open
-/// cell by e^{−r·(O + e(O)/2)}.
-Eigen::ArrayXd stable_weights(const LifeTable& lt, const AgeAxis& axis, double r) {
+/// The table on single years up to at least the axis' open age + one step: what
+/// LifeTable::projection_survivorship converts to anyway, done once so it also serves the stable
+/// population.
+LifeTable single_year_table(const LifeTable& lt, const AgeAxis& axis) {
+  const int upto = std::max(axis.open_age() + axis.width, int(lt.open_age()));
+  bool single = int(lt.open_age()) >= upto;
+  for (Eigen::Index i = 0; single && i + 1 < lt.size(); ++i) single = lt.n()[i] == 1.0;
+  return single ? lt : lt.to_single_year(upto);
+}
+
+/// Stable-population age weights from a single-year table: person-years L(y)·e^{−r(y+½)} summed
+/// over the single years of each cell; the open cell T(O)·e^{−r(O + e(O)/2)}.
+Eigen::ArrayXd stable_weights(const LifeTable& single, const AgeAxis& axis, double r) {
   const int open = axis.open_age();
-  const LifeTable single =
-      lt.to_single_year(std::max(open + axis.width, int(lt.open_age())));
   Eigen::ArrayXd w(axis.count);
   for (int cell = 0; cell < axis.count - 1; ++cell) {
     double sum = 0;
     for (int y = axis.lower(cell); y < axis.lower(cell) + axis.width; ++y)
-      sum += (single.T_at(y) - single.T_at(y + 1)) * std::exp(-r * (y + 0.5));
+      sum += single.Lx()[y] * std::exp(-r * (y + 0.5));
     w[cell] = sum;
   }
-  const double t_open = single.T_at(open);
+  const double t_open = single.Tx()[open];
   const double l_open = single.lx()[open];
   const double e_open = l_open > 0 ? t_open / l_open : 0.0;
   w[axis.count - 1] = t_open * std::exp(-r * (open + 0.5 * e_open));
@@ -223,7 +231,8 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
   }
   std::vector<std::array<double, 2>> last_key{std::size_t(C)};
   std::vector<std::optional<LifeTable>> first_table{std::size_t(C)};
-  Eigen::ArrayXXd multiplier;
+  Eigen::ArrayXXd log_survivorship(A, C);  // ln of the baseline survivorship, kept across steps
+  Eigen::ArrayXd multiplier_col(A);
 
   for (std::size_t k = 0; k < K; ++k) {
     const double t0 = s.steps[k].start, t1 = s.steps[k].end;
@@ -252,9 +261,11 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
           r.survivorship.col(c) = out.rates[k - 1].survivorship.col(c);
           r.birth_survivorship[c] = out.rates[k - 1].birth_survivorship[c];
         } else {
-          const LifeTable lt = life_table(gs.mortality, sex, v, t0, t1);
+          const LifeTable lt = single_year_table(life_table(gs.mortality, sex, v, t0, t1), axis);
           r.survivorship.col(c) = lt.projection_survivorship(axis);
           r.birth_survivorship[c] = lt.birth_survivorship(width);
+          log_survivorship.col(c) =
+              r.survivorship.col(c).max(std::numeric_limits<double>::min()).log();
           if (k == 0) first_table[std::size_t(c)] = lt;
         }
         last_key[std::size_t(c)] = key;
@@ -287,25 +298,35 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
     r.birth_survivorship_abroad = r.birth_survivorship;
 
     // ---- crisis components, present only where non-zero in this step ----
+    // Crisis survivorship S^m = exp(m·ln S) with ln S kept from the baseline (as shock.hpp's
+    // set_mortality_multiplier computes it, without recomputing ln S in every crisis step).
     for (int abroad = 0; abroad < 2; ++abroad) {
-      bool any = false;
+      Eigen::ArrayXXd& crisis = abroad ? r.crisis_survivorship_abroad : r.crisis_survivorship;
+      Eigen::ArrayXd& crisis_birth =
+          abroad ? r.crisis_birth_survivorship_abroad : r.crisis_birth_survivorship;
       for (Eigen::Index g = 0; g < G; ++g) {
         const detail::ShockSpec& sh = abroad ? s.crisis[std::size_t(g)].mortality_abroad
                                              : s.crisis[std::size_t(g)].mortality;
         if (!sh.present) continue;
         const double intensity = sh.intensity.mean(v, t0, t1);
         if (intensity == 0.0) continue;
-        if (!any) multiplier.setOnes(A, C), any = true;
+        if (crisis.size() == 0) {
+          crisis = r.survivorship;
+          crisis_birth = r.birth_survivorship;
+        }
         for (int sex = 0; sex < 2; ++sex) {
           const int c = Dims::col(Sex(sex), int(g));
-          multiplier.col(c) = 1.0 + intensity * (sh.relative_risk.col(sex) - 1.0);
-          if ((multiplier.col(c) < 0.0).any())
+          multiplier_col = 1.0 + intensity * (sh.relative_risk.col(sex) - 1.0);
+          if ((multiplier_col < 0.0).any())
             fail_at(sh.intensity, "intensity " + num(intensity) +
                                       " with a relative risk below 1 gives a negative hazard "
                                       "multiplier 1 + intensity·(RR − 1)");
+          crisis.col(c) = (r.survivorship.col(c) > 0.0)
+                              .select((multiplier_col * log_survivorship.col(c)).exp(), 0.0);
+          const double sb = r.birth_survivorship[c];
+          crisis_birth[c] = sb > 0.0 ? std::exp(multiplier_col[0] * std::log(sb)) : 0.0;
         }
       }
-      if (any) set_mortality_multiplier(r, multiplier, abroad == 1);
     }
     for (Eigen::Index g = 0; g < G; ++g) {
       const detail::CrisisSpec& cs = s.crisis[std::size_t(g)];
@@ -361,11 +382,7 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
         total /= 1.0 - v[std::size_t(in.undercount[std::size_t(sex)])];
       Eigen::ArrayXd w;
       if (in.stable) {
-        const LifeTable& lt = first_table[std::size_t(c)]
-                                  ? *first_table[std::size_t(c)]
-                                  : life_table(s.groups[std::size_t(g)].mortality, sex, v,
-                                               s.steps[0].start, s.steps[0].end);
-        w = stable_weights(lt, axis, v[std::size_t(in.growth_rate)]);
+        w = stable_weights(*first_table[std::size_t(c)], axis, v[std::size_t(in.growth_rate)]);
       } else {
         w = in.shape.col(sex);
       }

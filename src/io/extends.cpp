@@ -31,7 +31,8 @@ void erase_below(std::map<std::string, std::string>& origin, const std::string& 
 
 // merge_patch that also records, for every value it sets, the file that set it.
 void apply(json& target, const json& patch, const json::json_pointer& ptr, const std::string& file,
-           std::map<std::string, std::string>& origin) {
+           std::map<std::string, std::string>& origin,
+           std::map<std::string, std::string>* touched = nullptr) {
   if (!patch.is_object()) {
     erase_below(origin, ptr.to_string());
     origin[ptr.to_string()] = file;
@@ -43,14 +44,16 @@ void apply(json& target, const json& patch, const json::json_pointer& ptr, const
     origin[ptr.to_string()] = file;
     target = json::object();
   }
+  if (touched) (*touched)[ptr.to_string()] = file;
   for (const auto& [key, value] : patch.items()) {
     const json::json_pointer child = ptr / key;
     if (value.is_null()) {
       target.erase(key);
       erase_below(origin, child.to_string());
+      origin[child.to_string()] = file;  // a field this file deleted is missing in this file
     } else {
       json& slot = target[key];  // creates the member if absent: a merge patch adds it
-      apply(slot, value, child, file, origin);
+      apply(slot, value, child, file, origin, touched);
     }
   }
 }
@@ -95,7 +98,7 @@ ResolvedJson resolve(const std::filesystem::path& file, std::vector<std::filesys
                         "base scenario \"" + base_path.string() + "\" does not exist");
     out = resolve(base_path, chain);
     doc.erase("extends");
-    apply(out.doc, doc, json::json_pointer(), file.string(), out.origin);
+    apply(out.doc, doc, json::json_pointer(), file.string(), out.origin, &out.touched);
   } else {
     out.doc = std::move(doc);
     out.origin[""] = file.string();
@@ -158,6 +161,10 @@ void apply_override(ResolvedJson& r, const std::string& assignment) {
   r.doc[ptr] = std::move(value);
   erase_below(r.origin, pointer);
   r.origin[pointer] = "--set";
+  for (json::json_pointer p = ptr; !p.empty();) {
+    p = p.parent_pointer();
+    r.touched[p.to_string()] = "--set";
+  }
 }
 
 ResolvedJson load_with_extends(const std::filesystem::path& file) {

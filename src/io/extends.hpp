@@ -20,6 +20,9 @@ struct ResolvedJson {
   nlohmann::json doc;  ///< the merged document, without any "extends" member
   /// JSON pointer (as a string, "" = root) → the file whose text set the value at that pointer.
   std::map<std::string, std::string> origin;
+  /// JSON pointer of an object → the last file (in extends order, then "--set") that changed
+  /// anything inside it; absent if no file after the one that wrote it did.
+  std::map<std::string, std::string> touched;
   /// The file that wrote the value at `pointer` (its longest recorded prefix).
   const std::string& file_of(const std::string& pointer) const;
 };

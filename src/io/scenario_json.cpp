@@ -54,12 +54,12 @@ constexpr double kInf = INFINITY;
 double decimal_year(const JsonCursor& c) {
   if (c.is_number()) return c.number_in(1000, 3000, "a year between 1000 and 3000");
   const std::string s = c.is_string() ? c.string() : (c.expected("a date \"YYYY-MM-DD\" or a decimal year"), "");
-  int y = 0, m = 0, d = 0;
-  char dash1 = 0, dash2 = 0;
-  std::istringstream in(s);
-  if (!(in >> y >> dash1 >> m >> dash2 >> d) || dash1 != '-' || dash2 != '-' || !in.eof() ||
-      s.size() != 10)
-    c.expected("a date \"YYYY-MM-DD\"");
+  bool digits = s.size() == 10 && s[4] == '-' && s[7] == '-';
+  for (std::size_t i = 0; digits && i < s.size(); ++i)
+    if (i != 4 && i != 7) digits = s[i] >= '0' && s[i] <= '9';
+  if (!digits) c.expected("a date \"YYYY-MM-DD\"");
+  const int y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(5, 2)), d = std::stoi(s.substr(8, 2));
+  if (y < 1000) c.expected("a date \"YYYY-MM-DD\" with a year between 1000 and 3000");
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (m < 1 || m > 12 || d < 1 || d > days[m - 1] + (m == 2 && leap))
@@ -112,12 +112,8 @@ class Parser {
   std::string file_of(const JsonCursor& c) const {
     const std::string p = c.pointer();
     const std::string* f = &doc_.file_of(p);
-    if (c.is_object()) {
-      const std::string prefix = p + "/";
-      for (auto it = doc_.origin.lower_bound(prefix);
-           it != doc_.origin.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
-        f = &it->second;
-    }
+    if (c.is_object())
+      if (const auto it = doc_.touched.find(p); it != doc_.touched.end()) f = &it->second;
     return f->empty() ? root_ : *f;
   }
 
@@ -319,9 +315,16 @@ Series Parser::series(const JsonCursor& c, const Domain& d) {
   for (const auto& [key, _] : points.object().items()) {
     const auto year = year_key(key);
     const JsonCursor v = points.at(key);
-    if (!year)
+    if (!year) {
+      std::string best;
+      std::size_t best_d = 3;
+      for (const char* k : {"uniform", "normal", "lognormal", "triangular", "beta", "choice",
+                            "truncate", "shared", "values", "scale"})
+        if (const std::size_t dist = edit_distance(key, k); dist < best_d) best_d = dist, best = k;
+      if (key == "value") best = "values";
       v.fail("expected a year (four digits, e.g. \"1932\") as the key of a time series point, got \"" +
-             key + "\"" + (key == "value" || key == "scale" ? " (did you mean \"values\"?)" : ""));
+             key + "\"" + (best.empty() ? std::string() : " (did you mean \"" + best + "\"?)"));
+    }
     pts.emplace_back(*year, value(v, d));
   }
   std::sort(pts.begin(), pts.end());  // keys are already in order (std::map), kept for clarity
@@ -860,15 +863,15 @@ void Parser::parse() {
       const JsonCursor g = gs.at(i);
       std::string name;
       guard([&] {
-        name = g.at("name").string();
-        if (name.empty() || name.find_first_of("/~\" ") != std::string::npos)
+        const std::string n = g.at("name").string();
+        if (n.empty() || n.find_first_of("/~\" ") != std::string::npos)
           g.at("name").expected("a group name without spaces, '/', '~' or '\"'");
-        if (std::find(names.begin(), names.end(), name) != names.end()) {
-          name.clear();  // keep the dimensions valid while the error is reported
-          g.at("name").fail("duplicate group name \"" + g.at("name").string() + "\"");
-        }
+        if (std::find(names.begin(), names.end(), n) != names.end())
+          g.at("name").fail("duplicate group name \"" + n + "\"");
+        name = n;  // kept only once valid, so the dimensions stay valid while errors are reported
       });
-      if (name.empty()) name = "group " + std::to_string(i);
+      // A placeholder that no valid name can equal (valid names have no spaces).
+      if (name.empty()) name = "group #" + std::to_string(i);
       names.push_back(name);
     }
   });
