@@ -185,7 +185,7 @@ TEST_CASE("the minimal good scenario (the base of every bad file) loads and buil
 }
 
 TEST_CASE("the famine sketch example loads", "[io][scenario_json]") {
-  const Scenario s = Scenario::load(repo_dir / "scenarios/examples/famine_sketch.json");
+  const Scenario s = Scenario::load(repo_dir / "scenarios/famine_sketch.json");
   CHECK(s.dims().groups() == std::vector<std::string>{"kazakh", "non_kazakh"});
   REQUIRE(s.steps().size() == 12);
   for (std::size_t k = 0; k < s.steps().size(); ++k) CHECK(s.steps()[k].year == 1927 + int(k));
