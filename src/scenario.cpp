@@ -229,9 +229,12 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
     any_net_rate |= g.migration.present && g.migration.is_rate;
     any_net_count |= g.migration.present && !g.migration.is_rate;
   }
-  std::vector<std::array<double, 2>> last_key{std::size_t(C)};
-  std::vector<std::optional<LifeTable>> first_table{std::size_t(C)};
-  Eigen::ArrayXXd log_survivorship(A, C);  // ln of the baseline survivorship, kept across steps
+  if (!out.cache || out.cache->scenario != impl_.get()) {
+    out.cache = std::make_shared<detail::BuildCache>();
+    out.cache->scenario = impl_.get();
+    out.cache->columns.resize(std::size_t(C));
+  }
+  std::vector<detail::BuildCache::Column>& memo = out.cache->columns;
   Eigen::ArrayXd multiplier_col(A);
 
   for (std::size_t k = 0; k < K; ++k) {
@@ -257,18 +260,28 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
       for (int sex = 0; sex < 2; ++sex) {
         const int c = Dims::col(Sex(sex), int(g));
         const auto key = mortality_key(gs.mortality, sex, v, t0, t1);
-        if (k > 0 && key == last_key[std::size_t(c)]) {
-          r.survivorship.col(c) = out.rates[k - 1].survivorship.col(c);
-          r.birth_survivorship[c] = out.rates[k - 1].birth_survivorship[c];
-        } else {
-          const LifeTable lt = single_year_table(life_table(gs.mortality, sex, v, t0, t1), axis);
-          r.survivorship.col(c) = lt.projection_survivorship(axis);
-          r.birth_survivorship[c] = lt.birth_survivorship(width);
-          log_survivorship.col(c) =
-              r.survivorship.col(c).max(std::numeric_limits<double>::min()).log();
-          if (k == 0) first_table[std::size_t(c)] = lt;
+        detail::BuildCache::Column& m = memo[std::size_t(c)];
+        if (!m.valid || key != m.key) {
+          m.single = single_year_table(life_table(gs.mortality, sex, v, t0, t1), axis);
+          m.survivorship = m.single->projection_survivorship(axis);
+          m.birth_survivorship = m.single->birth_survivorship(width);
+          m.log_survivorship = m.survivorship.max(std::numeric_limits<double>::min()).log();
+          m.key = key;
+          m.valid = true;
         }
-        last_key[std::size_t(c)] = key;
+        r.survivorship.col(c) = m.survivorship;
+        r.birth_survivorship[c] = m.birth_survivorship;
+        if (k == 0) {
+          const detail::InitialSpec& in = gs.initial;
+          if (in.stable) {
+            const std::array<double, 3> sk{key[0], key[1], v[std::size_t(in.growth_rate)]};
+            if (!m.stable_valid || sk != m.stable_key) {
+              m.stable_weights = stable_weights(*m.single, axis, sk[2]);
+              m.stable_key = sk;
+              m.stable_valid = true;
+            }
+          }
+        }
       }
       const detail::FertilitySpec& f = gs.fertility;
       const double tfr = f.tfr.mean(v, t0, t1);
@@ -322,7 +335,7 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
                                       " with a relative risk below 1 gives a negative hazard "
                                       "multiplier 1 + intensity·(RR − 1)");
           crisis.col(c) = (r.survivorship.col(c) > 0.0)
-                              .select((multiplier_col * log_survivorship.col(c)).exp(), 0.0);
+                              .select((multiplier_col * memo[std::size_t(c)].log_survivorship).exp(), 0.0);
           const double sb = r.birth_survivorship[c];
           crisis_birth[c] = sb > 0.0 ? std::exp(multiplier_col[0] * std::log(sb)) : 0.0;
         }
@@ -382,7 +395,7 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
         total /= 1.0 - v[std::size_t(in.undercount[std::size_t(sex)])];
       Eigen::ArrayXd w;
       if (in.stable) {
-        w = stable_weights(*first_table[std::size_t(c)], axis, v[std::size_t(in.growth_rate)]);
+        w = memo[std::size_t(c)].stable_weights;
       } else {
         w = in.shape.col(sex);
       }

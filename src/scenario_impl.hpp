@@ -91,6 +91,23 @@ struct CrisisSpec {
   Series return_rate;  ///< empty = none
 };
 
+/// Memo of Scenario::build, per (group, sex) column: the baseline quantities of the last life
+/// table built and of the last stable population, with the parameter values they came from.
+struct BuildCache {
+  const void* scenario = nullptr;  ///< the Scenario::Impl the memo belongs to
+  struct Column {
+    bool valid = false;
+    std::array<double, 2> key{};  ///< e0, or Brass (alpha, beta)
+    Eigen::ArrayXd survivorship, log_survivorship;
+    double birth_survivorship = 0;
+    std::optional<LifeTable> single;  ///< the single-year table (for a stable population)
+    bool stable_valid = false;
+    std::array<double, 3> stable_key{};  ///< (key, growth rate)
+    Eigen::ArrayXd stable_weights;
+  };
+  std::vector<Column> columns;
+};
+
 }  // namespace steppe::detail
 
 namespace steppe {

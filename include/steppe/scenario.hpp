@@ -80,10 +80,17 @@ struct ScenarioMeta {
   std::vector<Source> sources;
 };
 
+namespace detail {
+struct BuildCache;
+}
+
 /// What the engine needs for one draw. Reused across draws: build() overwrites it in place.
 struct ModelInputs {
   Population initial;
   std::vector<RateSet> rates;  ///< one per step
+  /// build()'s memo of the last life tables per group and sex (parameters that stay the same
+  /// from draw to draw are not recomputed). Not part of the results; one per thread.
+  std::shared_ptr<detail::BuildCache> cache;
 };
 
 /// A validated scenario. Cheap to copy (shares its immutable description).
