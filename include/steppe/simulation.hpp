@@ -62,6 +62,29 @@ struct RunResult {
 /// Runs the scenario's draws on options.threads threads. Draws are split into fixed blocks whose
 /// partial summaries merge in block order, so the result does not depend on the thread count.
 /// Memory does not grow with the number of draws.
+///
+/// Metrics, in this order ("window" = steps whose StepTime::year is in OutputSpec's window;
+/// <Y> = StepTime::year, every step; <g> = group; <sex> = female|male; <age> = 10-year group of
+/// the age cell at the END of the step, "0-9", "10-19", …, the last one holding the open cell
+/// and named by its lower bound, e.g. "100+" or "80+"):
+///  - /excess_deaths/{total, home, abroad, by_group/<g>, by_group_place/<g>/{home,abroad},
+///    by_group_sex/<g>/<sex>, by_group_sex_age/<g>/<sex>/<age>, by_year/<Y>, by_group_year/<g>/<Y>}
+///    under the headline definition (OutputSpec::headline_counterfactual: crisis − counterfactual
+///    deaths, or crisis − baseline-rate deaths). by_group_sex_age only for the counterfactual
+///    headline: Accounts do not keep baseline deaths by age.
+///  - /excess_deaths_rate_based/ or /excess_deaths_counterfactual/ (the other definition):
+///    {total, by_group/<g>, by_year/<Y>}.
+///  - /lost_births/{total, by_group/<g>, by_year/<Y>, by_group_year/<g>/<Y>} (headline
+///    definition), then /lost_births_rate_based/ or /lost_births_counterfactual/{total, by_group/<g>}.
+///  - crisis run: /net_emigration/ (emigrants − returnees) and /deaths_abroad/ {total, by_group/<g>,
+///    by_year/<Y>}; /emigrants/, /returnees/, /immigrants/ {total, by_group/<g>};
+///    /abroad_at_end/by_group/<g>. Totals and by_group are over the window.
+///  - per target: /targets/<name>/{modelled, deviation, relative_deviation, log_likelihood}, and
+///    /log_likelihood/total (Σ over targets) if any target has an sd.
+/// Deaths are home + abroad unless the path says otherwise. Every sum runs over steps in order,
+/// then columns (Dims::col) in order, into one accumulator: a one-draw run gives the same bits as
+/// summing excess.hpp's arrays in that order. Means and sds are exact (Moments); quantiles are
+/// within 0.1 % relative (QuantileSketch, alpha 1e-3) of the order statistics.
 /// @throws domain_error if a draw's parameters make impossible demography (the first such draw
 ///         in draw order; the message names the draw and the parameter).
 RunResult run_draws(const Scenario& scenario, const RunOptions& options);

@@ -1,0 +1,662 @@
+// SPDX-License-Identifier: MIT
+// run_draws: the Monte Carlo driver. Each thread owns a CrisisRunner and ModelInputs and pulls
+// fixed blocks of draws; block partial moments merge in block order on the calling thread.
+#include "steppe/simulation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <numbers>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "steppe/excess.hpp"
+#include "steppe/summary.hpp"
+
+namespace steppe {
+
+const Summary* RunResult::find(std::string_view path) const noexcept {
+  for (const Metric& m : metrics)
+    if (m.path == path) return &m.summary;
+  return nullptr;
+}
+
+const Summary& RunResult::at(std::string_view path) const {
+  if (const Summary* s = find(path)) return *s;
+  throw std::out_of_range("RunResult::at: no metric \"" + std::string(path) + "\"");
+}
+
+namespace {
+
+// Draws per block. Fixed (never derived from the thread count): the order in which the block
+// partial moments merge is part of the result's bits.
+constexpr std::uint64_t block_draws = 128;
+// Relative accuracy of the quantiles (QuantileSketch alpha).
+constexpr double sketch_alpha = 1e-3;
+
+/// What the metrics are, worked out once from the model: step keys, window, age groups, targets.
+struct Layout {
+  int n_groups = 0, n_cols = 0, n_ages = 0, n_steps = 0;
+  std::vector<std::string> groups;
+  bool headline_cf = true;
+  // Step years never decrease, so a year's steps and the window's are contiguous ranges [k0, k1).
+  std::vector<int> years;                     // distinct StepTime::year, ascending
+  std::vector<std::pair<int, int>> year_steps;  // per year: its steps
+  std::pair<int, int> window{0, 0};           // steps with year in [window_first, window_last]
+  std::vector<std::pair<int, int>> age_cells;  // per 10-year age group: its age cells [a0, a1)
+  std::vector<std::string> age_labels;
+  struct TargetCells {
+    std::string name;
+    int boundary = 0, group = -1, sex = -1, cell_from = 0, cell_to = 0;  // cells [from, to)
+    bool abroad = false, all_ages = true;
+    double observed = 0;
+    int bias = -1, sd = -1;
+  };
+  std::vector<TargetCells> targets;
+  bool any_likelihood = false;
+  std::vector<std::string> paths;  // filled by visit_metrics in naming mode
+};
+
+Layout make_layout(const detail::DrawModel& m) {
+  Layout L;
+  const Dims& d = m.dims;
+  L.n_groups = d.n_groups();
+  L.n_cols = d.n_cols();
+  L.n_ages = d.n_ages();
+  L.n_steps = int(m.steps.size());
+  L.groups = d.groups();
+  L.headline_cf = m.outputs.headline_counterfactual;
+  bool window_started = false;
+  for (int k = 0; k < L.n_steps; ++k) {
+    const int year = m.steps[std::size_t(k)].year;
+    if (L.years.empty() || L.years.back() != year) {
+      if (!L.years.empty() && year < L.years.back())
+        throw domain_error("run_draws: step years must not decrease, got " + std::to_string(year) +
+                           " after " + std::to_string(L.years.back()));
+      L.years.push_back(year);
+      L.year_steps.push_back({k, k});
+    }
+    ++L.year_steps.back().second;
+    if (year >= m.outputs.window_first && year <= m.outputs.window_last) {
+      if (!window_started) L.window = {k, k};
+      window_started = true;
+      ++L.window.second;
+    }
+  }
+  // Ten-year groups of the age cell's lower bound; the last group holds the open cell and is
+  // labelled "<lower>+" (single years to 100+: ..., "90-99", "100+"; five-year to 85+: ..., "80+").
+  const AgeAxis& ax = d.ages();
+  const int last = ax.open_age() / 10;
+  for (int a = 0; a < L.n_ages; ++a) {
+    const std::size_t j = std::size_t(std::min(ax.lower(a) / 10, last));
+    if (L.age_cells.size() <= j) L.age_cells.resize(j + 1, {a, a});
+    ++L.age_cells[j].second;
+  }
+  for (int j = 0; j < last; ++j)
+    L.age_labels.push_back(std::to_string(10 * j) + "-" + std::to_string(10 * j + 9));
+  L.age_labels.push_back(std::to_string(10 * last) + "+");
+
+  for (const Target& t : m.targets) {
+    Layout::TargetCells c;
+    c.name = t.name;
+    c.boundary = t.boundary;
+    c.group = t.group;
+    c.sex = t.sex;
+    c.abroad = t.abroad;
+    c.observed = t.observed;
+    c.bias = t.bias;
+    c.sd = t.sd;
+    auto fail = [&](const std::string& why) {
+      throw domain_error("run_draws: target \"" + t.name + "\": " + why);
+    };
+    if (t.boundary < 0 || t.boundary > L.n_steps)
+      fail("boundary " + std::to_string(t.boundary) + " outside [0, " +
+           std::to_string(L.n_steps) + "]");
+    if (t.group < -1 || t.group >= L.n_groups) fail("group " + std::to_string(t.group));
+    if (t.sex < -1 || t.sex > 1) fail("sex " + std::to_string(t.sex));
+    c.cell_from = L.n_ages;
+    c.cell_to = 0;
+    for (int a = 0; a < L.n_ages; ++a)
+      if (ax.lower(a) >= t.age_from && (t.age_to < 0 || ax.lower(a) <= t.age_to)) {
+        c.cell_from = std::min(c.cell_from, a);
+        c.cell_to = a + 1;
+      }
+    if (c.cell_to <= c.cell_from)
+      fail("no age cell in [" + std::to_string(t.age_from) + ", " + std::to_string(t.age_to) + "]");
+    c.all_ages = c.cell_from == 0 && c.cell_to == L.n_ages;
+    // Accounts keep the population abroad by age only in total; by age it is known at the start
+    // and at the end of the projection.
+    if (c.abroad && !c.all_ages && c.boundary > 0 && c.boundary < L.n_steps)
+      fail("the population abroad by age is only known at the start and the end of the projection");
+    if (c.sd >= 0) L.any_likelihood = true;
+    L.targets.push_back(std::move(c));
+  }
+  return L;
+}
+
+/// One draw's per-column × per-step ledgers (cols × steps, as excess.hpp's arrays), filled from
+/// the runner's Accounts, and the by-age excess of the window.
+struct DrawData {
+  Eigen::ArrayXXd cf_home, cf_abroad, cf_both, rb_home, rb_abroad, rb_both;  // excess deaths
+  Eigen::ArrayXXd lb_cf, lb_rb;                                             // lost births
+  Eigen::ArrayXXd emigrants, returnees, net_emigration, immigrants, deaths_abroad;
+  Eigen::ArrayXXd cf_by_age;       // age groups × cols, window, counterfactual definition
+  Eigen::ArrayXd abroad_at_end;    // groups
+  std::vector<double> target_modelled;
+  const std::vector<double>* values = nullptr;
+
+  explicit DrawData(const Layout& L) {
+    for (Eigen::ArrayXXd* a : {&cf_home, &cf_abroad, &cf_both, &rb_home, &rb_abroad, &rb_both,
+                               &lb_cf, &lb_rb, &emigrants, &returnees, &net_emigration,
+                               &immigrants, &deaths_abroad})
+      a->setZero(L.n_cols, L.n_steps);
+    cf_by_age.setZero(Eigen::Index(L.age_labels.size()), L.n_cols);
+    abroad_at_end.setZero(L.n_groups);
+    target_modelled.assign(L.targets.size(), 0.0);
+  }
+};
+
+// Sum of e(c, k) over the steps k0 ≤ k < k1 in step order, then columns c0 ≤ c < c1 in column
+// order, into one accumulator. Every aggregate of run_draws is such a sum.
+double sum_cols_steps(const Eigen::ArrayXXd& e, int c0, int c1, std::pair<int, int> steps) {
+  double acc = 0.0;
+  for (int k = steps.first; k < steps.second; ++k)
+    for (int c = c0; c < c1; ++c) acc += e(c, k);
+  return acc;
+}
+
+/// Visits every metric in output order: sink(name(), value()). In naming mode (d == nullptr) the
+/// sink calls only name(); per draw, only value(). One list, so names and values cannot drift.
+template <class Sink>
+void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
+  const int C = L.n_cols, G = L.n_groups;
+  const std::pair<int, int> window = L.window;
+  auto year_is = [&L](int y) { return L.year_steps[std::size_t(y)]; };
+  auto group_cols = [](int g) { return std::pair{2 * g, 2 * g + 2}; };
+  auto gname = [](const Layout& l, int g) -> const std::string& { return l.groups[std::size_t(g)]; };
+  auto year_str = [&L](int y) { return std::to_string(L.years[std::size_t(y)]); };
+  const int Y = int(L.years.size());
+
+  // Headline excess deaths and the other definition.
+  {
+    const char* h = "/excess_deaths";
+    const Eigen::ArrayXXd* both = d ? (L.headline_cf ? &d->cf_both : &d->rb_both) : nullptr;
+    const Eigen::ArrayXXd* home = d ? (L.headline_cf ? &d->cf_home : &d->rb_home) : nullptr;
+    const Eigen::ArrayXXd* abroad = d ? (L.headline_cf ? &d->cf_abroad : &d->rb_abroad) : nullptr;
+    sink([&] { return std::string(h) + "/total"; }, [&] { return sum_cols_steps(*both, 0, C, window); });
+    sink([&] { return std::string(h) + "/home"; }, [&] { return sum_cols_steps(*home, 0, C, window); });
+    sink([&] { return std::string(h) + "/abroad"; }, [&] { return sum_cols_steps(*abroad, 0, C, window); });
+    for (int g = 0; g < G; ++g) {
+      auto [c0, c1] = group_cols(g);
+      sink([&] { return std::string(h) + "/by_group/" + gname(L, g); },
+           [&] { return sum_cols_steps(*both, c0, c1, window); });
+    }
+    for (int g = 0; g < G; ++g) {
+      auto [c0, c1] = group_cols(g);
+      sink([&] { return std::string(h) + "/by_group_place/" + gname(L, g) + "/home"; },
+           [&] { return sum_cols_steps(*home, c0, c1, window); });
+      sink([&] { return std::string(h) + "/by_group_place/" + gname(L, g) + "/abroad"; },
+           [&] { return sum_cols_steps(*abroad, c0, c1, window); });
+    }
+    for (int g = 0; g < G; ++g)
+      for (Sex s : sexes) {
+        const int c = Dims::col(s, g);
+        sink([&] { return std::string(h) + "/by_group_sex/" + gname(L, g) + "/" + to_string(s); },
+             [&] { return sum_cols_steps(*both, c, c + 1, window); });
+      }
+    if (L.headline_cf)
+      for (int g = 0; g < G; ++g)
+        for (Sex s : sexes)
+          for (std::size_t j = 0; j < L.age_labels.size(); ++j) {
+            const int c = Dims::col(s, g);
+            sink([&] {
+                   return std::string(h) + "/by_group_sex_age/" + gname(L, g) + "/" + to_string(s) + "/" +
+                          L.age_labels[j];
+                 },
+                 [&] { return d->cf_by_age(Eigen::Index(j), c); });
+          }
+    for (int y = 0; y < Y; ++y)
+      sink([&] { return std::string(h) + "/by_year/" + year_str(y); },
+           [&] { return sum_cols_steps(*both, 0, C, year_is(y)); });
+    for (int g = 0; g < G; ++g) {
+      auto [c0, c1] = group_cols(g);
+      for (int y = 0; y < Y; ++y)
+        sink([&] { return std::string(h) + "/by_group_year/" + gname(L, g) + "/" + year_str(y); },
+             [&] { return sum_cols_steps(*both, c0, c1, year_is(y)); });
+    }
+
+    const char* o = L.headline_cf ? "/excess_deaths_rate_based" : "/excess_deaths_counterfactual";
+    const Eigen::ArrayXXd* other = d ? (L.headline_cf ? &d->rb_both : &d->cf_both) : nullptr;
+    sink([&] { return std::string(o) + "/total"; }, [&] { return sum_cols_steps(*other, 0, C, window); });
+    for (int g = 0; g < G; ++g) {
+      auto [c0, c1] = group_cols(g);
+      sink([&] { return std::string(o) + "/by_group/" + gname(L, g); },
+           [&] { return sum_cols_steps(*other, c0, c1, window); });
+    }
+    for (int y = 0; y < Y; ++y)
+      sink([&] { return std::string(o) + "/by_year/" + year_str(y); },
+           [&] { return sum_cols_steps(*other, 0, C, year_is(y)); });
+  }
+
+  // Lost births, headline definition, then the other one.
+  {
+    const char* h = "/lost_births";
+    const Eigen::ArrayXXd* lb = d ? (L.headline_cf ? &d->lb_cf : &d->lb_rb) : nullptr;
+    sink([&] { return std::string(h) + "/total"; }, [&] { return sum_cols_steps(*lb, 0, C, window); });
+    for (int g = 0; g < G; ++g) {
+      auto [c0, c1] = group_cols(g);
+      sink([&] { return std::string(h) + "/by_group/" + gname(L, g); },
+           [&] { return sum_cols_steps(*lb, c0, c1, window); });
+    }
+    for (int y = 0; y < Y; ++y)
+      sink([&] { return std::string(h) + "/by_year/" + year_str(y); },
+           [&] { return sum_cols_steps(*lb, 0, C, year_is(y)); });
+    for (int g = 0; g < G; ++g) {
+      auto [c0, c1] = group_cols(g);
+      for (int y = 0; y < Y; ++y)
+        sink([&] { return std::string(h) + "/by_group_year/" + gname(L, g) + "/" + year_str(y); },
+             [&] { return sum_cols_steps(*lb, c0, c1, year_is(y)); });
+    }
+    const char* o = L.headline_cf ? "/lost_births_rate_based" : "/lost_births_counterfactual";
+    const Eigen::ArrayXXd* other = d ? (L.headline_cf ? &d->lb_rb : &d->lb_cf) : nullptr;
+    sink([&] { return std::string(o) + "/total"; }, [&] { return sum_cols_steps(*other, 0, C, window); });
+    for (int g = 0; g < G; ++g) {
+      auto [c0, c1] = group_cols(g);
+      sink([&] { return std::string(o) + "/by_group/" + gname(L, g); },
+           [&] { return sum_cols_steps(*other, c0, c1, window); });
+    }
+  }
+
+  // Migration and deaths abroad of the crisis run: totals over the window, by_year every step.
+  {
+    auto flow = [&](const char* name, const Eigen::ArrayXXd DrawData::*member, bool by_year) {
+      const std::string_view h = name;
+      const Eigen::ArrayXXd* a = d ? &(d->*member) : nullptr;
+      sink([&] { return std::string(h) + "/total"; }, [&] { return sum_cols_steps(*a, 0, C, window); });
+      for (int g = 0; g < G; ++g) {
+        auto [c0, c1] = group_cols(g);
+        sink([&] { return std::string(h) + "/by_group/" + gname(L, g); },
+             [&] { return sum_cols_steps(*a, c0, c1, window); });
+      }
+      if (by_year)
+        for (int y = 0; y < Y; ++y)
+          sink([&] { return std::string(h) + "/by_year/" + year_str(y); },
+               [&] { return sum_cols_steps(*a, 0, C, year_is(y)); });
+    };
+    flow("/net_emigration", &DrawData::net_emigration, true);
+    flow("/emigrants", &DrawData::emigrants, false);
+    flow("/returnees", &DrawData::returnees, false);
+    flow("/immigrants", &DrawData::immigrants, false);
+    flow("/deaths_abroad", &DrawData::deaths_abroad, true);
+    for (int g = 0; g < G; ++g)
+      sink([&] { return "/abroad_at_end/by_group/" + gname(L, g); },
+           [&] { return d->abroad_at_end(g); });
+  }
+
+  // Targets: modelled count, deviations, census-error log-likelihood.
+  double ll_total = 0.0;
+  for (std::size_t i = 0; i < L.targets.size(); ++i) {
+    const Layout::TargetCells& t = L.targets[i];
+    auto h = [&t] { return "/targets/" + t.name; };
+    const double modelled = d ? d->target_modelled[i] : 0.0;
+    sink([&] { return h() + "/modelled"; }, [&] { return modelled; });
+    sink([&] { return h() + "/deviation"; }, [&] { return modelled - t.observed; });
+    sink([&] { return h() + "/relative_deviation"; }, [&] { return modelled / t.observed - 1.0; });
+    if (t.sd >= 0)
+      sink([&] { return h() + "/log_likelihood"; },
+           [&] {
+             // observed = modelled·(1 + bias)·(1 + ε), ε ~ N(0, sd²): ln φ(z) − ln sd.
+             const std::vector<double>& v = *d->values;
+             const double bias = t.bias >= 0 ? v[std::size_t(t.bias)] : 0.0;
+             const double sd = v[std::size_t(t.sd)];
+             const double z = (t.observed / (modelled * (1.0 + bias)) - 1.0) / sd;
+             const double ll = -0.5 * z * z - 0.5 * std::log(2.0 * std::numbers::pi) - std::log(sd);
+             ll_total += ll;
+             return ll;
+           });
+  }
+  if (L.any_likelihood) sink([&] { return std::string("/log_likelihood/total"); }, [&] { return ll_total; });
+}
+
+/// One thread's engine: runner, inputs and scratch, reused for every draw it runs.
+class DrawRunner {
+ public:
+  DrawRunner(const detail::DrawModel& model, const Layout& L)
+      : model_(model),
+        L_(L),
+        runner_(model.dims, model.projector_options, L.n_steps, /*keep_by_age=*/true),
+        data_(L),
+        metrics_(L.paths.size()) {
+    data_.values = &values_;
+  }
+
+  /// Runs one draw and computes its metrics (metrics()). @throws what build() or the projector
+  /// throw; domain_error naming the metric if one is not finite.
+  void run(std::uint64_t seed, std::uint64_t draw, bool central) {
+    model_.build(seed, draw, central, values_, inputs_);
+    if (inputs_.rates.size() != std::size_t(L_.n_steps))
+      throw domain_error("run_draws: the model built " + std::to_string(inputs_.rates.size()) +
+                         " rate sets for " + std::to_string(L_.n_steps) + " steps");
+    for (const Layout::TargetCells& t : L_.targets)
+      if (t.bias >= int(values_.size()) || t.sd >= int(values_.size()))
+        throw domain_error("run_draws: target \"" + t.name + "\": bias or sd parameter index beyond the " +
+                           std::to_string(values_.size()) + " parameters");
+    const StepTime& first = model_.steps.front();
+    runner_.run(inputs_.initial, inputs_.rates, int(std::floor(first.start)));
+    fill();
+    double* out = metrics_.data();
+    visit_metrics(L_, &data_, [&out](auto&&, auto&& value) { *out++ = value(); });
+    STEPPE_ASSERT(out == metrics_.data() + metrics_.size());
+    for (std::size_t m = 0; m < metrics_.size(); ++m)
+      if (!std::isfinite(metrics_[m]))
+        throw domain_error("run_draws: " + L_.paths[m] + " = " + std::to_string(metrics_[m]) +
+                           ", expected a finite number");
+    clamps_ = 0;
+    clamped_persons_ = 0.0;
+    for (const Accounts::Step& s : runner_.crisis().steps()) {
+      clamps_ += s.clamps;
+      clamped_persons_ += s.clamped_persons;
+    }
+  }
+
+  const std::vector<double>& metrics() const noexcept { return metrics_; }
+  std::size_t clamps() const noexcept { return clamps_; }
+  double clamped_persons() const noexcept { return clamped_persons_; }
+
+ private:
+  void fill() {
+    DrawData& d = data_;
+    const auto cr = runner_.crisis().steps();
+    const auto cf = runner_.counterfactual().steps();
+    d.cf_by_age.setZero();
+    for (int k = 0; k < L_.n_steps; ++k) {
+      const Accounts::Step& s = cr[std::size_t(k)];
+      const Accounts::Step& t = cf[std::size_t(k)];
+      for (int c = 0; c < L_.n_cols; ++c) {
+        // The same expressions as excess.hpp's functions, element by element (same bits).
+        d.cf_home(c, k) = s.deaths(c) - t.deaths(c);
+        d.cf_abroad(c, k) = s.deaths_abroad(c) - t.deaths_abroad(c);
+        d.cf_both(c, k) = (s.deaths(c) + s.deaths_abroad(c)) - (t.deaths(c) + t.deaths_abroad(c));
+        d.rb_home(c, k) = s.deaths(c) - s.baseline_deaths(c);
+        d.rb_abroad(c, k) = s.deaths_abroad(c) - s.baseline_deaths_abroad(c);
+        d.rb_both(c, k) = (s.deaths(c) + s.deaths_abroad(c)) -
+                          (s.baseline_deaths(c) + s.baseline_deaths_abroad(c));
+        d.lb_cf(c, k) = (t.births(c) + t.births_abroad(c)) - (s.births(c) + s.births_abroad(c));
+        d.lb_rb(c, k) = s.baseline_births(c) - (s.births(c) + s.births_abroad(c));
+        d.emigrants(c, k) = s.emigrants(c);
+        d.returnees(c, k) = s.returnees(c);
+        d.net_emigration(c, k) = s.emigrants(c) - s.returnees(c);
+        d.immigrants(c, k) = s.immigrants(c);
+        d.deaths_abroad(c, k) = s.deaths_abroad(c);
+      }
+      // Excess by age (Lexis: the age cell at the end of the step), window steps only: Σ over
+      // steps in order, then cells in order, per (age group, column).
+      if (L_.headline_cf && k >= L_.window.first && k < L_.window.second)
+        for (int c = 0; c < L_.n_cols; ++c) {
+          const double* sd = s.deaths_by_age.col(c).data();
+          const double* sa = s.deaths_abroad_by_age.col(c).data();
+          const double* td = t.deaths_by_age.col(c).data();
+          const double* ta = t.deaths_abroad_by_age.col(c).data();
+          for (std::size_t j = 0; j < L_.age_cells.size(); ++j) {
+            double acc = d.cf_by_age(Eigen::Index(j), c);
+            for (int a = L_.age_cells[j].first; a < L_.age_cells[j].second; ++a)
+              acc += (sd[a] + sa[a]) - (td[a] + ta[a]);
+            d.cf_by_age(Eigen::Index(j), c) = acc;
+          }
+        }
+    }
+    const Population& end = runner_.crisis_end();
+    for (int g = 0; g < L_.n_groups; ++g) d.abroad_at_end(g) = end.group_abroad(g);
+    for (std::size_t i = 0; i < L_.targets.size(); ++i) d.target_modelled[i] = modelled(L_.targets[i]);
+  }
+
+  // The target's count at its boundary: Σ over groups, sexes (columns in order), then age cells.
+  double modelled(const Layout::TargetCells& t) const {
+    const Eigen::ArrayXXd* by_age = nullptr;
+    const Eigen::ArrayXd* totals = nullptr;
+    if (t.boundary == 0) by_age = t.abroad ? &inputs_.initial.abroad() : &inputs_.initial.home();
+    else if (t.boundary == L_.n_steps)
+      by_age = t.abroad ? &runner_.crisis_end().abroad() : &runner_.crisis_end().home();
+    else {
+      const Accounts::Step& s = runner_.crisis().steps()[std::size_t(t.boundary - 1)];
+      if (t.abroad) totals = &s.population_abroad;  // all ages (checked in make_layout)
+      else by_age = &s.population_by_age;
+    }
+    double acc = 0.0;
+    for (int g = 0; g < L_.n_groups; ++g) {
+      if (t.group >= 0 && g != t.group) continue;
+      for (Sex sx : sexes) {
+        if (t.sex >= 0 && int(sx) != t.sex) continue;
+        const int c = Dims::col(sx, g);
+        if (totals) acc += (*totals)(c);
+        else
+          for (int a = t.cell_from; a < t.cell_to; ++a) acc += (*by_age)(a, c);
+      }
+    }
+    return acc;
+  }
+
+  const detail::DrawModel& model_;
+  const Layout& L_;
+  CrisisRunner runner_;
+  ModelInputs inputs_;
+  std::vector<double> values_;
+  DrawData data_;
+  std::vector<double> metrics_;
+  std::size_t clamps_ = 0;
+  double clamped_persons_ = 0.0;
+};
+
+/// The moments of one block of draws (merged in block order by the calling thread).
+struct Partial {
+  std::vector<Moments> moments;
+  std::uint64_t draws = 0, clamps = 0;
+  double clamped_persons = 0.0;
+};
+
+}  // namespace
+
+namespace detail {
+
+RunResult run_draws(const DrawModel& model, const RunOptions& options) {
+  if (options.draws == 0) throw domain_error("run_draws: draws = 0, expected at least 1");
+  if (model.steps.empty()) throw domain_error("run_draws: the model has no projection step");
+  if (!model.build) throw domain_error("run_draws: the model has no build function");
+
+  Layout L = make_layout(model);
+  visit_metrics(L, nullptr, [&L](auto&& name, auto&&) { L.paths.push_back(name()); });
+  const std::size_t M = L.paths.size();
+
+  const std::uint64_t N = options.draws;
+  const bool central = N == 1;
+  const std::uint64_t n_blocks = (N + block_draws - 1) / block_draws;
+  unsigned threads = options.threads > 0 ? unsigned(options.threads)
+                                         : std::max(1u, std::thread::hardware_concurrency());
+  threads = unsigned(std::min<std::uint64_t>(threads, n_blocks));
+  // Finished blocks may wait for an earlier one at most this far ahead of the merge.
+  const std::uint64_t window = 4 * std::uint64_t(threads);
+
+  std::mutex mu;
+  std::condition_variable merged_cv, submitted_cv;  // workers wait on the first, the merger on the second
+  std::map<std::uint64_t, Partial> pending;         // finished, not yet merged (≤ window of them)
+  std::uint64_t merged_blocks = 0;
+  unsigned finished_workers = 0;
+  std::atomic<std::uint64_t> next_block{0};
+  std::atomic<std::uint64_t> stop_draw{N};  // draws from here on are skipped (error or cancel)
+  std::atomic<bool> cancelled{false};
+  std::exception_ptr error;
+  std::uint64_t error_draw = N;
+  std::vector<std::vector<QuantileSketch>> sketches(threads);  // per worker: integer counts,
+                                                               // so merging is exact in any order
+
+  // Keeps the error of the earliest draw (draws after it are skipped, earlier ones still run,
+  // so the error rethrown is the first in draw order whatever the thread count).
+  auto record_error = [&](std::uint64_t i, std::exception_ptr e) {
+    std::lock_guard lock(mu);
+    if (!error || i < error_draw) {
+      error_draw = i;
+      error = std::move(e);
+    }
+    if (i < stop_draw.load()) stop_draw = i;
+    merged_cv.notify_all();
+  };
+  // Lowers stop_draw to i (under the lock, so that no worker waiting on the window misses it).
+  auto stop_at = [&](std::uint64_t i) {
+    std::lock_guard lock(mu);
+    if (i < stop_draw.load()) stop_draw = i;
+    merged_cv.notify_all();
+  };
+  auto worker = [&](unsigned w) {
+    std::vector<QuantileSketch>& sk = sketches[w];
+    try {
+      DrawRunner runner(model, L);
+      sk.assign(M, QuantileSketch(sketch_alpha));
+      for (;;) {
+        const std::uint64_t b = next_block.fetch_add(1);
+        if (b >= n_blocks || b * block_draws >= stop_draw.load()) break;
+        {
+          std::unique_lock lock(mu);
+          merged_cv.wait(lock, [&] {
+            return b < merged_blocks + window || b * block_draws >= stop_draw.load();
+          });
+        }
+        // A block past the stop is dropped unsubmitted: every later one is past it too, and the
+        // merger merges what is left in block order once all workers have finished.
+        if (b * block_draws >= stop_draw.load()) break;
+        Partial p;
+        p.moments.resize(M);
+        const std::uint64_t end = std::min(N, (b + 1) * block_draws);
+        for (std::uint64_t i = b * block_draws; i < end; ++i) {
+          if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
+            cancelled = true;
+            stop_at(i);
+          }
+          if (i >= stop_draw.load(std::memory_order_relaxed)) break;
+          try {
+            runner.run(options.seed, i, central);
+          } catch (const domain_error& e) {
+            record_error(i, std::make_exception_ptr(domain_error(
+                                (central ? std::string("run_draws: central values: ")
+                                         : "run_draws: draw " + std::to_string(i) + " (seed " +
+                                               std::to_string(options.seed) + "): ") +
+                                e.what())));
+            break;
+          } catch (...) {
+            record_error(i, std::current_exception());
+            break;
+          }
+          const std::vector<double>& x = runner.metrics();
+          for (std::size_t m = 0; m < M; ++m) {
+            p.moments[m].add(x[m]);
+            sk[m].add(x[m]);
+          }
+          ++p.draws;
+          p.clamps += runner.clamps();
+          p.clamped_persons += runner.clamped_persons();
+        }
+        std::lock_guard lock(mu);
+        pending.emplace(b, std::move(p));
+        submitted_cv.notify_one();
+      }
+    } catch (...) {  // setting up the thread's runner failed (allocation): stop everything
+      record_error(0, std::current_exception());
+    }
+    std::lock_guard lock(mu);
+    ++finished_workers;
+    submitted_cv.notify_one();
+  };
+
+  std::vector<Moments> total(M);
+  std::uint64_t done = 0, clamps = 0;
+  double clamped_persons = 0.0;
+  auto merge = [&](const Partial& p) {
+    for (std::size_t m = 0; m < M; ++m) total[m].merge(p.moments[m]);
+    done += p.draws;
+    clamps += p.clamps;
+    clamped_persons += p.clamped_persons;
+  };
+
+  std::vector<std::thread> pool;
+  pool.reserve(threads);
+  for (unsigned w = 0; w < threads; ++w) pool.emplace_back(worker, w);
+  std::exception_ptr merger_error;  // from options.progress: stop the workers, then rethrow
+  try {
+    std::unique_lock lock(mu);
+    for (;;) {
+      submitted_cv.wait(lock, [&] {
+        return finished_workers == threads || pending.count(merged_blocks) != 0;
+      });
+      auto it = pending.find(merged_blocks);
+      if (it == pending.end()) break;  // all workers finished
+      Partial p = std::move(it->second);
+      pending.erase(it);
+      lock.unlock();
+      merge(p);
+      if (options.progress) options.progress(done, N);
+      lock.lock();
+      ++merged_blocks;
+      merged_cv.notify_all();
+    }
+  } catch (...) {
+    merger_error = std::current_exception();
+    stop_at(0);
+  }
+  for (std::thread& t : pool) t.join();
+  if (merger_error) std::rethrow_exception(merger_error);
+  if (error) std::rethrow_exception(error);
+  // Blocks after a gap (a cancelled run): still in block order.
+  for (const auto& [b, p] : pending) merge(p);
+  const bool any_left = !pending.empty();
+  pending.clear();
+  if (any_left && options.progress) options.progress(done, N);
+
+  RunResult r;
+  r.seed = options.seed;
+  r.draws = done;
+  r.cancelled = cancelled && done < N;
+  r.quantile_levels = model.outputs.quantiles;
+  r.clamps = clamps;
+  r.clamped_persons = clamped_persons;
+  r.metrics.reserve(M);
+  for (std::size_t m = 0; m < M; ++m) {
+    QuantileSketch q = std::move(sketches[0][m]);
+    for (unsigned w = 1; w < threads; ++w)
+      if (!sketches[w].empty()) q.merge(sketches[w][m]);
+    Summary s;
+    s.count = total[m].count();
+    s.mean = total[m].mean();
+    s.sd = total[m].sd();
+    for (double level : r.quantile_levels)
+      s.quantiles.push_back(q.count() ? q.quantile(level) : std::numeric_limits<double>::quiet_NaN());
+    r.metrics.push_back({std::move(L.paths[m]), std::move(s)});
+  }
+  return r;
+}
+
+}  // namespace detail
+
+RunResult run_draws(const Scenario& scenario, const RunOptions& options) {
+  detail::DrawModel m;
+  m.dims = scenario.dims();
+  m.projector_options = scenario.projector_options();
+  m.steps.assign(scenario.steps().begin(), scenario.steps().end());
+  m.targets.assign(scenario.targets().begin(), scenario.targets().end());
+  m.outputs = scenario.outputs();
+  m.build = [&scenario](std::uint64_t seed, std::uint64_t draw, bool central,
+                        std::vector<double>& values, ModelInputs& inputs) {
+    if (central) scenario.central(values);
+    else scenario.sample(seed, draw, values);
+    scenario.build(values, inputs);
+  };
+  return detail::run_draws(m, options);
+}
+
+}  // namespace steppe
