@@ -3,6 +3,8 @@
 #include "options.hpp"
 
 #include <boost/program_options.hpp>
+#include <charconv>
+#include <set>
 #include <sstream>
 
 namespace po = boost::program_options;
@@ -14,10 +16,14 @@ const char* usage =
     "Usage: steppe <command> [options]\n"
     "       steppe --help | --version\n\n"
     "Commands:\n"
-    "  project FILE.json   deterministic cohort-component projection from explicit rates\n"
-    "                      (input format: docs/project_input.md)\n\n"
+    "  run SCENARIO.json        Monte Carlo reconstruction: excess deaths, lost births,\n"
+    "                           migration and census targets, with uncertainty ranges\n"
+    "  validate SCENARIO.json   check a scenario file and list every error\n"
+    "  sweep SCENARIO.json      one run per combination of --grid values (sensitivity)\n"
+    "  project FILE.json        deterministic cohort-component projection from explicit rates\n"
+    "                           (input format: docs/project_input.md)\n\n"
     "Run 'steppe <command> --help' for the options of a command.\n"
-    "Exit codes: 0 ok, 2 bad usage or bad input, 1 other failure.\n";
+    "Exit codes: 0 ok, 2 bad usage or bad input, 130 interrupted (Ctrl-C), 1 other failure.\n";
 
 po::options_description project_options() {
   po::options_description o("steppe project FILE.json [options]");
@@ -34,28 +40,117 @@ po::options_description project_options() {
   return o;
 }
 
-RunRequest parse_project(const std::vector<std::string>& args) {
-  const po::options_description opts = project_options();
+// Options shared by run, validate and sweep.
+void add_set_option(po::options_description& o) {
+  o.add_options()("set", po::value<std::vector<std::string>>()->composing(),
+                  "override a scenario value: --set /json/pointer=value (JSON text, or a bare "
+                  "word taken as a string); repeatable, applied in order");
+}
+void add_draw_options(po::options_description& o) {
+  o.add_options()("draws,n", po::value<std::string>()->default_value("1000"),
+                  "number of Monte Carlo draws (1 = one run at the central values)")(
+      "seed,s", po::value<std::string>()->default_value("1"),
+      "master seed: the same seed gives the same numbers, whatever --threads")(
+      "threads,j", po::value<std::string>()->default_value("0"), "worker threads (0 = all cores)");
+}
+
+po::options_description run_options() {
+  po::options_description o("steppe run SCENARIO.json [options]");
+  o.add_options()("help,h", "show this help");
+  add_draw_options(o);
+  o.add_options()("format,f", po::value<std::string>()->default_value("table"),
+                  "output format: table (for reading), json (every metric, nested by its "
+                  "JSON pointer) or csv (one row per metric)")(
+      "output,o", po::value<std::string>(),
+      "write the output to FILE instead of stdout (whole, or not at all)");
+  add_set_option(o);
+  o.add_options()("input", po::value<std::string>(), "scenario JSON file");
+  return o;
+}
+
+po::options_description validate_options() {
+  po::options_description o("steppe validate SCENARIO.json [options]");
+  o.add_options()("help,h", "show this help");
+  add_set_option(o);
+  o.add_options()("input", po::value<std::string>(), "scenario JSON file");
+  return o;
+}
+
+po::options_description sweep_options() {
+  po::options_description o("steppe sweep SCENARIO.json --grid /pointer=v1,v2,... [options]");
+  o.add_options()("help,h", "show this help")(
+      "grid,g", po::value<std::vector<std::string>>()->composing(),
+      "values to sweep: --grid /json/pointer=v1,v2,... (each a JSON text or a bare word); "
+      "repeatable, every combination is run, the last --grid varying fastest");
+  add_draw_options(o);
+  o.add_options()("format,f", po::value<std::string>()->default_value("csv"),
+                  "output format: csv (one row per combination) or json")(
+      "output,o", po::value<std::string>(),
+      "write the output to FILE instead of stdout (whole, or not at all)");
+  add_set_option(o);
+  o.add_options()("input", po::value<std::string>(), "scenario JSON file");
+  return o;
+}
+
+// Parses `args` against `opts` with one positional input. Returns false after filling
+// r.help_text if --help was given.
+bool parse(const std::vector<std::string>& args, const po::options_description& opts,
+           po::variables_map& vm, RunRequest& r, const char* command) {
   po::positional_options_description pos;
   pos.add("input", 1);
-  po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
   po::notify(vm);
-  RunRequest r;
   if (vm.count("help")) {
     std::ostringstream s;
     s << opts;
     r.help_text = s.str();
-    return r;
+    return false;
   }
-  r.command = Command::project;
   if (!vm.count("input"))
-    throw po::error("project: missing the input file (steppe project FILE.json)");
+    throw po::error(std::string(command) + ": missing the input file (steppe " + command +
+                    " FILE.json)");
   r.input = vm["input"].as<std::string>();
-  const std::string format = vm["format"].as<std::string>();
-  if (format != "csv" && format != "json")
-    throw po::invalid_option_value("--format " + format + " (expected csv or json)");
-  r.format = format == "csv" ? Format::csv : Format::json;
+  return true;
+}
+
+Format parse_format(const po::variables_map& vm, std::initializer_list<const char*> allowed) {
+  const std::string f = vm["format"].as<std::string>();
+  std::string list;
+  for (const char* a : allowed) {
+    if (f == a) return f == "csv" ? Format::csv : f == "json" ? Format::json : Format::table;
+    list += list.empty() ? a : std::string(", ") + a;
+  }
+  throw po::error("--format " + f + ": expected " + list);
+}
+
+// A whole number in [lo, hi], digits only (no sign, no spaces).
+std::uint64_t parse_count(const po::variables_map& vm, const char* name, std::uint64_t lo,
+                          std::uint64_t hi) {
+  const std::string v = vm[name].as<std::string>();
+  std::uint64_t x = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || x < lo || x > hi)
+    throw po::error("--" + std::string(name) + " " + v + ": expected a whole number from " +
+                    std::to_string(lo) + " to " + std::to_string(hi));
+  return x;
+}
+
+void parse_draw_options(const po::variables_map& vm, RunRequest& r) {
+  r.draws = parse_count(vm, "draws", 1, std::uint64_t(1) << 40);
+  r.seed = parse_count(vm, "seed", 0, UINT64_MAX);
+  r.threads = int(parse_count(vm, "threads", 0, 4096));
+}
+
+std::vector<std::string> sets_of(const po::variables_map& vm) {
+  return vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+RunRequest parse_project(const std::vector<std::string>& args) {
+  po::variables_map vm;
+  RunRequest r;
+  if (!parse(args, project_options(), vm, r, "project")) return r;
+  r.command = Command::project;
+  r.format = parse_format(vm, {"csv", "json"});
   if (vm.count("output")) r.output = vm["output"].as<std::string>();
   if (vm.count("flows")) {
     if (r.format == Format::json)
@@ -67,7 +162,86 @@ RunRequest parse_project(const std::vector<std::string>& args) {
   return r;
 }
 
+RunRequest parse_run(const std::vector<std::string>& args) {
+  po::variables_map vm;
+  RunRequest r;
+  if (!parse(args, run_options(), vm, r, "run")) return r;
+  r.command = Command::run;
+  parse_draw_options(vm, r);
+  r.format = parse_format(vm, {"table", "json", "csv"});
+  if (vm.count("output")) r.output = vm["output"].as<std::string>();
+  r.sets = sets_of(vm);
+  return r;
+}
+
+RunRequest parse_validate(const std::vector<std::string>& args) {
+  po::variables_map vm;
+  RunRequest r;
+  if (!parse(args, validate_options(), vm, r, "validate")) return r;
+  r.command = Command::validate;
+  r.sets = sets_of(vm);
+  return r;
+}
+
+GridAxis parse_grid_axis(const std::string& arg) {
+  const std::size_t eq = arg.find('=');
+  if (arg.empty() || arg[0] != '/' || eq == std::string::npos || eq + 1 == arg.size())
+    throw po::error("--grid " + arg + ": expected /json/pointer=v1,v2,...");
+  GridAxis g{arg.substr(0, eq), split_grid_values(arg.substr(eq + 1))};
+  for (const std::string& v : g.values)
+    if (v.empty())
+      throw po::error("--grid " + arg + ": an empty value (expected /json/pointer=v1,v2,...)");
+  return g;
+}
+
+RunRequest parse_sweep(const std::vector<std::string>& args) {
+  po::variables_map vm;
+  RunRequest r;
+  if (!parse(args, sweep_options(), vm, r, "sweep")) return r;
+  r.command = Command::sweep;
+  parse_draw_options(vm, r);
+  r.format = parse_format(vm, {"csv", "json"});
+  if (vm.count("output")) r.output = vm["output"].as<std::string>();
+  r.sets = sets_of(vm);
+  if (!vm.count("grid"))
+    throw po::error("sweep: at least one --grid /json/pointer=v1,v2,... is needed");
+  std::set<std::string> seen;
+  for (const std::string& arg : vm["grid"].as<std::vector<std::string>>()) {
+    r.grid.push_back(parse_grid_axis(arg));
+    if (!seen.insert(r.grid.back().pointer).second)
+      throw po::error("sweep: --grid " + r.grid.back().pointer + " is given twice");
+  }
+  return r;
+}
+
 }  // namespace
+
+std::vector<std::string> split_grid_values(const std::string& list) {
+  std::vector<std::string> values;
+  std::string current;
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : list) {
+    if (in_string) {
+      escaped = !escaped && c == '\\';
+      if (c == '"' && !escaped) in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+      escaped = false;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    } else if (c == ',' && depth == 0) {
+      values.push_back(std::move(current));
+      current.clear();
+      continue;
+    }
+    current += c;
+  }
+  values.push_back(std::move(current));
+  return values;
+}
 
 RunRequest parse_command_line(int argc, const char* const argv[]) {
   po::options_description global("Options");
@@ -97,9 +271,12 @@ RunRequest parse_command_line(int argc, const char* const argv[]) {
   const std::string command = vm["command"].as<std::string>();
   // Everything after the command goes to the command's own parser.
   std::vector<std::string> rest = po::collect_unrecognized(parsed.options, po::include_positional);
-  rest.erase(rest.begin());  // the command itself
-  if (vm.count("help")) rest.push_back("--help");  // `steppe project --help`: global parser took it
+  rest.erase(rest.begin());                        // the command itself
+  if (vm.count("help")) rest.push_back("--help");  // `steppe run --help`: global parser took it
   if (command == "project") return parse_project(rest);
+  if (command == "run") return parse_run(rest);
+  if (command == "validate") return parse_validate(rest);
+  if (command == "sweep") return parse_sweep(rest);
   throw po::error("unknown command '" + command + "' (steppe --help lists the commands)");
 }
 
