@@ -493,7 +493,9 @@ void Parser::meta(const JsonCursor& c) {
 }
 
 void Parser::projection(const JsonCursor& c) {
-  c.reject_unknown({"start", "end", "ages", "migration_timing", "end_migrants_bear", "on_negative"});
+  guard([&] {
+    c.reject_unknown({"start", "end", "ages", "migration_timing", "end_migrants_bear", "on_negative"});
+  });
   const double start = decimal_year(c.at("start"));
   const double end = decimal_year(c.at("end"));
   if (!(end > start)) c.at("end").expected("a date after \"start\"");
@@ -512,16 +514,21 @@ void Parser::projection(const JsonCursor& c) {
     if (open < 50 || open > 130 || open % 5) a.at("open_age").expected("a multiple of 5 between 50 and 130");
     axis = AgeAxis::five_year(open);
   }
-  if (const auto t = c.find("migration_timing")) {
-    const std::string s = t->choice({"half_half", "start", "end"});
-    out_.options.timing = s == "start" ? MigrationTiming::start
-                          : s == "end" ? MigrationTiming::end
-                                       : MigrationTiming::half_half;
-  }
-  if (const auto b = c.find("end_migrants_bear")) out_.options.end_migrants_bear = b->boolean();
+  // Options do not shape the model: their errors are collected without stopping the parse.
+  if (const auto t = c.find("migration_timing"))
+    guard([&] {
+      const std::string s = t->choice({"half_half", "start", "end"});
+      out_.options.timing = s == "start" ? MigrationTiming::start
+                            : s == "end" ? MigrationTiming::end
+                                         : MigrationTiming::half_half;
+    });
+  if (const auto b = c.find("end_migrants_bear"))
+    guard([&] { out_.options.end_migrants_bear = b->boolean(); });
   if (const auto n = c.find("on_negative"))
-    out_.options.on_negative =
-        n->choice({"clamp", "throw"}) == "clamp" ? OnNegative::clamp : OnNegative::throw_error;
+    guard([&] {
+      out_.options.on_negative =
+          n->choice({"clamp", "throw"}) == "clamp" ? OnNegative::clamp : OnNegative::throw_error;
+    });
   const int width = axis.width;
   const long n_steps = std::lround((end - start) / width);
   if (n_steps < 1)
@@ -556,14 +563,16 @@ void Parser::distributions(const JsonCursor& c) {
 }
 
 void Parser::initial(const JsonCursor& c, InitialSpec& s) {
-  c.reject_unknown({"female", "male", "undercount", "age_structure", "abroad"});
-  s.totals = {value(c.at("female"), kPersons), value(c.at("male"), kPersons)};
+  guard([&] { c.reject_unknown({"female", "male", "undercount", "age_structure", "abroad"}); });
+  guard([&] { s.totals[0] = value(c.at("female"), kPersons); });
+  guard([&] { s.totals[1] = value(c.at("male"), kPersons); });
   if (const auto u = c.find("undercount"))
-    s.undercount = by_sex_value(*u, {0, 0.9, "an undercount share in [0, 0.9]"});
-  if (const auto a = c.find("abroad")) {
-    a->reject_unknown({"female", "male"});
-    s.abroad = {value(a->at("female"), kPersons), value(a->at("male"), kPersons)};
-  }
+    guard([&] { s.undercount = by_sex_value(*u, {0, 0.9, "an undercount share in [0, 0.9]"}); });
+  if (const auto a = c.find("abroad"))
+    guard([&] {
+      a->reject_unknown({"female", "male"});
+      s.abroad = {value(a->at("female"), kPersons), value(a->at("male"), kPersons)};
+    });
   const JsonCursor a = c.at("age_structure");
   a.reject_unknown({"stable", "file", "ages", "female", "male"});
   const int kinds = int(a.has("stable")) + int(a.has("file")) + int(a.has("ages"));
@@ -634,8 +643,13 @@ void Parser::mortality(const JsonCursor& c, MortalitySpec& m) {
 }
 
 void Parser::fertility(const JsonCursor& c, FertilitySpec& f) {
-  c.reject_unknown({"tfr", "schedule", "srb", "births_abroad"});
-  f.tfr = series(c.at("tfr"), {0, 15, "a total fertility rate in [0, 15]"});
+  guard([&] { c.reject_unknown({"tfr", "schedule", "srb", "births_abroad"}); });
+  guard([&] { f.tfr = series(c.at("tfr"), {0, 15, "a total fertility rate in [0, 15]"}); });
+  guard([&] {
+    f.srb = c.has("srb") ? value(c.at("srb"), {0.8, 1.3, "a sex ratio at birth in [0.8, 1.3]"})
+                         : constant(1.05, c);
+  });
+  if (const auto b = c.find("births_abroad")) guard([&] { f.births_abroad = b->boolean(); });
   const JsonCursor s = c.at("schedule");
   const AgeAxis& axis = out_.dims.ages();
   if (s.is_string()) {
@@ -657,9 +671,6 @@ void Parser::fertility(const JsonCursor& c, FertilitySpec& f) {
     if (share[0] > 0) s.at("shares").expected("no births to women in the first age cell");
     f.pattern_share = share / share.sum();
   }
-  f.srb = c.has("srb") ? value(c.at("srb"), {0.8, 1.3, "a sex ratio at birth in [0.8, 1.3]"})
-                       : constant(1.05, c);
-  if (const auto b = c.find("births_abroad")) f.births_abroad = b->boolean();
 }
 
 FlowSpec Parser::flow(const JsonCursor& c, bool is_signed, bool allow_rate, bool allow_count,
