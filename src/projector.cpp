@@ -178,6 +178,8 @@ bool cpu_has_avx2() noexcept {
 
 /// Pointers into one (sex, group) column. Absent rates point at zeros; without a crisis
 /// survivorship, the survivorship used is the baseline; men's fertility points at zeros.
+/// `counts` and `fertility` say which of these the four-cell loop must read: it is built for
+/// each case, so that a column reads no array of zeros there.
 struct Projector::Column {
   int col = 0;
   const double *P, *Q;       // start population, home and abroad
@@ -192,6 +194,8 @@ struct Projector::Column {
   double *D, *BD, *DA, *BDA, *EM, *RE, *IM, *NM;  // flows by end cell
   double h = 0.5, e = 0.5;   // start and end shares of migration
   bool bear = true;          // options().end_migrants_bear
+  bool counts = true;        // some count (net migration, emigration, return) is present
+  Fertility fertility = Fertility::home;  // whose women of this column bear children
 };
 
 /// Column totals being summed; `exposure` is Σ asfr · (women at the start + at the end).
@@ -217,13 +221,22 @@ struct Half {
   T net, net_in, net_out, emigrants, returnees, immigrants;
 };
 
+// A flow requested over the whole step from cell x: rate · population, plus the count where
+// counts are present (Counts false: no count array is present, none is read).
+template <class T, bool Counts>
+[[gnu::always_inline]] inline T requested_flow(const double* rate, T population,
+                                               const double* count, Eigen::Index x) {
+  if constexpr (Counts) return load<T>(rate + x) * population + load<T>(count + x);
+  else return load<T>(rate + x) * population;
+}
+
 // (Column is deduced: Projector::Column is private.)
-template <class T, bool Net, bool Mig, class Column>
+template <class T, bool Net, bool Mig, bool Counts, class Column>
 [[gnu::always_inline]] inline Half<T> half(const Column& c, Eigen::Index x, double share) {
   Half<T> m;
   const T p = load<T>(c.P + x);
   if constexpr (Net) {
-    const T net = load<T>(c.nr + x) * p + load<T>(c.nc + x);
+    const T net = requested_flow<T, Counts>(c.nr, p, c.nc, x);
     m.net = share * net;
     if constexpr (Mig) {
       m.net_in = share * positive_part(net);
@@ -233,8 +246,8 @@ template <class T, bool Net, bool Mig, class Column>
     m.net_in = m.net_out = T{};
   }
   if constexpr (Mig) {
-    m.emigrants = share * (load<T>(c.er + x) * p + load<T>(c.ec + x));
-    m.returnees = share * (load<T>(c.rr + x) * load<T>(c.Q + x) + load<T>(c.rc + x));
+    m.emigrants = share * requested_flow<T, Counts>(c.er, p, c.ec, x);
+    m.returnees = share * requested_flow<T, Counts>(c.rr, load<T>(c.Q + x), c.rc, x);
     m.immigrants = share * load<T>(c.ic + x);
   }
   return m;
@@ -267,10 +280,10 @@ struct Start {
   T home, abroad;  // abroad: only with Abroad
 };
 
-template <class T, bool Net, bool Mig, bool Abroad, class Column>
+template <class T, bool Net, bool Mig, bool Abroad, bool Counts, class Column>
 [[gnu::always_inline]] inline Start<T> start_of_step(const Column& c, Eigen::Index x, T& margin) {
   Start<T> s;
-  s.m = half<T, Net, Mig>(c, x, c.h);
+  s.m = half<T, Net, Mig, Counts>(c, x, c.h);
   s.home = load<T>(c.P + x);
   if constexpr (Abroad) s.abroad = load<T>(c.Q + x);
   if constexpr (Net || Mig) margin = migrate<T, Mig, true>(s.m, s.home, s.abroad);
@@ -287,15 +300,10 @@ template <class T>
 
 // End cells y0 ≤ y < y1 (1 ≤ y0, y1 ≤ A − 1: every cell but the newborns' and the open one),
 // T = Pack4 or Pack2x2: four at a time (while four remain), T = double: one. Always inlined, so
-// that it is built for the instruction set of the step that calls it.
-template <class T, bool Net, bool Mig, bool Abroad, bool Shock>
-[[gnu::always_inline]] inline void Projector::end_cells(const Column& column, Eigen::Index y0,
-                                                        Eigen::Index y1, Totals<T>& acc) const {
-  if (column.bear) end_cells<T, Net, Mig, Abroad, Shock, true>(column, y0, y1, acc);
-  else end_cells<T, Net, Mig, Abroad, Shock, false>(column, y0, y1, acc);
-}
-
-template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Bear>
+// that it is built for the instruction set of the step that calls it. Counts, F and Bear are
+// the column's `counts`, `fertility` and `bear` (Bear matters only if F is not none).
+template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
+          Projector::Fertility F, bool Bear>
 [[gnu::always_inline]] inline void Projector::end_cells(const Column& column, Eigen::Index y0,
                                                         Eigen::Index y1, Totals<T>& acc) const {
   constexpr Eigen::Index lanes = is_pack<T> ? pack_lanes : 1;
@@ -306,7 +314,7 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Bear>
     // Start of step, then survival from start cell x into end cell y. Deaths are the exact
     // remainder; baseline deaths are the deaths the baseline survivorship would give.
     T margin_start = sum.slack, margin_end = sum.slack;  // (stay so without migration)
-    const Start<T> s = start_of_step<T, Net, Mig, Abroad>(c, x, margin_start);
+    const Start<T> s = start_of_step<T, Net, Mig, Abroad, Counts>(c, x, margin_start);
     const T v = load<T>(c.S + x) * s.home;
     const T d = s.home - v;
     const T bd = Shock ? (1.0 - load<T>(c.Sb + x)) * s.home : d;
@@ -317,7 +325,7 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Bear>
       bda = Shock ? (1.0 - load<T>(c.Sab + x)) * s.abroad : da;
     }
     // End of step: cell y's share of migration, capped by the survivors there.
-    const Half<T> m = half<T, Net, Mig>(c, y, c.e);
+    const Half<T> m = half<T, Net, Mig, Counts>(c, y, c.e);
     T o = v, oa = va;
     if constexpr (Net || Mig) margin_end = migrate<T, Mig, false>(m, o, oa);
     sum.slack = min(sum.slack, min(margin_start, margin_end));
@@ -328,7 +336,8 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Bear>
     sum.baseline_deaths += bd;
     sum.population += o;
     // Women exposed: at risk at the start (cell x) and at the end (cell y).
-    sum.exposure += load<T>(c.asfr + x) * s.home + load<T>(c.asfr + y) * (Bear ? o : v);
+    if constexpr (F != Fertility::none)
+      sum.exposure += load<T>(c.asfr + x) * s.home + load<T>(c.asfr + y) * (Bear ? o : v);
     if constexpr (Abroad) {
       store(c.OQ + y, oa);
       store(c.DA + y, da);
@@ -336,8 +345,9 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Bear>
       sum.deaths_abroad += da;
       sum.baseline_deaths_abroad += bda;
       sum.population_abroad += oa;
-      sum.exposure_abroad +=
-          load<T>(c.asfr_abroad + x) * s.abroad + load<T>(c.asfr_abroad + y) * (Bear ? oa : va);
+      if constexpr (F == Fertility::home_and_abroad)
+        sum.exposure_abroad +=
+            load<T>(c.asfr_abroad + x) * s.abroad + load<T>(c.asfr_abroad + y) * (Bear ? oa : va);
     }
     // Migration flows of the cohort: end share of cell y + start share of cell x.
     if constexpr (Net) {
@@ -364,8 +374,8 @@ template <bool Net, bool Mig, bool Abroad, bool Shock>
 void Projector::open_cell(const Column& c, Totals<double>& acc) const {
   const Eigen::Index y = dims_.n_ages() - 1, x = y - 1;
   double margin1 = acc.slack, margin2 = acc.slack, margin_end = acc.slack;
-  const Start<double> s1 = start_of_step<double, Net, Mig, Abroad>(c, x, margin1);
-  const Start<double> s2 = start_of_step<double, Net, Mig, Abroad>(c, y, margin2);
+  const Start<double> s1 = start_of_step<double, Net, Mig, Abroad, true>(c, x, margin1);
+  const Start<double> s2 = start_of_step<double, Net, Mig, Abroad, true>(c, y, margin2);
   const double v = c.S[x] * s1.home + c.S[y] * s2.home;
   const double d = s1.home + s2.home - v;
   const double bd = Shock ? (1.0 - c.Sb[x]) * s1.home + (1.0 - c.Sb[y]) * s2.home : d;
@@ -375,7 +385,7 @@ void Projector::open_cell(const Column& c, Totals<double>& acc) const {
     da = s1.abroad + s2.abroad - va;
     bda = Shock ? (1.0 - c.Sab[x]) * s1.abroad + (1.0 - c.Sab[y]) * s2.abroad : da;
   }
-  const Half<double> m = half<double, Net, Mig>(c, y, c.e);
+  const Half<double> m = half<double, Net, Mig, true>(c, y, c.e);
   double o = v, oa = va;
   if constexpr (Net || Mig) margin_end = migrate<double, Mig, false>(m, o, oa);
   acc.slack = std::min({acc.slack, margin1, margin2, margin_end});
@@ -420,7 +430,7 @@ void Projector::newborns(const Column& c, double births, double births_abroad, d
   c.BD[0] = births * (1.0 - sb_base);
   acc.deaths += c.D[0];
   acc.baseline_deaths += c.BD[0];
-  const Half<double> m = half<double, Net, Mig>(c, 0, c.e);
+  const Half<double> m = half<double, Net, Mig, true>(c, 0, c.e);
   double o = v, oa = va;
   if constexpr (Net || Mig) acc.slack = std::min(acc.slack, migrate<double, Mig, false>(m, o, oa));
   c.O[0] = o;
@@ -449,12 +459,37 @@ void Projector::newborns(const Column& c, double births, double births_abroad, d
 
 // Ages 1..A−1 of one column: four cells at a time, then the 0 to 3 left over, then the open
 // cell. The lane totals are folded in a fixed order, then the single cells added in age order.
+// The loops are built for the column's counts, fertility and `bear` (see Column).
 template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
+[[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
+    const Column& c) const {
+  constexpr bool may_count = Net || Mig;  // without migration there is no count to read
+  if (may_count && c.counts) return ages_above_0<P, Net, Mig, Abroad, Shock, may_count>(c);
+  return ages_above_0<P, Net, Mig, Abroad, Shock, false>(c);
+}
+
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts>
+[[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
+    const Column& c) const {
+  using enum Fertility;
+  if (c.fertility == none) return ages_above_0<P, Net, Mig, Abroad, Shock, Counts, none, false>(c);
+  if constexpr (Abroad) {  // (women abroad bear children only where there are any)
+    if (c.fertility == home_and_abroad) {
+      if (c.bear) return ages_above_0<P, Net, Mig, Abroad, Shock, Counts, home_and_abroad, true>(c);
+      return ages_above_0<P, Net, Mig, Abroad, Shock, Counts, home_and_abroad, false>(c);
+    }
+  }
+  if (c.bear) return ages_above_0<P, Net, Mig, Abroad, Shock, Counts, home, true>(c);
+  return ages_above_0<P, Net, Mig, Abroad, Shock, Counts, home, false>(c);
+}
+
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
+          Projector::Fertility F, bool Bear>
 [[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
     const Column& c) const {
   const Eigen::Index A = dims_.n_ages();
   Totals<P> four;
-  end_cells<P, Net, Mig, Abroad, Shock>(c, 1, A - 1, four);
+  end_cells<P, Net, Mig, Abroad, Shock, Counts, F, Bear>(c, 1, A - 1, four);
   const Eigen::Index done = 1 + pack_lanes * ((A - 2) / pack_lanes);
   Totals<double> acc{lane_sum(four.deaths), lane_sum(four.baseline_deaths),
                      lane_sum(four.deaths_abroad), lane_sum(four.baseline_deaths_abroad),
@@ -462,7 +497,7 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
                      lane_sum(four.net_migrants), lane_sum(four.population),
                      lane_sum(four.population_abroad), lane_sum(four.exposure),
                      lane_sum(four.exposure_abroad), lane_min(four.slack)};
-  end_cells<double, Net, Mig, Abroad, Shock>(c, done, A - 1, acc);
+  end_cells<double, Net, Mig, Abroad, Shock, Counts, F, Bear>(c, done, A - 1, acc);
   open_cell<Net, Mig, Abroad, Shock>(c, acc);
   return acc;
 }
@@ -531,6 +566,11 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
     c.h = start_share(options_.timing);
     c.e = 1.0 - c.h;
     c.bear = options_.end_migrants_bear;
+    c.counts = r.net_migration_count.size() ||
+               (Mig && (r.emigration_count.size() || r.return_count.size()));
+    c.fertility = sex == Sex::male ? Fertility::none
+                  : Abroad && r.asfr_abroad.size() ? Fertility::home_and_abroad
+                                                   : Fertility::home;
     return c;
   };
   Flows::ColumnTotals& t = f.totals;

@@ -50,6 +50,8 @@ class Projector {
   friend bool detail::use_avx2_kernel(Projector& p, bool on) noexcept;
 
   struct Column;        // pointers into one (sex, group) column of inputs and outputs
+  /// Whose women of a column bear children: none (men), those at home, at home and abroad.
+  enum class Fertility { none, home, home_and_abroad };
   template <class T>
   struct Totals;        // column totals being summed (per lane in the four-cell loop)
 
@@ -69,9 +71,13 @@ class Projector {
                      bool crisis);
   template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
   Totals<double> ages_above_0(const Column& c) const;
-  template <class T, bool Net, bool Mig, bool Abroad, bool Shock>
-  void end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<T>& acc) const;
-  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Bear>
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts>
+  Totals<double> ages_above_0(const Column& c) const;
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts, Fertility F,
+            bool Bear>
+  Totals<double> ages_above_0(const Column& c) const;
+  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts, Fertility F,
+            bool Bear>
   void end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<T>& acc) const;
   template <bool Net, bool Mig, bool Abroad, bool Shock>
   void open_cell(const Column& c, Totals<double>& acc) const;
