@@ -315,6 +315,9 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
     // remainder; baseline deaths are the deaths the baseline survivorship would give.
     T margin_start = sum.slack, margin_end = sum.slack;  // (stay so without migration)
     const Start<T> s = start_of_step<T, Net, Mig, Abroad, Counts>(c, x, margin_start);
+    // Without the abroad arrays, the step assumes nobody is abroad; anyone there is a negative
+    // margin, and the step is redone with them.
+    if constexpr (!Abroad) margin_start = min(margin_start, -load<T>(c.Q + x));
     const T v = load<T>(c.S + x) * s.home;
     const T d = s.home - v;
     const T bd = Shock ? (1.0 - load<T>(c.Sb + x)) * s.home : d;
@@ -389,6 +392,7 @@ void Projector::open_cell(const Column& c, Totals<double>& acc) const {
   double o = v, oa = va;
   if constexpr (Net || Mig) margin_end = migrate<double, Mig, false>(m, o, oa);
   acc.slack = std::min({acc.slack, margin1, margin2, margin_end});
+  if constexpr (!Abroad) acc.slack = std::min({acc.slack, -c.Q[x], -c.Q[y]});  // see end_cells
   c.O[y] = o;
   c.D[y] = d;
   c.BD[y] = bd;
@@ -652,8 +656,13 @@ void Projector::step(const Population& in, const RateSet& r, Population& out, Fl
                               r.immigration_count.size());
   const bool emig_or_ret = crisis && (r.emigration_rate.size() || r.emigration_count.size() ||
                                       r.return_rate.size() || r.return_count.size());
-  // Counts are >= 0, so a positive maximum means someone is abroad (one vectorized pass).
-  const bool abroad = emig_or_ret || in.abroad().maxCoeff() > 0.0;
+  // Whether anyone is abroad at the start (counts are >= 0: a positive count or total means
+  // someone is). Where `f` holds the totals of `in` (the end of the previous step), they tell;
+  // else one pass over the cells. Only a guess: the step without the abroad arrays checks that
+  // nobody is abroad as it reads the cells, and is redone with them if someone is.
+  const bool totals_of_in = f.totals.valid && f.totals.population_data == in.home().data();
+  bool abroad = emig_or_ret || (totals_of_in ? (f.totals.population_abroad > 0.0).any()
+                                             : in.abroad().maxCoeff() > 0.0);
   const bool shock = crisis && (r.crisis_survivorship.size() || r.crisis_survivorship_abroad.size());
   f.clamps.clear();
   f.clamped_persons = 0.0;
@@ -678,7 +687,12 @@ void Projector::step(const Population& in, const RateSet& r, Population& out, Fl
          &Projector::step_one_pass<true, true, true, true>},
         {&Projector::step_one_pass<true, true, true, false>,
          &Projector::step_one_pass<true, true, true, true>}}}};
-  if (!(this->*one_pass[net][mig][abroad][shock])(in, r, out, f, crisis)) {
+  bool done = (this->*one_pass[net][mig][abroad][shock])(in, r, out, f, crisis);
+  if (!done && !abroad && in.abroad().maxCoeff() > 0.0) {
+    abroad = true;  // someone is abroad after all: redo the step with the abroad arrays
+    done = (this->*one_pass[net][mig][abroad][shock])(in, r, out, f, crisis);
+  }
+  if (!done) {
     step_multipass(in, r, out, f, regime);  // an out-flow must be cut: redo the step, clamping
     return;
   }
