@@ -164,6 +164,13 @@ template <class T>
   return std::min(std::min(v.lo[0], v.lo[1]), std::min(v.hi[0], v.hi[1]));
 }
 
+// v, or weight · v where Weighted (the part of v that counts in a total).
+template <bool Weighted, class T>
+[[gnu::always_inline]] inline T counted(T weight, T v) {
+  if constexpr (Weighted) return weight * v;
+  else return v;
+}
+
 // Whether this CPU runs the AVX2 build of the one-pass step.
 bool cpu_has_avx2() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -309,67 +316,95 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
   constexpr Eigen::Index lanes = is_pack<T> ? pack_lanes : 1;
   const Column c = column;  // a local copy: the stores below cannot change its pointers
   Totals<T> sum = acc;      // likewise, kept in registers
-  for (Eigen::Index y = y0; y + lanes <= y1; y += lanes) {
-    const Eigen::Index x = y - 1;
-    // Start of step, then survival from start cell x into end cell y. Deaths are the exact
-    // remainder; baseline deaths are the deaths the baseline survivorship would give.
-    T margin_start = sum.slack, margin_end = sum.slack;  // (stay so without migration)
-    const Start<T> s = start_of_step<T, Net, Mig, Abroad, Counts>(c, x, margin_start);
-    // Without the abroad arrays, the step assumes nobody is abroad; anyone there is a negative
-    // margin, and the step is redone with them.
-    if constexpr (!Abroad) margin_start = min(margin_start, -load<T>(c.Q + x));
-    const T v = load<T>(c.S + x) * s.home;
-    const T d = s.home - v;
-    const T bd = Shock ? (1.0 - load<T>(c.Sb + x)) * s.home : d;
-    T va{}, da{}, bda{};
-    if constexpr (Abroad) {
-      va = load<T>(c.Sa + x) * s.abroad;
-      da = s.abroad - va;
-      bda = Shock ? (1.0 - load<T>(c.Sab + x)) * s.abroad : da;
-    }
-    // End of step: cell y's share of migration, capped by the survivors there.
-    const Half<T> m = half<T, Net, Mig, Counts>(c, y, c.e);
-    T o = v, oa = va;
-    if constexpr (Net || Mig) margin_end = migrate<T, Mig, false>(m, o, oa);
-    sum.slack = min(sum.slack, min(margin_start, margin_end));
-    store(c.O + y, o);
-    store(c.D + y, d);
-    store(c.BD + y, bd);
-    sum.deaths += d;
-    sum.baseline_deaths += bd;
-    sum.population += o;
-    // Women exposed: at risk at the start (cell x) and at the end (cell y).
-    if constexpr (F != Fertility::none)
-      sum.exposure += load<T>(c.asfr + x) * s.home + load<T>(c.asfr + y) * (Bear ? o : v);
-    if constexpr (Abroad) {
-      store(c.OQ + y, oa);
-      store(c.DA + y, da);
-      store(c.BDA + y, bda);
-      sum.deaths_abroad += da;
-      sum.baseline_deaths_abroad += bda;
-      sum.population_abroad += oa;
-      if constexpr (F == Fertility::home_and_abroad)
-        sum.exposure_abroad +=
-            load<T>(c.asfr_abroad + x) * s.abroad + load<T>(c.asfr_abroad + y) * (Bear ? oa : va);
-    }
-    // Migration flows of the cohort: end share of cell y + start share of cell x.
-    if constexpr (Net) {
-      const T nm = net_flow(m, !Mig) + net_flow(s.m, !Mig);
-      store(c.NM + y, nm);
-      sum.net_migrants += nm;
-    }
-    if constexpr (Mig) {
-      const T em = m.emigrants + s.m.emigrants, re = m.returnees + s.m.returnees,
-              im = m.immigrants + s.m.immigrants;
-      store(c.EM + y, em);
-      store(c.RE + y, re);
-      store(c.IM + y, im);
-      sum.emigrants += em;
-      sum.returnees += re;
-      sum.immigrants += im;
-    }
-  }
+  for (Eigen::Index y = y0; y + lanes <= y1; y += lanes)
+    cells_ending_in<T, Net, Mig, Abroad, Shock, Counts, F, Bear, false>(c, y, sum, T{});
   acc = sum;
+}
+
+// The last four end cells y1 − 4 ≤ y < y1 when end_cells left 1 to 3 of them, y0 ≤ y < y1: all
+// four are written again (the same values), but only the cells from y0 count in the totals.
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
+          Projector::Fertility F, bool Bear>
+[[gnu::always_inline]] inline void Projector::last_end_cells(const Column& column,
+                                                             Eigen::Index y0, Eigen::Index y1,
+                                                             Totals<P>& acc) const {
+  const Column c = column;
+  Totals<P> sum = acc;
+  const Eigen::Index y = y1 - pack_lanes;
+  double lane_counts[pack_lanes];  // 1 for a cell not counted yet, else 0
+  for (Eigen::Index i = 0; i < pack_lanes; ++i) lane_counts[i] = y + i >= y0 ? 1.0 : 0.0;
+  cells_ending_in<P, Net, Mig, Abroad, Shock, Counts, F, Bear, true>(c, y, sum,
+                                                                     load<P>(lane_counts));
+  acc = sum;
+}
+
+// End cells y ... y + lanes − 1 (one pack, or one cell for T = double), written and added to
+// `sum`. Weighted: each lane's part of the totals is multiplied by its `weight` (1 or 0), so
+// that a cell already counted counts no more (× 1 and × 0 are exact; the margins need none).
+template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
+          Projector::Fertility F, bool Bear, bool Weighted>
+[[gnu::always_inline]] inline void Projector::cells_ending_in(const Column& c, Eigen::Index y,
+                                                              Totals<T>& sum, T weight) const {
+  const Eigen::Index x = y - 1;
+  // Start of step, then survival from start cell x into end cell y. Deaths are the exact
+  // remainder; baseline deaths are the deaths the baseline survivorship would give.
+  T margin_start = sum.slack, margin_end = sum.slack;  // (stay so without migration)
+  const Start<T> s = start_of_step<T, Net, Mig, Abroad, Counts>(c, x, margin_start);
+  // Without the abroad arrays, the step assumes nobody is abroad; anyone there is a negative
+  // margin, and the step is redone with them.
+  if constexpr (!Abroad) margin_start = min(margin_start, -load<T>(c.Q + x));
+  const T v = load<T>(c.S + x) * s.home;
+  const T d = s.home - v;
+  const T bd = Shock ? (1.0 - load<T>(c.Sb + x)) * s.home : d;
+  T va{}, da{}, bda{};
+  if constexpr (Abroad) {
+    va = load<T>(c.Sa + x) * s.abroad;
+    da = s.abroad - va;
+    bda = Shock ? (1.0 - load<T>(c.Sab + x)) * s.abroad : da;
+  }
+  // End of step: cell y's share of migration, capped by the survivors there.
+  const Half<T> m = half<T, Net, Mig, Counts>(c, y, c.e);
+  T o = v, oa = va;
+  if constexpr (Net || Mig) margin_end = migrate<T, Mig, false>(m, o, oa);
+  sum.slack = min(sum.slack, min(margin_start, margin_end));
+  store(c.O + y, o);
+  store(c.D + y, d);
+  store(c.BD + y, bd);
+  sum.deaths += counted<Weighted>(weight, d);
+  sum.baseline_deaths += counted<Weighted>(weight, bd);
+  sum.population += counted<Weighted>(weight, o);
+  // Women exposed: at risk at the start (cell x) and at the end (cell y).
+  if constexpr (F != Fertility::none)
+    sum.exposure += counted<Weighted>(
+        weight, load<T>(c.asfr + x) * s.home + load<T>(c.asfr + y) * (Bear ? o : v));
+  if constexpr (Abroad) {
+    store(c.OQ + y, oa);
+    store(c.DA + y, da);
+    store(c.BDA + y, bda);
+    sum.deaths_abroad += counted<Weighted>(weight, da);
+    sum.baseline_deaths_abroad += counted<Weighted>(weight, bda);
+    sum.population_abroad += counted<Weighted>(weight, oa);
+    if constexpr (F == Fertility::home_and_abroad)
+      sum.exposure_abroad += counted<Weighted>(
+          weight, load<T>(c.asfr_abroad + x) * s.abroad +
+                      load<T>(c.asfr_abroad + y) * (Bear ? oa : va));
+  }
+  // Migration flows of the cohort: end share of cell y + start share of cell x.
+  if constexpr (Net) {
+    const T nm = net_flow(m, !Mig) + net_flow(s.m, !Mig);
+    store(c.NM + y, nm);
+    sum.net_migrants += counted<Weighted>(weight, nm);
+  }
+  if constexpr (Mig) {
+    const T em = m.emigrants + s.m.emigrants, re = m.returnees + s.m.returnees,
+            im = m.immigrants + s.m.immigrants;
+    store(c.EM + y, em);
+    store(c.RE + y, re);
+    store(c.IM + y, im);
+    sum.emigrants += counted<Weighted>(weight, em);
+    sum.returnees += counted<Weighted>(weight, re);
+    sum.immigrants += counted<Weighted>(weight, im);
+  }
 }
 
 // The open end cell A−1: survivors of start cells A−2 and A−1, then its end-of-step migration.
@@ -461,8 +496,9 @@ void Projector::newborns(const Column& c, double births, double births_abroad, d
   }
 }
 
-// Ages 1..A−1 of one column: four cells at a time, then the 0 to 3 left over, then the open
-// cell. The lane totals are folded in a fixed order, then the single cells added in age order.
+// Ages 1..A−1 of one column: four cells at a time, then the 1 to 3 left over with the last
+// four (or one at a time if there are fewer than four in all), then the open cell. The lane
+// totals are folded in a fixed order, then the single cells added in age order.
 // The loops are built for the column's counts, fertility and `bear` (see Column).
 template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
 [[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
@@ -494,7 +530,11 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
   const Eigen::Index A = dims_.n_ages();
   Totals<P> four;
   end_cells<P, Net, Mig, Abroad, Shock, Counts, F, Bear>(c, 1, A - 1, four);
-  const Eigen::Index done = 1 + pack_lanes * ((A - 2) / pack_lanes);
+  Eigen::Index done = 1 + pack_lanes * ((A - 2) / pack_lanes);
+  if (done < A - 1 && A - 2 >= pack_lanes) {
+    last_end_cells<P, Net, Mig, Abroad, Shock, Counts, F, Bear>(c, done, A - 1, four);
+    done = A - 1;
+  }
   Totals<double> acc{lane_sum(four.deaths), lane_sum(four.baseline_deaths),
                      lane_sum(four.deaths_abroad), lane_sum(four.baseline_deaths_abroad),
                      lane_sum(four.emigrants), lane_sum(four.returnees), lane_sum(four.immigrants),

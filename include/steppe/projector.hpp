@@ -79,6 +79,12 @@ class Projector {
   template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts, Fertility F,
             bool Bear>
   void end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<T>& acc) const;
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts, Fertility F,
+            bool Bear>
+  void last_end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<P>& acc) const;
+  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts, Fertility F,
+            bool Bear, bool Weighted>
+  void cells_ending_in(const Column& c, Eigen::Index y, Totals<T>& sum, T weight) const;
   template <bool Net, bool Mig, bool Abroad, bool Shock>
   void open_cell(const Column& c, Totals<double>& acc) const;
   template <bool Net, bool Mig, bool Abroad>
