@@ -85,10 +85,12 @@ const char* where_name(Clamp::Where w) {
 // the clamping step (below), which cuts and records it.
 //
 // The body is built twice: portable (each four-cell operation as two SSE2 ones on x86-64) and,
-// on x86, for AVX2 (one operation), picked at run time from the CPU (Projector::avx2_). Both
-// give the same bits, so runs compare across machines: each lane does the same IEEE operations
-// in the same order (no FMA: the library is built with -ffp-contract=off and the AVX2 build does
-// not enable FMA), and each total is kept as four partial sums, one per cell index mod 4, folded
+// on x86, for AVX2 (one operation), picked at run time from the CPU (Projector::avx2_). Where
+// the CPU has AVX-512VL, the AVX2 build runs in a second form compiled for it: the same 32-byte
+// operations, with 32 vector registers instead of 16, so that the crisis loop keeps its totals in
+// registers (Projector::avx512_registers_). All give the same bits, so runs compare across
+// machines: each lane does the same IEEE operations in the same order (no FMA: the library is
+// built with -ffp-contract=off, and the AVX2 form does not even enable it), and each total is kept as four partial sums, one per cell index mod 4, folded
 // in one fixed order, then the leftover cells added one by one in age order, whatever the vector
 // width. Hence also: results never depend on timing or threads.
 // ---------------------------------------------------------------------------------------------
@@ -176,6 +178,16 @@ bool cpu_has_avx2() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2");
+#else
+  return false;
+#endif
+}
+
+// Whether it runs that build in its form for AVX-512VL (32 vector registers).
+bool cpu_has_avx512vl() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
 #else
   return false;
 #endif
@@ -546,11 +558,14 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
   return acc;
 }
 
-// The portable build of the one-pass step, or the AVX2 one where the CPU has it.
+// The portable build of the one-pass step, or the AVX2 one where the CPU has it (in its form
+// for AVX-512VL where the CPU has that too).
 template <bool Net, bool Mig, bool Abroad, bool Shock>
 bool Projector::step_one_pass(const Population& in, const RateSet& r, Population& out, Flows& f,
                               bool crisis) {
 #if defined(__x86_64__) || defined(__i386__)
+  if (avx2_ && avx512_registers_)
+    return step_one_pass_avx512vl<Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
   if (avx2_) return step_one_pass_avx2<Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
 #endif
   return one_pass_body<Pack2x2, Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
@@ -562,6 +577,14 @@ template <bool Net, bool Mig, bool Abroad, bool Shock>
 [[gnu::target("avx2")]] bool Projector::step_one_pass_avx2(const Population& in, const RateSet& r,
                                                            Population& out, Flows& f,
                                                            bool crisis) {
+  return one_pass_body<Pack4, Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
+}
+
+// The AVX2 build for CPUs with AVX-512VL: the same 32-byte vectors and operations, in 32
+// registers. (AVX-512F implies FMA in GCC; -ffp-contract=off keeps the compiler from fusing.)
+template <bool Net, bool Mig, bool Abroad, bool Shock>
+[[gnu::target("avx2,avx512f,avx512vl")]] bool Projector::step_one_pass_avx512vl(
+    const Population& in, const RateSet& r, Population& out, Flows& f, bool crisis) {
   return one_pass_body<Pack4, Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
 }
 #endif
@@ -663,6 +686,7 @@ Projector::Projector(Dims dims, ProjectorOptions options)
     : dims_(std::move(dims)),
       options_(options),
       avx2_(cpu_has_avx2()),
+      avx512_registers_(cpu_has_avx512vl()),
       zeros_(Eigen::ArrayXd::Zero(dims_.n_ages())),
       mid_(dims_) {
   const Eigen::Index A = dims_.n_ages(), C = dims_.n_cols();
@@ -674,6 +698,11 @@ Projector::Projector(Dims dims, ProjectorOptions options)
 bool detail::use_avx2_kernel(Projector& p, bool on) noexcept {
   p.avx2_ = on && cpu_has_avx2();
   return p.avx2_;
+}
+
+bool detail::use_avx512_registers(Projector& p, bool on) noexcept {
+  p.avx512_registers_ = on && cpu_has_avx512vl();
+  return p.avx2_ && p.avx512_registers_;
 }
 
 void Projector::step(const Population& in, const RateSet& r, Population& out, Flows& f,
