@@ -90,9 +90,11 @@ const char* where_name(Clamp::Where w) {
 // operations, with 32 vector registers instead of 16, so that the crisis loop keeps its totals in
 // registers (Projector::avx512_registers_). All give the same bits, so runs compare across
 // machines: each lane does the same IEEE operations in the same order (no FMA: the library is
-// built with -ffp-contract=off, and the AVX2 form does not even enable it), and each total is kept as four partial sums, one per cell index mod 4, folded
-// in one fixed order, then the leftover cells added one by one in age order, whatever the vector
-// width. Hence also: results never depend on timing or threads.
+// built with -ffp-contract=off, and the AVX2 form does not even enable it), and each total is
+// kept as four partial sums, one per lane of the four-cell packs (the 1 to 3 cells left after
+// them counted in the lanes of the column's last four cells), folded in one fixed order, then
+// the single cells (the open one; all of them below four) added in age order, whatever the
+// vector width. Hence also: results never depend on timing or threads.
 // ---------------------------------------------------------------------------------------------
 
 // Four doubles are passed in one AVX register or in memory depending on the target; GCC warns
