@@ -18,6 +18,7 @@ CrisisRunner::CrisisRunner(Dims dims, ProjectorOptions options, int reserve_step
 void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates, int start_year) {
   crisis_.clear();
   counterfactual_.clear();
+  const int width = projector_.dims().ages().width;
   // Steps before the first crisis component are the same in both regimes (Regime only switches
   // crisis components off): project them once and record them in both ledgers.
   std::size_t shared = 0;
@@ -26,16 +27,32 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
     crisis_(p, year, f);
     counterfactual_(p, year, f);
   };
-  crisis_end_ = initial;
-  project(projector_, crisis_end_, rates.first(shared), start_year, both, next_, flows_,
-          Regime::crisis);
-  counterfactual_end_ = crisis_end_;
-  // From there on, the crisis run and the counterfactual part ways.
-  const int year = start_year + int(shared) * projector_.dims().ages().width;
-  project(projector_, crisis_end_, rates.subspan(shared), year, crisis_, next_, flows_,
-          Regime::crisis);
-  project(projector_, counterfactual_end_, rates.subspan(shared), year, counterfactual_, next_,
-          flows_, Regime::no_crisis);
+  // A run's first step writes its end population straight from its start, which is never copied.
+  auto run_from = [&](const Population& start, std::span<const RateSet> steps, int year,
+                      auto&& observer, Population& end, Regime regime) {
+    if (&end == &start) {
+      project(projector_, end, steps, year, observer, next_, flows_, regime);
+      return;
+    }
+    if (steps.empty()) {
+      end = start;
+      return;
+    }
+    projector_.step(start, steps.front(), end, flows_, regime);
+    observer(static_cast<const Population&>(end), year + width, static_cast<const Flows&>(flows_));
+    project(projector_, end, steps.subspan(1), year + width, observer, next_, flows_, regime);
+  };
+  const Population* fork = &initial;  // where the two runs part ways
+  if (shared > 0) {
+    run_from(initial, rates.first(shared), start_year, both, crisis_end_, Regime::crisis);
+    fork = &crisis_end_;
+  }
+  // From there on, the crisis run and the counterfactual part ways (the counterfactual first,
+  // while the crisis run's start is still in crisis_end_).
+  const int year = start_year + int(shared) * width;
+  run_from(*fork, rates.subspan(shared), year, counterfactual_, counterfactual_end_,
+           Regime::no_crisis);
+  run_from(*fork, rates.subspan(shared), year, crisis_, crisis_end_, Regime::crisis);
 }
 
 namespace {

@@ -85,12 +85,16 @@ const char* where_name(Clamp::Where w) {
 // the clamping step (below), which cuts and records it.
 //
 // The body is built twice: portable (each four-cell operation as two SSE2 ones on x86-64) and,
-// on x86, for AVX2 (one operation), picked at run time from the CPU (Projector::avx2_). Both
-// give the same bits, so runs compare across machines: each lane does the same IEEE operations
-// in the same order (no FMA: the library is built with -ffp-contract=off and the AVX2 build does
-// not enable FMA), and each total is kept as four partial sums, one per cell index mod 4, folded
-// in one fixed order, then the leftover cells added one by one in age order, whatever the vector
-// width. Hence also: results never depend on timing or threads.
+// on x86, for AVX2 (one operation), picked at run time from the CPU (Projector::avx2_). Where
+// the CPU has AVX-512VL, the AVX2 build runs in a second form compiled for it: the same 32-byte
+// operations, with 32 vector registers instead of 16, so that the crisis loop keeps its totals in
+// registers (Projector::avx512_registers_). All give the same bits, so runs compare across
+// machines: each lane does the same IEEE operations in the same order (no FMA: the library is
+// built with -ffp-contract=off, and the AVX2 form does not even enable it), and each total is
+// kept as four partial sums, one per lane of the four-cell packs (the 1 to 3 cells left after
+// them counted in the lanes of the column's last four cells), folded in one fixed order, then
+// the single cells (the open one; all of them below four) added in age order, whatever the
+// vector width. Hence also: results never depend on timing or threads.
 // ---------------------------------------------------------------------------------------------
 
 // Four doubles are passed in one AVX register or in memory depending on the target; GCC warns
@@ -164,6 +168,13 @@ template <class T>
   return std::min(std::min(v.lo[0], v.lo[1]), std::min(v.hi[0], v.hi[1]));
 }
 
+// v, or weight · v where Weighted (the part of v that counts in a total).
+template <bool Weighted, class T>
+[[gnu::always_inline]] inline T counted(T weight, T v) {
+  if constexpr (Weighted) return weight * v;
+  else return v;
+}
+
 // Whether this CPU runs the AVX2 build of the one-pass step.
 bool cpu_has_avx2() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -174,10 +185,22 @@ bool cpu_has_avx2() noexcept {
 #endif
 }
 
+// Whether it runs that build in its form for AVX-512VL (32 vector registers).
+bool cpu_has_avx512vl() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+#else
+  return false;
+#endif
+}
+
 }  // namespace
 
 /// Pointers into one (sex, group) column. Absent rates point at zeros; without a crisis
 /// survivorship, the survivorship used is the baseline; men's fertility points at zeros.
+/// `counts` and `fertility` say which of these the four-cell loop must read: it is built for
+/// each case, so that a column reads no array of zeros there.
 struct Projector::Column {
   int col = 0;
   const double *P, *Q;       // start population, home and abroad
@@ -192,6 +215,8 @@ struct Projector::Column {
   double *D, *BD, *DA, *BDA, *EM, *RE, *IM, *NM;  // flows by end cell
   double h = 0.5, e = 0.5;   // start and end shares of migration
   bool bear = true;          // options().end_migrants_bear
+  bool counts = true;        // some count (net migration, emigration, return) is present
+  Fertility fertility = Fertility::home;  // whose women of this column bear children
 };
 
 /// Column totals being summed; `exposure` is Σ asfr · (women at the start + at the end).
@@ -217,13 +242,22 @@ struct Half {
   T net, net_in, net_out, emigrants, returnees, immigrants;
 };
 
+// A flow requested over the whole step from cell x: rate · population, plus the count where
+// counts are present (Counts false: no count array is present, none is read).
+template <class T, bool Counts>
+[[gnu::always_inline]] inline T requested_flow(const double* rate, T population,
+                                               const double* count, Eigen::Index x) {
+  if constexpr (Counts) return load<T>(rate + x) * population + load<T>(count + x);
+  else return load<T>(rate + x) * population;
+}
+
 // (Column is deduced: Projector::Column is private.)
-template <class T, bool Net, bool Mig, class Column>
+template <class T, bool Net, bool Mig, bool Counts, class Column>
 [[gnu::always_inline]] inline Half<T> half(const Column& c, Eigen::Index x, double share) {
   Half<T> m;
   const T p = load<T>(c.P + x);
   if constexpr (Net) {
-    const T net = load<T>(c.nr + x) * p + load<T>(c.nc + x);
+    const T net = requested_flow<T, Counts>(c.nr, p, c.nc, x);
     m.net = share * net;
     if constexpr (Mig) {
       m.net_in = share * positive_part(net);
@@ -233,8 +267,8 @@ template <class T, bool Net, bool Mig, class Column>
     m.net_in = m.net_out = T{};
   }
   if constexpr (Mig) {
-    m.emigrants = share * (load<T>(c.er + x) * p + load<T>(c.ec + x));
-    m.returnees = share * (load<T>(c.rr + x) * load<T>(c.Q + x) + load<T>(c.rc + x));
+    m.emigrants = share * requested_flow<T, Counts>(c.er, p, c.ec, x);
+    m.returnees = share * requested_flow<T, Counts>(c.rr, load<T>(c.Q + x), c.rc, x);
     m.immigrants = share * load<T>(c.ic + x);
   }
   return m;
@@ -267,10 +301,10 @@ struct Start {
   T home, abroad;  // abroad: only with Abroad
 };
 
-template <class T, bool Net, bool Mig, bool Abroad, class Column>
+template <class T, bool Net, bool Mig, bool Abroad, bool Counts, class Column>
 [[gnu::always_inline]] inline Start<T> start_of_step(const Column& c, Eigen::Index x, T& margin) {
   Start<T> s;
-  s.m = half<T, Net, Mig>(c, x, c.h);
+  s.m = half<T, Net, Mig, Counts>(c, x, c.h);
   s.home = load<T>(c.P + x);
   if constexpr (Abroad) s.abroad = load<T>(c.Q + x);
   if constexpr (Net || Mig) margin = migrate<T, Mig, true>(s.m, s.home, s.abroad);
@@ -287,76 +321,104 @@ template <class T>
 
 // End cells y0 ≤ y < y1 (1 ≤ y0, y1 ≤ A − 1: every cell but the newborns' and the open one),
 // T = Pack4 or Pack2x2: four at a time (while four remain), T = double: one. Always inlined, so
-// that it is built for the instruction set of the step that calls it.
-template <class T, bool Net, bool Mig, bool Abroad, bool Shock>
-[[gnu::always_inline]] inline void Projector::end_cells(const Column& column, Eigen::Index y0,
-                                                        Eigen::Index y1, Totals<T>& acc) const {
-  if (column.bear) end_cells<T, Net, Mig, Abroad, Shock, true>(column, y0, y1, acc);
-  else end_cells<T, Net, Mig, Abroad, Shock, false>(column, y0, y1, acc);
-}
-
-template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Bear>
+// that it is built for the instruction set of the step that calls it. Counts, F and Bear are
+// the column's `counts`, `fertility` and `bear` (Bear matters only if F is not none).
+template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
+          Projector::Fertility F, bool Bear>
 [[gnu::always_inline]] inline void Projector::end_cells(const Column& column, Eigen::Index y0,
                                                         Eigen::Index y1, Totals<T>& acc) const {
   constexpr Eigen::Index lanes = is_pack<T> ? pack_lanes : 1;
   const Column c = column;  // a local copy: the stores below cannot change its pointers
   Totals<T> sum = acc;      // likewise, kept in registers
-  for (Eigen::Index y = y0; y + lanes <= y1; y += lanes) {
-    const Eigen::Index x = y - 1;
-    // Start of step, then survival from start cell x into end cell y. Deaths are the exact
-    // remainder; baseline deaths are the deaths the baseline survivorship would give.
-    T margin_start = sum.slack, margin_end = sum.slack;  // (stay so without migration)
-    const Start<T> s = start_of_step<T, Net, Mig, Abroad>(c, x, margin_start);
-    const T v = load<T>(c.S + x) * s.home;
-    const T d = s.home - v;
-    const T bd = Shock ? (1.0 - load<T>(c.Sb + x)) * s.home : d;
-    T va{}, da{}, bda{};
-    if constexpr (Abroad) {
-      va = load<T>(c.Sa + x) * s.abroad;
-      da = s.abroad - va;
-      bda = Shock ? (1.0 - load<T>(c.Sab + x)) * s.abroad : da;
-    }
-    // End of step: cell y's share of migration, capped by the survivors there.
-    const Half<T> m = half<T, Net, Mig>(c, y, c.e);
-    T o = v, oa = va;
-    if constexpr (Net || Mig) margin_end = migrate<T, Mig, false>(m, o, oa);
-    sum.slack = min(sum.slack, min(margin_start, margin_end));
-    store(c.O + y, o);
-    store(c.D + y, d);
-    store(c.BD + y, bd);
-    sum.deaths += d;
-    sum.baseline_deaths += bd;
-    sum.population += o;
-    // Women exposed: at risk at the start (cell x) and at the end (cell y).
-    sum.exposure += load<T>(c.asfr + x) * s.home + load<T>(c.asfr + y) * (Bear ? o : v);
-    if constexpr (Abroad) {
-      store(c.OQ + y, oa);
-      store(c.DA + y, da);
-      store(c.BDA + y, bda);
-      sum.deaths_abroad += da;
-      sum.baseline_deaths_abroad += bda;
-      sum.population_abroad += oa;
-      sum.exposure_abroad +=
-          load<T>(c.asfr_abroad + x) * s.abroad + load<T>(c.asfr_abroad + y) * (Bear ? oa : va);
-    }
-    // Migration flows of the cohort: end share of cell y + start share of cell x.
-    if constexpr (Net) {
-      const T nm = net_flow(m, !Mig) + net_flow(s.m, !Mig);
-      store(c.NM + y, nm);
-      sum.net_migrants += nm;
-    }
-    if constexpr (Mig) {
-      const T em = m.emigrants + s.m.emigrants, re = m.returnees + s.m.returnees,
-              im = m.immigrants + s.m.immigrants;
-      store(c.EM + y, em);
-      store(c.RE + y, re);
-      store(c.IM + y, im);
-      sum.emigrants += em;
-      sum.returnees += re;
-      sum.immigrants += im;
-    }
-  }
+  for (Eigen::Index y = y0; y + lanes <= y1; y += lanes)
+    cells_ending_in<T, Net, Mig, Abroad, Shock, Counts, F, Bear, false>(c, y, sum, T{});
   acc = sum;
+}
+
+// The last four end cells y1 − 4 ≤ y < y1 when end_cells left 1 to 3 of them, y0 ≤ y < y1: all
+// four are written again (the same values), but only the cells from y0 count in the totals.
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
+          Projector::Fertility F, bool Bear>
+[[gnu::always_inline]] inline void Projector::last_end_cells(const Column& column,
+                                                             Eigen::Index y0, Eigen::Index y1,
+                                                             Totals<P>& acc) const {
+  const Column c = column;
+  Totals<P> sum = acc;
+  const Eigen::Index y = y1 - pack_lanes;
+  double lane_counts[pack_lanes];  // 1 for a cell not counted yet, else 0
+  for (Eigen::Index i = 0; i < pack_lanes; ++i) lane_counts[i] = y + i >= y0 ? 1.0 : 0.0;
+  cells_ending_in<P, Net, Mig, Abroad, Shock, Counts, F, Bear, true>(c, y, sum,
+                                                                     load<P>(lane_counts));
+  acc = sum;
+}
+
+// End cells y ... y + lanes − 1 (one pack, or one cell for T = double), written and added to
+// `sum`. Weighted: each lane's part of the totals is multiplied by its `weight` (1 or 0), so
+// that a cell already counted counts no more (× 1 and × 0 are exact; the margins need none).
+template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
+          Projector::Fertility F, bool Bear, bool Weighted>
+[[gnu::always_inline]] inline void Projector::cells_ending_in(const Column& c, Eigen::Index y,
+                                                              Totals<T>& sum, T weight) const {
+  const Eigen::Index x = y - 1;
+  // Start of step, then survival from start cell x into end cell y. Deaths are the exact
+  // remainder; baseline deaths are the deaths the baseline survivorship would give.
+  T margin_start = sum.slack, margin_end = sum.slack;  // (stay so without migration)
+  const Start<T> s = start_of_step<T, Net, Mig, Abroad, Counts>(c, x, margin_start);
+  // Without the abroad arrays, the step assumes nobody is abroad; anyone there is a negative
+  // margin, and the step is redone with them.
+  if constexpr (!Abroad) margin_start = min(margin_start, -load<T>(c.Q + x));
+  const T v = load<T>(c.S + x) * s.home;
+  const T d = s.home - v;
+  const T bd = Shock ? (1.0 - load<T>(c.Sb + x)) * s.home : d;
+  T va{}, da{}, bda{};
+  if constexpr (Abroad) {
+    va = load<T>(c.Sa + x) * s.abroad;
+    da = s.abroad - va;
+    bda = Shock ? (1.0 - load<T>(c.Sab + x)) * s.abroad : da;
+  }
+  // End of step: cell y's share of migration, capped by the survivors there.
+  const Half<T> m = half<T, Net, Mig, Counts>(c, y, c.e);
+  T o = v, oa = va;
+  if constexpr (Net || Mig) margin_end = migrate<T, Mig, false>(m, o, oa);
+  sum.slack = min(sum.slack, min(margin_start, margin_end));
+  store(c.O + y, o);
+  store(c.D + y, d);
+  store(c.BD + y, bd);
+  sum.deaths += counted<Weighted>(weight, d);
+  sum.baseline_deaths += counted<Weighted>(weight, bd);
+  sum.population += counted<Weighted>(weight, o);
+  // Women exposed: at risk at the start (cell x) and at the end (cell y).
+  if constexpr (F != Fertility::none)
+    sum.exposure += counted<Weighted>(
+        weight, load<T>(c.asfr + x) * s.home + load<T>(c.asfr + y) * (Bear ? o : v));
+  if constexpr (Abroad) {
+    store(c.OQ + y, oa);
+    store(c.DA + y, da);
+    store(c.BDA + y, bda);
+    sum.deaths_abroad += counted<Weighted>(weight, da);
+    sum.baseline_deaths_abroad += counted<Weighted>(weight, bda);
+    sum.population_abroad += counted<Weighted>(weight, oa);
+    if constexpr (F == Fertility::home_and_abroad)
+      sum.exposure_abroad += counted<Weighted>(
+          weight, load<T>(c.asfr_abroad + x) * s.abroad +
+                      load<T>(c.asfr_abroad + y) * (Bear ? oa : va));
+  }
+  // Migration flows of the cohort: end share of cell y + start share of cell x.
+  if constexpr (Net) {
+    const T nm = net_flow(m, !Mig) + net_flow(s.m, !Mig);
+    store(c.NM + y, nm);
+    sum.net_migrants += counted<Weighted>(weight, nm);
+  }
+  if constexpr (Mig) {
+    const T em = m.emigrants + s.m.emigrants, re = m.returnees + s.m.returnees,
+            im = m.immigrants + s.m.immigrants;
+    store(c.EM + y, em);
+    store(c.RE + y, re);
+    store(c.IM + y, im);
+    sum.emigrants += counted<Weighted>(weight, em);
+    sum.returnees += counted<Weighted>(weight, re);
+    sum.immigrants += counted<Weighted>(weight, im);
+  }
 }
 
 // The open end cell A−1: survivors of start cells A−2 and A−1, then its end-of-step migration.
@@ -364,8 +426,8 @@ template <bool Net, bool Mig, bool Abroad, bool Shock>
 void Projector::open_cell(const Column& c, Totals<double>& acc) const {
   const Eigen::Index y = dims_.n_ages() - 1, x = y - 1;
   double margin1 = acc.slack, margin2 = acc.slack, margin_end = acc.slack;
-  const Start<double> s1 = start_of_step<double, Net, Mig, Abroad>(c, x, margin1);
-  const Start<double> s2 = start_of_step<double, Net, Mig, Abroad>(c, y, margin2);
+  const Start<double> s1 = start_of_step<double, Net, Mig, Abroad, true>(c, x, margin1);
+  const Start<double> s2 = start_of_step<double, Net, Mig, Abroad, true>(c, y, margin2);
   const double v = c.S[x] * s1.home + c.S[y] * s2.home;
   const double d = s1.home + s2.home - v;
   const double bd = Shock ? (1.0 - c.Sb[x]) * s1.home + (1.0 - c.Sb[y]) * s2.home : d;
@@ -375,10 +437,11 @@ void Projector::open_cell(const Column& c, Totals<double>& acc) const {
     da = s1.abroad + s2.abroad - va;
     bda = Shock ? (1.0 - c.Sab[x]) * s1.abroad + (1.0 - c.Sab[y]) * s2.abroad : da;
   }
-  const Half<double> m = half<double, Net, Mig>(c, y, c.e);
+  const Half<double> m = half<double, Net, Mig, true>(c, y, c.e);
   double o = v, oa = va;
   if constexpr (Net || Mig) margin_end = migrate<double, Mig, false>(m, o, oa);
   acc.slack = std::min({acc.slack, margin1, margin2, margin_end});
+  if constexpr (!Abroad) acc.slack = std::min({acc.slack, -c.Q[x], -c.Q[y]});  // see end_cells
   c.O[y] = o;
   c.D[y] = d;
   c.BD[y] = bd;
@@ -420,7 +483,7 @@ void Projector::newborns(const Column& c, double births, double births_abroad, d
   c.BD[0] = births * (1.0 - sb_base);
   acc.deaths += c.D[0];
   acc.baseline_deaths += c.BD[0];
-  const Half<double> m = half<double, Net, Mig>(c, 0, c.e);
+  const Half<double> m = half<double, Net, Mig, true>(c, 0, c.e);
   double o = v, oa = va;
   if constexpr (Net || Mig) acc.slack = std::min(acc.slack, migrate<double, Mig, false>(m, o, oa));
   c.O[0] = o;
@@ -447,31 +510,64 @@ void Projector::newborns(const Column& c, double births, double births_abroad, d
   }
 }
 
-// Ages 1..A−1 of one column: four cells at a time, then the 0 to 3 left over, then the open
-// cell. The lane totals are folded in a fixed order, then the single cells added in age order.
+// Ages 1..A−1 of one column: four cells at a time, then the 1 to 3 left over with the last
+// four (or one at a time if there are fewer than four in all), then the open cell. The lane
+// totals are folded in a fixed order, then the single cells added in age order.
+// The loops are built for the column's counts, fertility and `bear` (see Column).
 template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
+[[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
+    const Column& c) const {
+  constexpr bool may_count = Net || Mig;  // without migration there is no count to read
+  if (may_count && c.counts) return ages_above_0<P, Net, Mig, Abroad, Shock, may_count>(c);
+  return ages_above_0<P, Net, Mig, Abroad, Shock, false>(c);
+}
+
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts>
+[[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
+    const Column& c) const {
+  using enum Fertility;
+  if (c.fertility == none) return ages_above_0<P, Net, Mig, Abroad, Shock, Counts, none, false>(c);
+  if constexpr (Abroad) {  // (women abroad bear children only where there are any)
+    if (c.fertility == home_and_abroad) {
+      if (c.bear) return ages_above_0<P, Net, Mig, Abroad, Shock, Counts, home_and_abroad, true>(c);
+      return ages_above_0<P, Net, Mig, Abroad, Shock, Counts, home_and_abroad, false>(c);
+    }
+  }
+  if (c.bear) return ages_above_0<P, Net, Mig, Abroad, Shock, Counts, home, true>(c);
+  return ages_above_0<P, Net, Mig, Abroad, Shock, Counts, home, false>(c);
+}
+
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
+          Projector::Fertility F, bool Bear>
 [[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
     const Column& c) const {
   const Eigen::Index A = dims_.n_ages();
   Totals<P> four;
-  end_cells<P, Net, Mig, Abroad, Shock>(c, 1, A - 1, four);
-  const Eigen::Index done = 1 + pack_lanes * ((A - 2) / pack_lanes);
+  end_cells<P, Net, Mig, Abroad, Shock, Counts, F, Bear>(c, 1, A - 1, four);
+  Eigen::Index done = 1 + pack_lanes * ((A - 2) / pack_lanes);
+  if (done < A - 1 && A - 2 >= pack_lanes) {
+    last_end_cells<P, Net, Mig, Abroad, Shock, Counts, F, Bear>(c, done, A - 1, four);
+    done = A - 1;
+  }
   Totals<double> acc{lane_sum(four.deaths), lane_sum(four.baseline_deaths),
                      lane_sum(four.deaths_abroad), lane_sum(four.baseline_deaths_abroad),
                      lane_sum(four.emigrants), lane_sum(four.returnees), lane_sum(four.immigrants),
                      lane_sum(four.net_migrants), lane_sum(four.population),
                      lane_sum(four.population_abroad), lane_sum(four.exposure),
                      lane_sum(four.exposure_abroad), lane_min(four.slack)};
-  end_cells<double, Net, Mig, Abroad, Shock>(c, done, A - 1, acc);
+  end_cells<double, Net, Mig, Abroad, Shock, Counts, F, Bear>(c, done, A - 1, acc);
   open_cell<Net, Mig, Abroad, Shock>(c, acc);
   return acc;
 }
 
-// The portable build of the one-pass step, or the AVX2 one where the CPU has it.
+// The portable build of the one-pass step, or the AVX2 one where the CPU has it (in its form
+// for AVX-512VL where the CPU has that too).
 template <bool Net, bool Mig, bool Abroad, bool Shock>
 bool Projector::step_one_pass(const Population& in, const RateSet& r, Population& out, Flows& f,
                               bool crisis) {
 #if defined(__x86_64__) || defined(__i386__)
+  if (avx2_ && avx512_registers_)
+    return step_one_pass_avx512vl<Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
   if (avx2_) return step_one_pass_avx2<Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
 #endif
   return one_pass_body<Pack2x2, Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
@@ -483,6 +579,14 @@ template <bool Net, bool Mig, bool Abroad, bool Shock>
 [[gnu::target("avx2")]] bool Projector::step_one_pass_avx2(const Population& in, const RateSet& r,
                                                            Population& out, Flows& f,
                                                            bool crisis) {
+  return one_pass_body<Pack4, Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
+}
+
+// The AVX2 build for CPUs with AVX-512VL: the same 32-byte vectors and operations, in 32
+// registers. (AVX-512F implies FMA in GCC; -ffp-contract=off keeps the compiler from fusing.)
+template <bool Net, bool Mig, bool Abroad, bool Shock>
+[[gnu::target("avx2,avx512f,avx512vl")]] bool Projector::step_one_pass_avx512vl(
+    const Population& in, const RateSet& r, Population& out, Flows& f, bool crisis) {
   return one_pass_body<Pack4, Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
 }
 #endif
@@ -531,6 +635,11 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
     c.h = start_share(options_.timing);
     c.e = 1.0 - c.h;
     c.bear = options_.end_migrants_bear;
+    c.counts = r.net_migration_count.size() ||
+               (Mig && (r.emigration_count.size() || r.return_count.size()));
+    c.fertility = sex == Sex::male ? Fertility::none
+                  : Abroad && r.asfr_abroad.size() ? Fertility::home_and_abroad
+                                                   : Fertility::home;
     return c;
   };
   Flows::ColumnTotals& t = f.totals;
@@ -579,6 +688,7 @@ Projector::Projector(Dims dims, ProjectorOptions options)
     : dims_(std::move(dims)),
       options_(options),
       avx2_(cpu_has_avx2()),
+      avx512_registers_(cpu_has_avx512vl()),
       zeros_(Eigen::ArrayXd::Zero(dims_.n_ages())),
       mid_(dims_) {
   const Eigen::Index A = dims_.n_ages(), C = dims_.n_cols();
@@ -590,6 +700,11 @@ Projector::Projector(Dims dims, ProjectorOptions options)
 bool detail::use_avx2_kernel(Projector& p, bool on) noexcept {
   p.avx2_ = on && cpu_has_avx2();
   return p.avx2_;
+}
+
+bool detail::use_avx512_registers(Projector& p, bool on) noexcept {
+  p.avx512_registers_ = on && cpu_has_avx512vl();
+  return p.avx2_ && p.avx512_registers_;
 }
 
 void Projector::step(const Population& in, const RateSet& r, Population& out, Flows& f,
@@ -612,8 +727,13 @@ void Projector::step(const Population& in, const RateSet& r, Population& out, Fl
                               r.immigration_count.size());
   const bool emig_or_ret = crisis && (r.emigration_rate.size() || r.emigration_count.size() ||
                                       r.return_rate.size() || r.return_count.size());
-  // Counts are >= 0, so a positive maximum means someone is abroad (one vectorized pass).
-  const bool abroad = emig_or_ret || in.abroad().maxCoeff() > 0.0;
+  // Whether anyone is abroad at the start (counts are >= 0: a positive count or total means
+  // someone is). Where `f` holds the totals of `in` (the end of the previous step), they tell;
+  // else one pass over the cells. Only a guess: the step without the abroad arrays checks that
+  // nobody is abroad as it reads the cells, and is redone with them if someone is.
+  const bool totals_of_in = f.totals.valid && f.totals.population_data == in.home().data();
+  bool abroad = emig_or_ret || (totals_of_in ? (f.totals.population_abroad > 0.0).any()
+                                             : in.abroad().maxCoeff() > 0.0);
   const bool shock = crisis && (r.crisis_survivorship.size() || r.crisis_survivorship_abroad.size());
   f.clamps.clear();
   f.clamped_persons = 0.0;
@@ -638,7 +758,12 @@ void Projector::step(const Population& in, const RateSet& r, Population& out, Fl
          &Projector::step_one_pass<true, true, true, true>},
         {&Projector::step_one_pass<true, true, true, false>,
          &Projector::step_one_pass<true, true, true, true>}}}};
-  if (!(this->*one_pass[net][mig][abroad][shock])(in, r, out, f, crisis)) {
+  bool done = (this->*one_pass[net][mig][abroad][shock])(in, r, out, f, crisis);
+  if (!done && !abroad && in.abroad().maxCoeff() > 0.0) {
+    abroad = true;  // someone is abroad after all: redo the step with the abroad arrays
+    done = (this->*one_pass[net][mig][abroad][shock])(in, r, out, f, crisis);
+  }
+  if (!done) {
     step_multipass(in, r, out, f, regime);  // an out-flow must be cut: redo the step, clamping
     return;
   }

@@ -17,6 +17,10 @@ namespace detail {
 /// its one-pass kernel even where the CPU has AVX2; with `on` true, the AVX2 build if the CPU
 /// has it. Both give the same bits. Returns whether the AVX2 build is now in use.
 bool use_avx2_kernel(Projector& p, bool on) noexcept;
+/// Not API (tests only): with `on` false, the AVX2 build runs in its plain AVX2 form even where
+/// the CPU has AVX-512VL; with `on` true (the default), in its form for AVX-512VL if the CPU has
+/// it. Same bits. Returns whether the AVX-512VL form is now in use.
+bool use_avx512_registers(Projector& p, bool on) noexcept;
 }  // namespace detail
 
 /// The step kernel of the cohort-component projection. Owns only scratch space, sized once in
@@ -48,31 +52,48 @@ class Projector {
 
  private:
   friend bool detail::use_avx2_kernel(Projector& p, bool on) noexcept;
+  friend bool detail::use_avx512_registers(Projector& p, bool on) noexcept;
 
   struct Column;        // pointers into one (sex, group) column of inputs and outputs
+  /// Whose women of a column bear children: none (men), those at home, at home and abroad.
+  enum class Fertility { none, home, home_and_abroad };
   template <class T>
   struct Totals;        // column totals being summed (per lane in the four-cell loop)
 
   // The one-pass step (src/projector.cpp): Net = net migration present, Mig = emigration,
   // returns or immigration present (the abroad population then lives), Abroad = anyone abroad,
   // Shock = crisis survivorship. Returns false, leaving the outputs to be overwritten, if an
-  // out-flow exceeds the people present somewhere. The same body is built twice: portable
-  // (SSE2 on x86-64) and, on x86, for AVX2, chosen at run time; both give the same bits.
+  // out-flow exceeds the people present somewhere, or if someone is abroad without Abroad. The
+  // same body is built twice: portable (SSE2 on x86-64) and, on x86, for AVX2 (in two forms:
+  // AVX2, and AVX-512VL with its 32 registers), chosen at run time; all give the same bits.
   template <bool Net, bool Mig, bool Abroad, bool Shock>
   bool step_one_pass(const Population& in, const RateSet& rates, Population& out, Flows& flows,
                      bool crisis);
   template <bool Net, bool Mig, bool Abroad, bool Shock>
   bool step_one_pass_avx2(const Population& in, const RateSet& rates, Population& out,
                           Flows& flows, bool crisis);
+  template <bool Net, bool Mig, bool Abroad, bool Shock>
+  bool step_one_pass_avx512vl(const Population& in, const RateSet& rates, Population& out,
+                              Flows& flows, bool crisis);
   template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
   bool one_pass_body(const Population& in, const RateSet& rates, Population& out, Flows& flows,
                      bool crisis);
   template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
   Totals<double> ages_above_0(const Column& c) const;
-  template <class T, bool Net, bool Mig, bool Abroad, bool Shock>
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts>
+  Totals<double> ages_above_0(const Column& c) const;
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts, Fertility F,
+            bool Bear>
+  Totals<double> ages_above_0(const Column& c) const;
+  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts, Fertility F,
+            bool Bear>
   void end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<T>& acc) const;
-  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Bear>
-  void end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<T>& acc) const;
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts, Fertility F,
+            bool Bear>
+  void last_end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<P>& acc) const;
+  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts, Fertility F,
+            bool Bear, bool Weighted>
+  void cells_ending_in(const Column& c, Eigen::Index y, Totals<T>& sum, T weight) const;
   template <bool Net, bool Mig, bool Abroad, bool Shock>
   void open_cell(const Column& c, Totals<double>& acc) const;
   template <bool Net, bool Mig, bool Abroad>
@@ -89,6 +110,7 @@ class Projector {
   Dims dims_;
   ProjectorOptions options_;
   bool avx2_ = false;     // run the AVX2 build of the one-pass step (the CPU has AVX2)
+  bool avx512_registers_ = false;  // run it in its form for AVX-512VL (the CPU has that too)
   Eigen::ArrayXd zeros_;  // ages: stands in for absent rates in the one-pass step
   // Scratch of the clamping step, all ages × cols, sized in the constructor.
   Population mid_;                     // after the start-of-step migration

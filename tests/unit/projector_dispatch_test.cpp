@@ -114,3 +114,33 @@ TEST_CASE("a projection through either build of the step gives the same bits, st
     swap(ref_pop, ref_next);
   }
 }
+
+TEST_CASE("the AVX2 build in its plain AVX2 form (16 registers) gives the same bits",
+          "[unit][property]") {
+  const auto seed = GENERATE(range(1, 13));
+  const bool bear = GENERATE(true, false);
+  std::mt19937_64 rng(std::uint64_t(seed) * 104723u);
+  const int last_ages[] = {2, 3, 4, 5, 6, 13, 100, 101};
+  const AgeAxis ages = seed % 9 == 8 ? AgeAxis::five_year(85)
+                                     : AgeAxis::single_year(last_ages[seed % 8]);
+  const Dims dims(ages, 1 + seed % 3);
+  Population in = steppe::test::random_population(dims, rng);
+  if (seed % 5 == 0) in.abroad().setZero();  // nobody abroad yet
+  RateSet rates = steppe::test::random_rates(dims, rng, /*oversized_counts=*/seed % 7 == 0);
+  if (seed % 4 != 0) rates = steppe::test::thin_out(rates, rng);
+  REQUIRE_NOTHROW(rates.validate(dims));
+  const steppe::ProjectorOptions options{steppe::MigrationTiming::half_half, bear,
+                                         steppe::OnNegative::clamp};
+  steppe::Projector avx2(dims, options), portable(dims, options);
+  steppe::detail::use_avx2_kernel(avx2, true);
+  REQUIRE_FALSE(steppe::detail::use_avx512_registers(avx2, false));
+  steppe::detail::use_avx2_kernel(portable, false);
+  Population out(dims), ref_out(dims);
+  Flows flows(dims), ref_flows(dims);
+  for (auto regime : {steppe::Regime::crisis, steppe::Regime::no_crisis}) {
+    INFO("seed " << seed << " bear " << bear << " regime " << int(regime));
+    avx2.step(in, rates, out, flows, regime);
+    portable.step(in, rates, ref_out, ref_flows, regime);
+    check_same_bits(out, flows, ref_out, ref_flows);
+  }
+}
