@@ -10,18 +10,14 @@
 #include "steppe/error.hpp"
 #include "steppe/io/project_input.hpp"
 #include "steppe/project.hpp"
+#include "support/text.hpp"
 
 namespace fs = std::filesystem;
 using steppe::Sex;
 
 namespace {
 
-std::vector<std::string> lines(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  for (std::string l; std::getline(in, l);) out.push_back(l);
-  return out;
-}
+using steppe::test::lines;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);

@@ -11,18 +11,14 @@
 
 #include "steppe/error.hpp"
 #include "steppe/version.hpp"
+#include "support/text.hpp"
 
 using Catch::Matchers::Contains;
 using ojson = nlohmann::ordered_json;
 
 namespace {
 
-std::vector<std::string> lines(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  for (std::string l; std::getline(in, l);) out.push_back(l);
-  return out;
-}
+using steppe::test::lines;
 
 steppe::Summary summary(double mean, double sd, std::vector<double> q) {
   return steppe::Summary{2000, mean, sd, std::move(q)};
