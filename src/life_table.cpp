@@ -226,20 +226,35 @@ LifeTable LifeTable::from_lx(ArrayXd ages, ArrayXd lx, const AxRule& rule,
   return build(std::move(ages), q, a, open_mx, fn);
 }
 
+namespace {
+/// Index of x among the strictly increasing `ages`, or −1. Single-year tables (ages 0, 1, …, ω,
+/// recognised by ω = N − 1) are indexed directly; others by binary search.
+Index age_index(const ArrayXd& ages, double x) {
+  const Index n = ages.size();
+  if (ages[n - 1] == double(n - 1)) {
+    if (!(x >= 0 && x <= ages[n - 1]) || x != std::floor(x)) return -1;
+    return Index(x);
+  }
+  const double* it = std::lower_bound(ages.data(), ages.data() + n, x);
+  return it != ages.data() + n && *it == x ? Index(it - ages.data()) : -1;
+}
+}  // namespace
+
 double LifeTable::T_at(double x) const {
   const double w = open_age();
-  if (x >= w) return Tx_[size() - 1] * std::exp(-mx_[size() - 1] * (x - w));
-  const auto* it = std::find(age_.data(), age_.data() + size(), x);
-  if (it == age_.data() + size())
+  if (x == w) return Tx_[size() - 1];  // e^{−m·0} = 1
+  if (x > w) return Tx_[size() - 1] * std::exp(-mx_[size() - 1] * (x - w));
+  const Index i = age_index(age_, x);
+  if (i < 0)
     throw domain_error("LifeTable::T_at: x = " + num(x) +
                        ", expected one of the table's ages or an age above the open age " + num(w));
-  return Tx_[it - age_.data()];
+  return Tx_[i];
 }
 
 bool LifeTable::has_boundaries(int width, int upto) const {
+  if (age_[size() - 1] == double(size() - 1)) return true;  // single years: every age is one
   for (int x = 0; x <= upto; x += width)
-    if (x < open_age() && std::find(age_.begin(), age_.end(), double(x)) == age_.end())
-      return false;
+    if (x < open_age() && age_index(age_, double(x)) < 0) return false;
   return true;
 }
 
@@ -282,7 +297,9 @@ Eigen::ArrayXd LifeTable::projection_survivorship(const AgeAxis& axis) const {
     return to_single_year(std::max(top, static_cast<int>(open_age())))
         .projection_survivorship(axis);
   ArrayXd T(c + 1);
-  for (int j = 0; j <= c; ++j) T[j] = T_at(double(j) * w);
+  const bool single = age_[size() - 1] == double(size() - 1);  // T(x) = Tx_[x] up to ω
+  for (int j = 0; j <= c; ++j)
+    T[j] = single && j * w < size() ? Tx_[j * w] : T_at(double(j) * w);
   ArrayXd s(c);
   for (int i = 0; i + 2 < c; ++i) s[i] = ratio(T[i + 1] - T[i + 2], T[i] - T[i + 1]);
   s[c - 2] = ratio(T[c - 1], T[c - 2]);  // [O−w, O) → O+: T(O)/T(O−w)

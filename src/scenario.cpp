@@ -11,6 +11,9 @@
 #include <limits>
 #include <fstream>
 #include <sstream>
+#include <bit>
+#include <cstdint>
+#include <cstring>
 
 #include "io/extends.hpp"
 #include "scenario_impl.hpp"
@@ -44,6 +47,98 @@ double Series::mean(std::span<const double> v, double t0, double t1) const noexc
   }
   area += 0.5 * (va + at(t1)) * (t1 - a);
   return area / (t1 - t0) * scale_value;
+}
+
+// GCC vector extensions: lanes of 2 (SSE2 on x86-64, NEON or scalar code elsewhere) or 4 (the
+// AVX2 build below). Every lane sees the same operations, without fused multiply-adds, so both
+// builds give the same bits. The helpers are inlined in this file only: no ABI is involved.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace {
+
+using Vec2 = double __attribute__((vector_size(16)));
+using Int2 = std::int64_t __attribute__((vector_size(16)));
+using Vec4 = double __attribute__((vector_size(32)));
+using Int4 = std::int64_t __attribute__((vector_size(32)));
+
+/// e^x in every lane of x, all |x| ≤ 708 (see exp_array).
+template <class V, class I>
+[[gnu::always_inline]] inline V exp_lanes(V x) {
+  constexpr double inv_ln2 = 1.4426950408889634;
+  constexpr double shifter = 6755399441055744.0;            // 1.5·2^52: + rounds to an integer
+  constexpr double ln2_hi = 6.93147180369123816490e-01;     // 21 trailing zero bits: k·ln2_hi exact
+  constexpr double ln2_lo = 1.90821492927058770002e-10;
+  const V t = x * inv_ln2 + shifter;  // k in the low mantissa bits
+  const V k = t - shifter;
+  const V r = (x - k * ln2_hi) - k * ln2_lo;
+  // e^r = Σ_{i ≤ 13} r^i/i! (truncation < 1e-17 for |r| ≤ ln 2/2), by Estrin's scheme.
+  const V r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+  auto pair = [&r](double a, double b) { return a + b * r; };
+  const V q0 = pair(1.0, 1.0) + pair(1.0 / 2, 1.0 / 6) * r2;
+  const V q1 = pair(1.0 / 24, 1.0 / 120) + pair(1.0 / 720, 1.0 / 5040) * r2;
+  const V q2 = pair(1.0 / 40320, 1.0 / 362880) + pair(1.0 / 3628800, 1.0 / 39916800) * r2;
+  const V q3 = pair(1.0 / 479001600, 1.0 / 6227020800.0);
+  const V p = (q0 + q1 * r4) + (q2 + q3 * r4) * r8;
+  // 2^k: k + 1023 into the exponent field (|k| ≤ 1022, so a normal number).
+  const I bits = (std::bit_cast<I>(t) + 1023) << 52;
+  return p * std::bit_cast<V>(bits);
+}
+
+/// e^x in every lane: exp_lanes where |x| ≤ 708, std::exp elsewhere (NaN included), so each
+/// lane's value depends on that lane's x only.
+template <class V, class I>
+[[gnu::always_inline]] inline V exp_packet(V x) {
+  constexpr int lanes = sizeof(V) / sizeof(double);
+  const auto ok = (x >= -708.0) & (x <= 708.0);
+  bool all = true;
+  for (int l = 0; l < lanes; ++l) all = all && ok[l] != 0;
+  if (all) return exp_lanes<V, I>(x);
+  V e = exp_lanes<V, I>(ok ? x : V{});
+  for (int l = 0; l < lanes; ++l)
+    if (!ok[l]) e[l] = std::exp(x[l]);
+  return e;
+}
+
+/// exp_packet over the whole packets of x[0, n); returns how many elements were done.
+template <class V, class I>
+[[gnu::always_inline]] inline Eigen::Index exp_packets(const double* x, double* out,
+                                                       Eigen::Index n) {
+  constexpr Eigen::Index lanes = sizeof(V) / sizeof(double);
+  Eigen::Index i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    V v;
+    std::memcpy(&v, x + i, sizeof(V));
+    v = exp_packet<V, I>(v);
+    std::memcpy(out + i, &v, sizeof(V));
+  }
+  return i;
+}
+
+#if defined(__x86_64__)
+[[gnu::target("avx2")]] Eigen::Index exp_packets_avx2(const double* x, double* out,
+                                                     Eigen::Index n) {
+  return exp_packets<Vec4, Int4>(x, out, n);
+}
+
+bool cpu_has_avx2() noexcept {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+}
+#endif
+
+}  // namespace
+
+void exp_array(const double* x, double* out, Eigen::Index n) noexcept {
+  Eigen::Index i = 0;
+#if defined(__x86_64__)
+  static const bool avx2 = cpu_has_avx2();
+  if (avx2) i = exp_packets_avx2(x, out, n);
+#endif
+  i += exp_packets<Vec2, Int2>(x + i, out + i, n - i);
+  if (i < n) {  // the last element of an odd count, in a packet of its own
+    const Vec2 e = exp_packet<Vec2, Int2>(Vec2{x[i], 0.0});
+    out[i] = e[0];
+  }
 }
 
 }  // namespace steppe::detail
@@ -123,31 +218,54 @@ LifeTable single_year_table(const LifeTable& lt, const AgeAxis& axis) {
 }
 
 /// Stable-population age weights from a single-year table: person-years L(y)·e^{−r(y+½)} summed
-/// over the single years of each cell; the open cell T(O)·e^{−r(O + e(O)/2)}.
-Eigen::ArrayXd stable_weights(const LifeTable& single, const AgeAxis& axis, double r) {
+/// over the single years of each cell; the open cell T(O)·e^{−r(O + e(O)/2)}. Into m.stable_weights;
+/// the discount factors e^{−r(y+½)} are kept in m while r stays the same.
+void stable_weights(const LifeTable& single, const AgeAxis& axis, double r,
+                    detail::BuildCache::Column& m) {
   const int open = axis.open_age();
-  Eigen::ArrayXd w(axis.count);
+  if (!m.discount_valid || !(m.discount_rate == r)) {
+    m.discount.resize(open);
+    for (int y = 0; y < open; ++y) m.discount[y] = std::exp(-r * (y + 0.5));
+    m.discount_rate = r;
+    m.discount_valid = true;
+  }
+  Eigen::ArrayXd& w = m.stable_weights;
+  w.resize(axis.count);
+  const double* L = single.Lx().data();
   for (int cell = 0; cell < axis.count - 1; ++cell) {
     double sum = 0;
-    for (int y = axis.lower(cell); y < axis.lower(cell) + axis.width; ++y)
-      sum += single.Lx()[y] * std::exp(-r * (y + 0.5));
+    for (int y = axis.lower(cell); y < axis.lower(cell) + axis.width; ++y) sum += L[y] * m.discount[y];
     w[cell] = sum;
   }
   const double t_open = single.Tx()[open];
   const double l_open = single.lx()[open];
   const double e_open = l_open > 0 ? t_open / l_open : 0.0;
   w[axis.count - 1] = t_open * std::exp(-r * (open + 0.5 * e_open));
-  return w;
 }
 
-void shape_or_empty(Eigen::ArrayXXd& a, Eigen::Index rows, Eigen::Index cols, bool present,
-                    double fill) {
-  if (!present) {
-    a.resize(0, 0);
-    return;
-  }
-  a.resize(rows, cols);
-  a.setConstant(fill);
+/// (x < bound).any() and (x > bound).any(), as vectorised reductions: the extreme of the
+/// elements that are numbers (NaN compares false either way).
+template <class X>
+bool any_below(const Eigen::ArrayBase<X>& x, double bound) {
+  return x.size() > 0 && x.template minCoeff<Eigen::PropagateNumbers>() < bound;
+}
+
+template <class X>
+bool any_above(const Eigen::ArrayBase<X>& x, double bound) {
+  return x.size() > 0 && x.template maxCoeff<Eigen::PropagateNumbers>() > bound;
+}
+
+/// S^m = exp(m·ln S) where S > 0, else 0, into `out`.
+void power_column(const Eigen::ArrayXd& m, const Eigen::ArrayXd& log_s, const Eigen::ArrayXd& s,
+                  Eigen::ArrayXd& out) {
+  out = m * log_s;
+  detail::exp_array(out.data(), out.data(), out.size());
+  out = (s > 0.0).select(out, 0.0);
+}
+
+void shape_or_empty(Eigen::ArrayXXd& a, Eigen::Index rows, Eigen::Index cols, bool present) {
+  if (present) a.resize(rows, cols);
+  else a.resize(0, 0);
 }
 
 }  // namespace
@@ -233,9 +351,14 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
     out.cache = std::make_shared<detail::BuildCache>();
     out.cache->scenario = impl_.get();
     out.cache->columns.resize(std::size_t(C));
+    out.cache->crisis.resize(2 * K * std::size_t(C));
+    out.cache->pattern_checked.assign(std::size_t(G), 0);
+    out.cache->rate_checked.assign(2 * K * std::size_t(G), std::numeric_limits<double>::quiet_NaN());
   }
-  std::vector<detail::BuildCache::Column>& memo = out.cache->columns;
-  Eigen::ArrayXd multiplier_col(A);
+  detail::BuildCache& cache = *out.cache;
+  std::vector<detail::BuildCache::Column>& memo = cache.columns;
+  Eigen::ArrayXd& multiplier_col = cache.multiplier;
+  multiplier_col.resize(A);
 
   for (std::size_t k = 0; k < K; ++k) {
     const double t0 = s.steps[k].start, t1 = s.steps[k].end;
@@ -244,16 +367,16 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
     r.birth_survivorship.resize(C);
     r.asfr.resize(A, G);
     r.srb.resize(G);
-    shape_or_empty(r.asfr_abroad, A, G, any_births_abroad, 0.0);
-    shape_or_empty(r.net_migration_rate, A, C, any_net_rate, 0.0);
-    shape_or_empty(r.net_migration_count, A, C, any_net_count, 0.0);
-    for (Eigen::ArrayXXd* a : {&r.crisis_survivorship, &r.crisis_survivorship_abroad,
-                               &r.emigration_rate, &r.emigration_count, &r.return_rate,
-                               &r.return_count, &r.immigration_count})
-      a->resize(0, 0);
-    r.crisis_birth_survivorship.resize(0);
-    r.crisis_birth_survivorship_abroad.resize(0);
-    r.fertility_multiplier.resize(0);
+    // Every column of these is written below (without a fill here).
+    shape_or_empty(r.asfr_abroad, A, G, any_births_abroad);
+    shape_or_empty(r.net_migration_rate, A, C, any_net_rate);
+    shape_or_empty(r.net_migration_count, A, C, any_net_count);
+    // The crisis components are made present (sized, filled) when first written in this step and
+    // emptied at its end otherwise; their storage is kept from the previous draw when the shapes
+    // agree, so a draw like the previous one allocates nothing here.
+    bool has_crisis = false, has_crisis_abroad = false, has_fertility = false,
+         has_emigration_rate = false, has_emigration_count = false, has_return_rate = false,
+         has_immigration_count = false;
 
     for (Eigen::Index g = 0; g < G; ++g) {
       const detail::GroupSpec& gs = s.groups[std::size_t(g)];
@@ -262,6 +385,8 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
         const auto key = mortality_key(gs.mortality, sex, v, t0, t1);
         detail::BuildCache::Column& m = memo[std::size_t(c)];
         if (!m.valid || key != m.key) {
+          m.valid = false;
+          m.stable_valid = false;
           m.single = single_year_table(life_table(gs.mortality, sex, v, t0, t1), axis);
           m.survivorship = m.single->projection_survivorship(axis);
           m.birth_survivorship = m.single->birth_survivorship(width);
@@ -276,7 +401,8 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
           if (in.stable) {
             const std::array<double, 3> sk{key[0], key[1], v[std::size_t(in.growth_rate)]};
             if (!m.stable_valid || sk != m.stable_key) {
-              m.stable_weights = stable_weights(*m.single, axis, sk[2]);
+              m.stable_valid = false;
+              stable_weights(*m.single, axis, sk[2], m);
               m.stable_key = sk;
               m.stable_valid = true;
             }
@@ -285,18 +411,36 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
       }
       const detail::FertilitySpec& f = gs.fertility;
       const double tfr = f.tfr.mean(v, t0, t1);
-      r.asfr.col(g) = asfr_from_tfr(tfr, f.pattern_share, axis);
+      char& checked = cache.pattern_checked[std::size_t(g)];
+      if (checked && std::isfinite(tfr) && tfr >= 0) {
+        // asfr_from_tfr's result, without re-validating the pattern it already accepted
+        r.asfr.col(g) = f.pattern_share * (tfr / axis.width);
+      } else {
+        r.asfr.col(g) = asfr_from_tfr(tfr, f.pattern_share, axis);
+        checked = 1;
+      }
       r.srb[g] = v[std::size_t(f.srb)];
-      if (any_births_abroad && f.births_abroad) r.asfr_abroad.col(g) = r.asfr.col(g);
+      if (any_births_abroad) {
+        if (f.births_abroad) r.asfr_abroad.col(g) = r.asfr.col(g);
+        else r.asfr_abroad.col(g).setZero();
+      }
 
       const detail::FlowSpec& m = gs.migration;
+      for (int sex = 0; sex < 2; ++sex) {  // the kind of flow the group does not have
+        const int c = Dims::col(Sex(sex), int(g));
+        if (any_net_rate && !(m.present && m.is_rate)) r.net_migration_rate.col(c).setZero();
+        if (any_net_count && !(m.present && !m.is_rate)) r.net_migration_count.col(c).setZero();
+      }
       if (m.present) {
         const double amount = m.amount.mean(v, t0, t1);
+        // The rates depend on the amount only: one that passed the check in this step before
+        // passes it again.
+        double& checked_amount = cache.rate_checked[2 * (k * std::size_t(G) + std::size_t(g))];
         for (int sex = 0; sex < 2; ++sex) {
           const int c = Dims::col(Sex(sex), int(g));
           if (m.is_rate) {
             r.net_migration_rate.col(c) = amount * width * m.pattern.col(sex);
-            if ((r.net_migration_rate.col(c) < -1.0).any())
+            if (!(amount == checked_amount) && any_below(r.net_migration_rate.col(c), -1.0))
               fail_at(m.amount, "a net migration rate of " + num(amount) +
                                     " per year takes more than everybody out of some age cell");
           } else {
@@ -305,6 +449,7 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
                 amount * width * (sex == 0 ? fs : 1.0 - fs) * m.pattern.col(sex);
           }
         }
+        if (m.is_rate) checked_amount = amount;
       }
     }
     r.survivorship_abroad = r.survivorship;
@@ -312,32 +457,59 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
 
     // ---- crisis components, present only where non-zero in this step ----
     // Crisis survivorship S^m = exp(m·ln S) with ln S kept from the baseline (as shock.hpp's
-    // set_mortality_multiplier computes it, without recomputing ln S in every crisis step).
+    // set_mortality_multiplier computes it, without recomputing ln S in every crisis step). The
+    // exponential is taken over the whole column (a plain array expression, which Eigen
+    // vectorises), then cells with S = 0 are set to 0. A column whose intensity and baseline are
+    // those of the previous draw in this step is copied from the memo.
     for (int abroad = 0; abroad < 2; ++abroad) {
       Eigen::ArrayXXd& crisis = abroad ? r.crisis_survivorship_abroad : r.crisis_survivorship;
       Eigen::ArrayXd& crisis_birth =
           abroad ? r.crisis_birth_survivorship_abroad : r.crisis_birth_survivorship;
+      bool& present = abroad ? has_crisis_abroad : has_crisis;
       for (Eigen::Index g = 0; g < G; ++g) {
         const detail::ShockSpec& sh = abroad ? s.crisis[std::size_t(g)].mortality_abroad
                                              : s.crisis[std::size_t(g)].mortality;
         if (!sh.present) continue;
         const double intensity = sh.intensity.mean(v, t0, t1);
         if (intensity == 0.0) continue;
-        if (crisis.size() == 0) {
+        if (!present) {
           crisis = r.survivorship;
           crisis_birth = r.birth_survivorship;
+          present = true;
         }
         for (int sex = 0; sex < 2; ++sex) {
           const int c = Dims::col(Sex(sex), int(g));
-          multiplier_col = 1.0 + intensity * (sh.relative_risk.col(sex) - 1.0);
-          if ((multiplier_col < 0.0).any())
-            fail_at(sh.intensity, "intensity " + num(intensity) +
-                                      " with a relative risk below 1 gives a negative hazard "
-                                      "multiplier 1 + intensity·(RR − 1)");
-          crisis.col(c) = (r.survivorship.col(c) > 0.0)
-                              .select((multiplier_col * memo[std::size_t(c)].log_survivorship).exp(), 0.0);
-          const double sb = r.birth_survivorship[c];
-          crisis_birth[c] = sb > 0.0 ? std::exp(multiplier_col[0] * std::log(sb)) : 0.0;
+          const detail::BuildCache::Column& base = memo[std::size_t(c)];
+          detail::BuildCache::Crisis& cc =
+              cache.crisis[(2 * k + std::size_t(abroad)) * std::size_t(C) + std::size_t(c)];
+          const std::array<double, 3> ck{intensity, base.key[0], base.key[1]};
+          // (a memo hit had the same multipliers, so it passed the check below)
+          if (!cc.valid || cc.key != ck) {
+            cc.valid = false;
+            // The previous step's, if it had the same intensity (a series constant over steps).
+            const detail::BuildCache::Crisis* prev =
+                k > 0 ? &cache.crisis[(2 * (k - 1) + std::size_t(abroad)) * std::size_t(C) +
+                                      std::size_t(c)]
+                      : nullptr;
+            if (prev && prev->valid && prev->key == ck) {
+              cc.survivorship = prev->survivorship;
+              cc.birth_survivorship = prev->birth_survivorship;
+            } else {
+              multiplier_col = 1.0 + intensity * (sh.relative_risk.col(sex) - 1.0);
+              if (any_below(multiplier_col, 0.0))
+                fail_at(sh.intensity, "intensity " + num(intensity) +
+                                          " with a relative risk below 1 gives a negative hazard "
+                                          "multiplier 1 + intensity·(RR − 1)");
+              power_column(multiplier_col, base.log_survivorship, base.survivorship,
+                           cc.survivorship);
+              const double sb = base.birth_survivorship;
+              cc.birth_survivorship = sb > 0.0 ? std::exp(multiplier_col[0] * std::log(sb)) : 0.0;
+            }
+            cc.key = ck;
+            cc.valid = true;
+          }
+          crisis.col(c) = cc.survivorship;
+          crisis_birth[c] = cc.birth_survivorship;
         }
       }
     }
@@ -347,7 +519,10 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
         const double reduction = cs.fertility_reduction.mean(v, t0, t1);
         if (reduction != 0.0) {
           if (reduction > 1.0) fail_at(cs.fertility_reduction, "a fertility reduction above 1");
-          if (r.fertility_multiplier.size() == 0) r.fertility_multiplier.setOnes(G);
+          if (!has_fertility) {
+            r.fertility_multiplier.setOnes(G);
+            has_fertility = true;
+          }
           r.fertility_multiplier[g] = 1.0 - reduction;
         }
       }
@@ -356,36 +531,58 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
         const double amount = f->amount.mean(v, t0, t1);
         if (amount == 0.0) continue;
         const bool flight = f == &cs.flight;
+        double& checked_amount = cache.rate_checked[2 * (k * std::size_t(G) + std::size_t(g)) + 1];
         for (int sex = 0; sex < 2; ++sex) {
           const int c = Dims::col(Sex(sex), int(g));
           if (f->is_rate) {
             if (amount > 1.0) fail_at(f->amount, "a flight rate of " + num(amount) + " per year");
-            if (r.emigration_rate.size() == 0) r.emigration_rate.setZero(A, C);
+            if (!has_emigration_rate) {
+              r.emigration_rate.setZero(A, C);
+              has_emigration_rate = true;
+            }
             r.emigration_rate.col(c) = per_step(amount, width) * f->pattern.col(sex);
-            if ((r.emigration_rate.col(c) > 1.0).any())
+            if (!(amount == checked_amount) && any_above(r.emigration_rate.col(c), 1.0))
               fail_at(f->amount, "a flight rate of " + num(amount) +
                                      " per year times its age pattern exceeds 1 at some age");
           } else {
             const double fs = v[std::size_t(f->female_share)];
             Eigen::ArrayXXd& target = flight ? r.emigration_count : r.immigration_count;
-            if (target.size() == 0) target.setZero(A, C);
+            bool& target_present = flight ? has_emigration_count : has_immigration_count;
+            if (!target_present) {
+              target.setZero(A, C);
+              target_present = true;
+            }
             target.col(c) = amount * width * (sex == 0 ? fs : 1.0 - fs) * f->pattern.col(sex);
           }
         }
+        if (f->is_rate) checked_amount = amount;
       }
       if (!cs.return_rate.empty()) {
         const double p = cs.return_rate.mean(v, t0, t1);
         if (p != 0.0) {
-          if (r.return_rate.size() == 0) r.return_rate.setZero(A, C);
+          if (!has_return_rate) {
+            r.return_rate.setZero(A, C);
+            has_return_rate = true;
+          }
           for (int sex = 0; sex < 2; ++sex)
             r.return_rate.col(Dims::col(Sex(sex), int(g))).setConstant(per_step(p, width));
         }
       }
     }
+    if (!has_crisis) r.crisis_survivorship.resize(0, 0), r.crisis_birth_survivorship.resize(0);
+    if (!has_crisis_abroad)
+      r.crisis_survivorship_abroad.resize(0, 0), r.crisis_birth_survivorship_abroad.resize(0);
+    if (!has_fertility) r.fertility_multiplier.resize(0);
+    if (!has_emigration_rate) r.emigration_rate.resize(0, 0);
+    if (!has_emigration_count) r.emigration_count.resize(0, 0);
+    if (!has_return_rate) r.return_rate.resize(0, 0);
+    r.return_count.resize(0, 0);
+    if (!has_immigration_count) r.immigration_count.resize(0, 0);
   }
 
   // ---- initial population ----
   if (!(out.initial.dims() == dims)) out.initial = Population(dims);
+  Eigen::ArrayXd& w = cache.weights;
   for (Eigen::Index g = 0; g < G; ++g) {
     const detail::InitialSpec& in = s.groups[std::size_t(g)].initial;
     for (int sex = 0; sex < 2; ++sex) {
@@ -393,7 +590,6 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
       double total = v[std::size_t(in.totals[std::size_t(sex)])];
       if (in.undercount[std::size_t(sex)] >= 0)
         total /= 1.0 - v[std::size_t(in.undercount[std::size_t(sex)])];
-      Eigen::ArrayXd w;
       if (in.stable) {
         w = memo[std::size_t(c)].stable_weights;
       } else {

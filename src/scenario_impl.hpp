@@ -91,6 +91,14 @@ struct CrisisSpec {
   Series return_rate;  ///< empty = none
 };
 
+/// out[i] = e^{x[i]}, i < n (x and out may be the same array): the crisis survivorship's
+/// S^m = e^{m·ln S}, vectorised. In packets of 4 (AVX2, where the CPU has it) or 2 elements,
+/// |x| ≤ 708 take a Cody–Waite reduction x = k·ln 2 + r, |r| ≤ ln 2/2, and a degree-13 Taylor
+/// polynomial for e^r (Estrin's scheme), times 2^k: within 1e-15 relative of std::exp. Other
+/// elements (|x| > 708, NaN) use std::exp. Each out[i] depends on x[i] alone: the same bits
+/// whatever the packet width, the position or the array's length. @throws nothing.
+void exp_array(const double* x, double* out, Eigen::Index n) noexcept;
+
 /// Memo of Scenario::build, per (group, sex) column: the baseline quantities of the last life
 /// table built and of the last stable population, with the parameter values they came from.
 struct BuildCache {
@@ -104,8 +112,24 @@ struct BuildCache {
     bool stable_valid = false;
     std::array<double, 3> stable_key{};  ///< (key, growth rate)
     Eigen::ArrayXd stable_weights;
+    bool discount_valid = false;
+    double discount_rate = 0;      ///< the growth rate r of `discount`
+    Eigen::ArrayXd discount;       ///< e^{−r(y+½)} per single year y below the open age
   };
   std::vector<Column> columns;
+  /// Crisis survivorship of one column in one step, at home or abroad, with what it came from.
+  struct Crisis {
+    bool valid = false;
+    std::array<double, 3> key{};  ///< (intensity, the column's mortality key)
+    Eigen::ArrayXd survivorship;
+    double birth_survivorship = 0;
+  };
+  std::vector<Crisis> crisis;  ///< per (step, place, column): index (2·step + abroad)·cols + column
+  std::vector<char> pattern_checked;  ///< per group: asfr_from_tfr accepted its pattern once
+  /// Per (step, group, net migration | flight): the last rate per year whose age-specific rates
+  /// passed the range check (NaN = none). Index 2·(step·groups + group) + (0 | 1).
+  std::vector<double> rate_checked;
+  Eigen::ArrayXd multiplier, weights;  ///< scratch (ages)
 };
 
 }  // namespace steppe::detail

@@ -42,6 +42,11 @@ constexpr std::uint64_t block_draws = 128;
 // Relative accuracy of the quantiles (QuantileSketch alpha).
 constexpr double sketch_alpha = 1e-3;
 
+/// min and max that do not depend on the order of their arguments, signed zeros included
+/// (−0 < +0 here), so that the range of the draws has the same bits for any thread count.
+double lower(double a, double b) { return b < a || (b == a && std::signbit(b)) ? b : a; }
+double upper(double a, double b) { return b > a || (b == a && !std::signbit(b)) ? b : a; }
+
 /// What the metrics are, worked out once from the model: step keys, window, age groups, targets.
 struct Layout {
   int n_groups = 0, n_cols = 0, n_ages = 0, n_steps = 0;
@@ -496,6 +501,10 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
   std::uint64_t error_draw = N;
   std::vector<std::vector<QuantileSketch>> sketches(threads);  // per worker: integer counts,
                                                                // so merging is exact in any order
+  // Per worker: each metric's smallest and largest value (exact in any order too). A reported
+  // quantile is clamped into [min, max], so that an output constant across draws reports exactly
+  // its value rather than the sketch's bucket midpoint.
+  std::vector<std::vector<double>> lows(threads), highs(threads);
 
   // Keeps the error of the earliest draw (draws after it are skipped, earlier ones still run,
   // so the error rethrown is the first in draw order whatever the thread count).
@@ -516,9 +525,13 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
   };
   auto worker = [&](unsigned w) {
     std::vector<QuantileSketch>& sk = sketches[w];
+    std::vector<double>& lo = lows[w];
+    std::vector<double>& hi = highs[w];
     try {
       DrawRunner runner(model, L);
       sk.assign(M, QuantileSketch(sketch_alpha));
+      lo.assign(M, std::numeric_limits<double>::infinity());
+      hi.assign(M, -std::numeric_limits<double>::infinity());
       for (;;) {
         const std::uint64_t b = next_block.fetch_add(1);
         if (b >= n_blocks || b * block_draws >= stop_draw.load()) break;
@@ -557,6 +570,8 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
           for (std::size_t m = 0; m < M; ++m) {
             p.moments[m].add(x[m]);
             sk[m].add(x[m]);
+            lo[m] = lower(lo[m], x[m]);
+            hi[m] = upper(hi[m], x[m]);
           }
           ++p.draws;
           p.clamps += runner.clamps();
@@ -630,12 +645,19 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
     QuantileSketch q = std::move(sketches[0][m]);
     for (unsigned w = 1; w < threads; ++w)
       if (!sketches[w].empty()) q.merge(sketches[w][m]);
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (unsigned w = 0; w < threads; ++w)
+      if (!lows[w].empty()) {
+        lo = lower(lo, lows[w][m]);
+        hi = upper(hi, highs[w][m]);
+      }
     Summary s;
     s.count = total[m].count();
     s.mean = total[m].mean();
     s.sd = total[m].sd();
     for (double level : r.quantile_levels)
-      s.quantiles.push_back(q.count() ? q.quantile(level) : std::numeric_limits<double>::quiet_NaN());
+      s.quantiles.push_back(q.count() ? std::clamp(q.quantile(level), lo, hi)
+                                      : std::numeric_limits<double>::quiet_NaN());
     r.metrics.push_back({std::move(L.paths[m]), std::move(s)});
   }
   return r;

@@ -10,6 +10,11 @@
 #include "steppe/life_table.hpp"
 #include "steppe/model_life_table.hpp"
 #include "steppe/scenario.hpp"
+#include "scenario_impl.hpp"
+
+#include <filesystem>
+#include <limits>
+#include <random>
 
 using steppe::Scenario;
 using json = nlohmann::json;
@@ -173,4 +178,94 @@ TEST_CASE("a flight rate per year empties nobody and is absent outside the crisi
   CHECK(in.rates[1].emigration_rate(59, 0) == Approx(0.075).epsilon(1e-12));
   CHECK(in.rates[3].emigration_rate.size() == 0);  // 1929: no flight, component absent
   CHECK(in.rates[3].return_rate(40, 0) == 0.5);
+}
+
+TEST_CASE("exp_array agrees with std::exp, with std::exp's own values out of range", "[scenario]") {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> wide(-720.0, 720.0), narrow(-3.0, 0.0);
+  std::vector<double> x;
+  for (int i = 0; i < 20000; ++i) x.push_back(i % 2 ? wide(rng) : narrow(rng));
+  const double nan = std::numeric_limits<double>::quiet_NaN(),
+               inf = std::numeric_limits<double>::infinity();
+  for (double v : {0.0, -0.0, 1e-300, -1e-300, 708.0, -708.0, 708.5, -708.5, -745.2, -800.0,
+                   -5000.0, 710.0, nan, inf, -inf, -1.0, 1.0})
+    x.push_back(v);
+  x.push_back(-0.5);
+  if (x.size() % 2 == 0) x.push_back(-0.25);  // an odd count: the last element goes alone
+  std::vector<double> y(x.size());
+  steppe::detail::exp_array(x.data(), y.data(), Eigen::Index(x.size()));
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    INFO("x = " << x[i]);
+    const double e = std::exp(x[i]);
+    if (std::isnan(e)) CHECK(std::isnan(y[i]));
+    else if (e == 0.0 || std::isinf(e) || !std::isnormal(e)) CHECK(y[i] == e);
+    else CHECK(std::abs(y[i] - e) <= 1e-15 * e);
+  }
+  // One or two elements at a time (2-lane packets) give the bits of the whole array (4-lane
+  // packets where the CPU has AVX2): each result depends on its own argument only.
+  std::vector<double> pairs(x.size()), singles(x.size());
+  for (std::size_t i = 0; i + 2 <= x.size(); i += 2)
+    steppe::detail::exp_array(x.data() + i, pairs.data() + i, 2);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    steppe::detail::exp_array(x.data() + i, singles.data() + i, 1);
+  auto same = [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); };
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    INFO("x = " << x[i]);
+    if (i + 2 <= x.size() - x.size() % 2) CHECK(same(pairs[i], y[i]));
+    CHECK(same(singles[i], y[i]));
+  }
+  // In place, as build() calls it.
+  std::vector<double> z = x;
+  steppe::detail::exp_array(z.data(), z.data(), Eigen::Index(z.size()));
+  for (std::size_t i = 0; i < x.size(); ++i)
+    CHECK((z[i] == y[i] || (std::isnan(z[i]) && std::isnan(y[i]))));
+}
+
+TEST_CASE("build's memo: a draw built after others equals the same draw built fresh",
+          "[scenario]") {
+  const Scenario s = Scenario::load(std::filesystem::path(STEPPE_REPO_DIR) / "scenarios" /
+                                    "famine_sketch.json");
+  auto same = [](const steppe::ModelInputs& a, const steppe::ModelInputs& b) {
+    auto eq = [](const auto& x, const auto& y) {
+      return x.rows() == y.rows() && x.cols() == y.cols() && (x == y).all();
+    };
+    bool ok = eq(a.initial.home(), b.initial.home()) && eq(a.initial.abroad(), b.initial.abroad()) &&
+              a.rates.size() == b.rates.size();
+    for (std::size_t k = 0; ok && k < a.rates.size(); ++k) {
+      const steppe::RateSet &r = a.rates[k], &t = b.rates[k];
+      ok = eq(r.survivorship, t.survivorship) && eq(r.birth_survivorship, t.birth_survivorship) &&
+           eq(r.survivorship_abroad, t.survivorship_abroad) && eq(r.asfr, t.asfr) &&
+           eq(r.asfr_abroad, t.asfr_abroad) && eq(r.srb, t.srb) &&
+           eq(r.net_migration_rate, t.net_migration_rate) &&
+           eq(r.net_migration_count, t.net_migration_count) &&
+           eq(r.crisis_survivorship, t.crisis_survivorship) &&
+           eq(r.crisis_birth_survivorship, t.crisis_birth_survivorship) &&
+           eq(r.crisis_survivorship_abroad, t.crisis_survivorship_abroad) &&
+           eq(r.crisis_birth_survivorship_abroad, t.crisis_birth_survivorship_abroad) &&
+           eq(r.fertility_multiplier, t.fertility_multiplier) &&
+           eq(r.emigration_rate, t.emigration_rate) && eq(r.emigration_count, t.emigration_count) &&
+           eq(r.return_rate, t.return_rate) && eq(r.return_count, t.return_count) &&
+           eq(r.immigration_count, t.immigration_count);
+    }
+    return ok;
+  };
+  std::vector<double> v;
+  steppe::ModelInputs reused;
+  for (std::uint64_t draw : {0, 1, 2, 0, 0, 3}) {
+    INFO("draw " << draw);
+    s.sample(5, draw, v);
+    s.build(v, reused);
+    steppe::ModelInputs fresh;
+    s.build(v, fresh);
+    CHECK(same(reused, fresh));
+  }
+  // Central values after draws, and a draw after central values.
+  s.central(v);
+  s.build(v, reused);
+  steppe::ModelInputs fresh;
+  s.build(v, fresh);
+  CHECK(same(reused, fresh));
+  // The crisis is present in the famine years only; the step before it has none at home.
+  CHECK(reused.rates[0].crisis_survivorship.size() == 0);
+  CHECK(reused.rates[5].crisis_survivorship.size() > 0);
 }
