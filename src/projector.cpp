@@ -422,8 +422,11 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
 }
 
 // The open end cell A−1: survivors of start cells A−2 and A−1, then its end-of-step migration.
+// Inlined (as newborns below) into the build that calls it: a call out of the vector code would
+// spill every vector register it holds.
 template <bool Net, bool Mig, bool Abroad, bool Shock>
-void Projector::open_cell(const Column& c, Totals<double>& acc) const {
+[[gnu::always_inline]] inline void Projector::open_cell(const Column& c,
+                                                        Totals<double>& acc) const {
   const Eigen::Index y = dims_.n_ages() - 1, x = y - 1;
   double margin1 = acc.slack, margin2 = acc.slack, margin_end = acc.slack;
   const Start<double> s1 = start_of_step<double, Net, Mig, Abroad, true>(c, x, margin1);
@@ -476,8 +479,10 @@ void Projector::open_cell(const Column& c, Totals<double>& acc) const {
 
 // End cell 0: the step's births that survive to its end, then the end-of-step migration at age 0.
 template <bool Net, bool Mig, bool Abroad>
-void Projector::newborns(const Column& c, double births, double births_abroad, double sb,
-                         double sb_base, double sba, double sba_base, Totals<double>& acc) const {
+[[gnu::always_inline]] inline void Projector::newborns(const Column& c, double births,
+                                                       double births_abroad, double sb,
+                                                       double sb_base, double sba, double sba_base,
+                                                       Totals<double>& acc) const {
   const double v = births * sb, va = Abroad ? births_abroad * sba : 0.0;
   c.D[0] = births - v;
   c.BD[0] = births * (1.0 - sb_base);
