@@ -341,6 +341,14 @@ class DrawRunner {
         data_(L),
         metrics_(L.paths.size()) {
     data_.values = &values_;
+    // By-age ledgers are read only in the window (excess by age) and at target boundaries inside
+    // the projection (population by age): skip the copies elsewhere.
+    std::vector<bool> by_age(std::size_t(L.n_steps), false);
+    if (L.headline_cf)
+      for (int k = L.window.first; k < L.window.second; ++k) by_age[std::size_t(k)] = true;
+    for (const auto& t : L.targets)
+      if (!t.abroad && t.boundary > 0 && t.boundary < L.n_steps) by_age[std::size_t(t.boundary - 1)] = true;
+    runner_.keep_by_age_only_in(by_age);
   }
 
   /// Runs one draw and computes its metrics (metrics()). @throws what build() or the projector

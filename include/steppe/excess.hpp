@@ -18,6 +18,7 @@
 
 #include <Eigen/Core>
 #include <span>
+#include <vector>
 
 #include "steppe/observers.hpp"
 #include "steppe/projector.hpp"
@@ -34,6 +35,13 @@ class CrisisRunner {
 
   /// Projects `initial` through `rates` twice: Regime::crisis and Regime::no_crisis.
   void run(const Population& initial, std::span<const RateSet> rates, int start_year);
+
+  /// With keep_by_age: by-age arrays only in the steps k with steps[k] true, in both ledgers (see
+  /// Accounts::keep_by_age_only_in).
+  void keep_by_age_only_in(const std::vector<bool>& steps) {
+    crisis_.keep_by_age_only_in(steps);
+    counterfactual_.keep_by_age_only_in(steps);
+  }
 
   const Accounts& crisis() const noexcept { return crisis_; }
   const Accounts& counterfactual() const noexcept { return counterfactual_; }

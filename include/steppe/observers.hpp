@@ -46,6 +46,11 @@ class Accounts {
   bool keeps_by_age() const noexcept { return keep_by_age_; }
   /// Forgets the recorded steps, keeping the storage (for the next replicate).
   void clear() noexcept { n_ = 0; }
+  /// With keep_by_age: records the *_by_age arrays only in the steps k (0-based, counted from the
+  /// last clear()) with steps[k] true, to save the copies when a caller reads only a few steps.
+  /// The by-age arrays of the other steps are left as they were: do not read them. Empty (the
+  /// default) = every step.
+  void keep_by_age_only_in(std::vector<bool> steps) { by_age_steps_ = std::move(steps); }
 
   /// Σ over the steps with first_year_at_end ≤ year ≤ last_year_at_end of a Step member, by column.
   /// Example: accounts.sum(&Accounts::Step::deaths, 1930, 1933) = deaths in steps ending in
@@ -56,6 +61,7 @@ class Accounts {
   Step blank_step() const;
   Dims dims_{};
   bool keep_by_age_ = false;
+  std::vector<bool> by_age_steps_;  // empty = every step
   std::vector<Step> steps_;
   std::size_t n_ = 0;
 };
@@ -115,7 +121,8 @@ inline void Accounts::operator()(const Population& end, int year, const Flows& f
   }
   s.clamps = f.clamps.size();
   s.clamped_persons = f.clamped_persons;
-  if (keep_by_age_) {
+  const std::size_t k = n_ - 1;
+  if (keep_by_age_ && (by_age_steps_.empty() || (k < by_age_steps_.size() && by_age_steps_[k]))) {
     s.deaths_by_age = f.deaths;
     s.deaths_abroad_by_age = f.deaths_abroad;
     s.population_by_age = end.home();

@@ -44,3 +44,25 @@ TEST_CASE("Accounts totals equal the flows and the population, step by step", "[
   accounts.clear();
   CHECK(accounts.size() == 0);
 }
+
+TEST_CASE("Accounts can keep by-age arrays in chosen steps only", "[unit]") {
+  std::mt19937_64 rng(11);
+  const steppe::Dims dims(steppe::AgeAxis::single_year(10), 1);
+  const steppe::Population pop = steppe::test::random_population(dims, rng);
+  std::vector<steppe::RateSet> rates;
+  for (int k = 0; k < 3; ++k) rates.push_back(steppe::test::random_rates(dims, rng));
+  steppe::Projector projector(dims);
+  steppe::Accounts all(dims, true, 3), some(dims, true, 3);
+  some.keep_by_age_only_in({false, true, false});
+  steppe::Population a = pop, b = pop;
+  steppe::project(projector, a, rates, 1926, all);
+  steppe::project(projector, b, rates, 1926, some);
+  // The kept step is identical; the others were never written (still the reserved zeros).
+  CHECK((some.steps()[1].deaths_by_age == all.steps()[1].deaths_by_age).all());
+  CHECK((some.steps()[1].population_by_age == all.steps()[1].population_by_age).all());
+  CHECK(all.steps()[0].deaths_by_age.sum() > 0);
+  CHECK(some.steps()[0].deaths_by_age.sum() == 0);
+  CHECK(some.steps()[2].population_by_age.sum() == 0);
+  // Totals are recorded in every step either way.
+  for (std::size_t k = 0; k < 3; ++k) CHECK((some.steps()[k].deaths == all.steps()[k].deaths).all());
+}
