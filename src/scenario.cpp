@@ -268,6 +268,25 @@ void shape_or_empty(Eigen::ArrayXXd& a, Eigen::Index rows, Eigen::Index cols, bo
   else a.resize(0, 0);
 }
 
+bool has_shape(const Eigen::ArrayXXd& a, Eigen::Index rows, Eigen::Index cols, bool present) {
+  return present ? a.rows() == rows && a.cols() == cols : a.size() == 0;
+}
+
+constexpr double unknown = std::numeric_limits<double>::quiet_NaN();
+
+/// Marks every column of `keys` (n of them) as unknown: the next build rewrites it.
+void forget(std::vector<detail::BuildCache::Key>& keys, Eigen::Index n) {
+  keys.assign(std::size_t(n), {unknown, unknown, unknown});
+}
+
+/// True (and `stored` becomes `key`) if the column whose last write came from `stored` must be
+/// written now. NaN keys never match.
+bool changed(detail::BuildCache::Key& stored, const detail::BuildCache::Key& key) {
+  if (stored == key) return false;
+  stored = key;
+  return true;
+}
+
 }  // namespace
 
 Scenario Scenario::load(const std::filesystem::path& file,
@@ -356,6 +375,12 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
     out.cache->rate_checked.assign(2 * K * std::size_t(G), std::numeric_limits<double>::quiet_NaN());
   }
   detail::BuildCache& cache = *out.cache;
+  // Keys of what is in out.rates: trusted only if this memo's last build, which completed, was
+  // into this very `out` (a copy of a ModelInputs shares the memo but not the arrays).
+  const bool trusted = cache.owner == &out && cache.written.size() == K;
+  cache.owner = nullptr;  // until this build completes
+  if (!trusted) cache.written.assign(K, {});
+  cache.intensity.resize(std::size_t(G));
   std::vector<detail::BuildCache::Column>& memo = cache.columns;
   Eigen::ArrayXd& multiplier_col = cache.multiplier;
   multiplier_col.resize(A);
@@ -363,7 +388,23 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
   for (std::size_t k = 0; k < K; ++k) {
     const double t0 = s.steps[k].start, t1 = s.steps[k].end;
     RateSet& r = out.rates[k];
+    detail::BuildCache::Written& wr = cache.written[k];
+    if (!trusted || !has_shape(r.survivorship, A, C, true) ||
+        !has_shape(r.survivorship_abroad, A, C, true) || !has_shape(r.asfr, A, G, true) ||
+        !has_shape(r.asfr_abroad, A, G, any_births_abroad) ||
+        !has_shape(r.net_migration_rate, A, C, any_net_rate) ||
+        !has_shape(r.net_migration_count, A, C, any_net_count)) {
+      forget(wr.survivorship, C);
+      forget(wr.survivorship_abroad, C);
+      forget(wr.net_rate, C);
+      forget(wr.net_count, C);
+      forget(wr.crisis[0], C);
+      forget(wr.crisis[1], C);
+      forget(wr.asfr, G);
+      forget(wr.asfr_abroad, G);
+    }
     r.survivorship.resize(A, C);
+    r.survivorship_abroad.resize(A, C);
     r.birth_survivorship.resize(C);
     r.asfr.resize(A, G);
     r.srb.resize(G);
@@ -394,7 +435,10 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
           m.key = key;
           m.valid = true;
         }
-        r.survivorship.col(c) = m.survivorship;
+        const detail::BuildCache::Key sk{0.0, key[0], key[1]};
+        if (changed(wr.survivorship[std::size_t(c)], sk)) r.survivorship.col(c) = m.survivorship;
+        if (changed(wr.survivorship_abroad[std::size_t(c)], sk))
+          r.survivorship_abroad.col(c) = m.survivorship;
         r.birth_survivorship[c] = m.birth_survivorship;
         if (k == 0) {
           const detail::InitialSpec& in = gs.initial;
@@ -412,24 +456,37 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
       const detail::FertilitySpec& f = gs.fertility;
       const double tfr = f.tfr.mean(v, t0, t1);
       char& checked = cache.pattern_checked[std::size_t(g)];
-      if (checked && std::isfinite(tfr) && tfr >= 0) {
-        // asfr_from_tfr's result, without re-validating the pattern it already accepted
-        r.asfr.col(g) = f.pattern_share * (tfr / axis.width);
-      } else {
-        r.asfr.col(g) = asfr_from_tfr(tfr, f.pattern_share, axis);
-        checked = 1;
+      detail::BuildCache::Key& asfr_key = wr.asfr[std::size_t(g)];
+      if (!(asfr_key == detail::BuildCache::Key{tfr, 0.0, 0.0})) {
+        asfr_key = {unknown, unknown, unknown};  // (asfr_from_tfr may throw)
+        if (checked && std::isfinite(tfr) && tfr >= 0) {
+          // asfr_from_tfr's result, without re-validating the pattern it already accepted
+          r.asfr.col(g) = f.pattern_share * (tfr / axis.width);
+        } else {
+          r.asfr.col(g) = asfr_from_tfr(tfr, f.pattern_share, axis);
+          checked = 1;
+        }
+        asfr_key = {tfr, 0.0, 0.0};
       }
       r.srb[g] = v[std::size_t(f.srb)];
       if (any_births_abroad) {
-        if (f.births_abroad) r.asfr_abroad.col(g) = r.asfr.col(g);
-        else r.asfr_abroad.col(g).setZero();
+        detail::BuildCache::Key& ak = wr.asfr_abroad[std::size_t(g)];
+        if (f.births_abroad) {
+          if (changed(ak, {0.0, tfr, 0.0})) r.asfr_abroad.col(g) = r.asfr.col(g);
+        } else if (changed(ak, {1.0, 0.0, 0.0})) {
+          r.asfr_abroad.col(g).setZero();
+        }
       }
 
       const detail::FlowSpec& m = gs.migration;
       for (int sex = 0; sex < 2; ++sex) {  // the kind of flow the group does not have
         const int c = Dims::col(Sex(sex), int(g));
-        if (any_net_rate && !(m.present && m.is_rate)) r.net_migration_rate.col(c).setZero();
-        if (any_net_count && !(m.present && !m.is_rate)) r.net_migration_count.col(c).setZero();
+        if (any_net_rate && !(m.present && m.is_rate) &&
+            changed(wr.net_rate[std::size_t(c)], {1.0, 0.0, 0.0}))
+          r.net_migration_rate.col(c).setZero();
+        if (any_net_count && !(m.present && !m.is_rate) &&
+            changed(wr.net_count[std::size_t(c)], {3.0, 0.0, 0.0}))
+          r.net_migration_count.col(c).setZero();
       }
       if (m.present) {
         const double amount = m.amount.mean(v, t0, t1);
@@ -439,20 +496,21 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
         for (int sex = 0; sex < 2; ++sex) {
           const int c = Dims::col(Sex(sex), int(g));
           if (m.is_rate) {
-            r.net_migration_rate.col(c) = amount * width * m.pattern.col(sex);
+            if (changed(wr.net_rate[std::size_t(c)], {0.0, amount, 0.0}))
+              r.net_migration_rate.col(c) = amount * width * m.pattern.col(sex);
             if (!(amount == checked_amount) && any_below(r.net_migration_rate.col(c), -1.0))
               fail_at(m.amount, "a net migration rate of " + num(amount) +
                                     " per year takes more than everybody out of some age cell");
           } else {
             const double fs = v[std::size_t(m.female_share)];
-            r.net_migration_count.col(c) =
-                amount * width * (sex == 0 ? fs : 1.0 - fs) * m.pattern.col(sex);
+            if (changed(wr.net_count[std::size_t(c)], {2.0, amount, fs}))
+              r.net_migration_count.col(c) =
+                  amount * width * (sex == 0 ? fs : 1.0 - fs) * m.pattern.col(sex);
           }
         }
         if (m.is_rate) checked_amount = amount;
       }
     }
-    r.survivorship_abroad = r.survivorship;
     r.birth_survivorship_abroad = r.birth_survivorship;
 
     // ---- crisis components, present only where non-zero in this step ----
@@ -466,23 +524,36 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
       Eigen::ArrayXd& crisis_birth =
           abroad ? r.crisis_birth_survivorship_abroad : r.crisis_birth_survivorship;
       bool& present = abroad ? has_crisis_abroad : has_crisis;
+      std::vector<detail::BuildCache::Key>& keys = wr.crisis[std::size_t(abroad)];
       for (Eigen::Index g = 0; g < G; ++g) {
         const detail::ShockSpec& sh = abroad ? s.crisis[std::size_t(g)].mortality_abroad
                                              : s.crisis[std::size_t(g)].mortality;
-        if (!sh.present) continue;
-        const double intensity = sh.intensity.mean(v, t0, t1);
-        if (intensity == 0.0) continue;
-        if (!present) {
-          crisis = r.survivorship;
-          crisis_birth = r.birth_survivorship;
-          present = true;
-        }
+        const double intensity = sh.present ? sh.intensity.mean(v, t0, t1) : 0.0;
+        cache.intensity[std::size_t(g)] = intensity;
+        present |= intensity != 0.0;
+      }
+      if (!present) continue;  // emptied below
+      if (!has_shape(crisis, A, C, true)) {
+        crisis.resize(A, C);
+        forget(keys, C);
+      }
+      crisis_birth.resize(C);
+      for (Eigen::Index g = 0; g < G; ++g) {
+        const detail::ShockSpec& sh = abroad ? s.crisis[std::size_t(g)].mortality_abroad
+                                             : s.crisis[std::size_t(g)].mortality;
+        const double intensity = cache.intensity[std::size_t(g)];
         for (int sex = 0; sex < 2; ++sex) {
           const int c = Dims::col(Sex(sex), int(g));
           const detail::BuildCache::Column& base = memo[std::size_t(c)];
+          detail::BuildCache::Key& written = keys[std::size_t(c)];
+          const detail::BuildCache::Key ck{intensity, base.key[0], base.key[1]};
+          if (intensity == 0.0) {  // the baseline
+            if (changed(written, ck)) crisis.col(c) = base.survivorship;
+            crisis_birth[c] = base.birth_survivorship;
+            continue;
+          }
           detail::BuildCache::Crisis& cc =
               cache.crisis[(2 * k + std::size_t(abroad)) * std::size_t(C) + std::size_t(c)];
-          const std::array<double, 3> ck{intensity, base.key[0], base.key[1]};
           // (a memo hit had the same multipliers, so it passed the check below)
           if (!cc.valid || cc.key != ck) {
             cc.valid = false;
@@ -508,7 +579,7 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
             cc.key = ck;
             cc.valid = true;
           }
-          crisis.col(c) = cc.survivorship;
+          if (changed(written, ck)) crisis.col(c) = cc.survivorship;
           crisis_birth[c] = cc.birth_survivorship;
         }
       }
@@ -569,9 +640,14 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
         }
       }
     }
-    if (!has_crisis) r.crisis_survivorship.resize(0, 0), r.crisis_birth_survivorship.resize(0);
-    if (!has_crisis_abroad)
+    if (!has_crisis) {
+      r.crisis_survivorship.resize(0, 0), r.crisis_birth_survivorship.resize(0);
+      forget(wr.crisis[0], C);
+    }
+    if (!has_crisis_abroad) {
       r.crisis_survivorship_abroad.resize(0, 0), r.crisis_birth_survivorship_abroad.resize(0);
+      forget(wr.crisis[1], C);
+    }
     if (!has_fertility) r.fertility_multiplier.resize(0);
     if (!has_emigration_rate) r.emigration_rate.resize(0, 0);
     if (!has_emigration_count) r.emigration_count.resize(0, 0);
@@ -601,6 +677,7 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
       out.initial.abroad().col(c) = abroad * w;
     }
   }
+  cache.owner = &out;  // out.rates now holds what cache.written says
 }
 
 }  // namespace steppe

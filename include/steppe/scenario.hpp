@@ -85,11 +85,19 @@ struct BuildCache;
 }
 
 /// What the engine needs for one draw. Reused across draws: build() overwrites it in place.
+///
+/// Contract: a ModelInputs is build()'s buffer. build() remembers (in `cache`) which parameter
+/// values every column of `rates` was last computed from, and leaves a column it would write
+/// with the same values as it is. So a caller that modifies `rates` or `initial` between two
+/// builds must reset `cache` first (or build into a fresh ModelInputs); reading them is fine. A
+/// copy of a ModelInputs shares the memo but is recognised as another buffer (it is rebuilt in
+/// full the first time), and a build that threw leaves nothing trusted.
 struct ModelInputs {
   Population initial;
   std::vector<RateSet> rates;  ///< one per step
   /// build()'s memo of the last life tables per group and sex (parameters that stay the same
-  /// from draw to draw are not recomputed). Not part of the results; one per thread.
+  /// from draw to draw are not recomputed), and of what it last wrote into `rates` (see above).
+  /// Not part of the results; one per thread. Reset it after modifying `rates` or `initial`.
   std::shared_ptr<detail::BuildCache> cache;
 };
 
@@ -125,7 +133,8 @@ class Scenario {
   void central(std::vector<double>& values) const;
 
   /// The engine's inputs for one set of parameter values (sample() or central()). Reuses the
-  /// storage of `out`. @throws domain_error if the values make impossible demography (e.g. a
+  /// storage of `out`, and skips the columns of `out.rates` whose inputs are those of the
+  /// previous build into `out` (see ModelInputs: `out` must be left as build() wrote it). @throws domain_error if the values make impossible demography (e.g. a
   /// drawn e0 outside the model life tables), naming the parameter's file and pointer.
   void build(std::span<const double> values, ModelInputs& out) const;
 

@@ -28,9 +28,11 @@ class Moments {
 };
 
 /// Quantiles of a stream with relative accuracy `alpha` (DDSketch, Masson, Rim & Lee 2019):
-/// a value x ≠ 0 falls in bucket ceil(log_γ |x|), γ = (1 + α)/(1 − α), and a quantile is
-/// reported as the bucket's midpoint 2γ^i/(γ + 1), within a factor (1 ± α) of the true order
-/// statistic. Buckets hold integer counts, so merging sketches is exact and independent of the
+/// a value x ≠ 0 falls in a bucket of logarithmic width at most ln γ, γ = (1 + α)/(1 − α) — the
+/// index is ceil(P(log2 |x|)·k), with DDSketch's cubic approximation P of log2 from the exponent
+/// and mantissa bits (no std::log) and k scaled so no bucket is wider than γ (≈ 1 % more buckets
+/// than the exact log mapping) — and a quantile is reported as the harmonic mean of its bucket's
+/// edges, within a factor (1 ± α) of the true order statistic. Buckets hold integer counts, so merging sketches is exact and independent of the
 /// order of values and of merges: results do not depend on how draws were split across threads.
 /// Memory: one counter per occupied bucket, about ln(max/min)/(2α) of them.
 class QuantileSketch {
@@ -56,6 +58,7 @@ class QuantileSketch {
   std::int64_t index(double magnitude) const;
   double value(std::int64_t index) const;
   double alpha_, gamma_, log_gamma_;
+  double multiplier_;  // buckets per unit of the approximate log2 (see summary.cpp)
   std::uint64_t n_ = 0, zeros_ = 0;
   Store positive_, negative_;
 };

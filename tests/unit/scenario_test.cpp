@@ -221,34 +221,40 @@ TEST_CASE("exp_array agrees with std::exp, with std::exp's own values out of ran
     CHECK((z[i] == y[i] || (std::isnan(z[i]) && std::isnan(y[i]))));
 }
 
+namespace {
+
+/// Every field of every RateSet, and the initial population, bit for bit (shapes included).
+bool same(const steppe::ModelInputs& a, const steppe::ModelInputs& b) {
+  auto eq = [](const auto& x, const auto& y) {
+    return x.rows() == y.rows() && x.cols() == y.cols() && (x == y).all();
+  };
+  bool ok = eq(a.initial.home(), b.initial.home()) && eq(a.initial.abroad(), b.initial.abroad()) &&
+            a.rates.size() == b.rates.size();
+  for (std::size_t k = 0; ok && k < a.rates.size(); ++k) {
+    const steppe::RateSet &r = a.rates[k], &t = b.rates[k];
+    ok = eq(r.survivorship, t.survivorship) && eq(r.birth_survivorship, t.birth_survivorship) &&
+         eq(r.survivorship_abroad, t.survivorship_abroad) && eq(r.asfr, t.asfr) &&
+         eq(r.asfr_abroad, t.asfr_abroad) && eq(r.srb, t.srb) &&
+         eq(r.net_migration_rate, t.net_migration_rate) &&
+         eq(r.net_migration_count, t.net_migration_count) &&
+         eq(r.crisis_survivorship, t.crisis_survivorship) &&
+         eq(r.crisis_birth_survivorship, t.crisis_birth_survivorship) &&
+         eq(r.crisis_survivorship_abroad, t.crisis_survivorship_abroad) &&
+         eq(r.crisis_birth_survivorship_abroad, t.crisis_birth_survivorship_abroad) &&
+         eq(r.fertility_multiplier, t.fertility_multiplier) &&
+         eq(r.emigration_rate, t.emigration_rate) && eq(r.emigration_count, t.emigration_count) &&
+         eq(r.return_rate, t.return_rate) && eq(r.return_count, t.return_count) &&
+         eq(r.immigration_count, t.immigration_count);
+  }
+  return ok;
+}
+
+}  // namespace
+
 TEST_CASE("build's memo: a draw built after others equals the same draw built fresh",
           "[scenario]") {
   const Scenario s = Scenario::load(std::filesystem::path(STEPPE_REPO_DIR) / "scenarios" /
                                     "famine_sketch.json");
-  auto same = [](const steppe::ModelInputs& a, const steppe::ModelInputs& b) {
-    auto eq = [](const auto& x, const auto& y) {
-      return x.rows() == y.rows() && x.cols() == y.cols() && (x == y).all();
-    };
-    bool ok = eq(a.initial.home(), b.initial.home()) && eq(a.initial.abroad(), b.initial.abroad()) &&
-              a.rates.size() == b.rates.size();
-    for (std::size_t k = 0; ok && k < a.rates.size(); ++k) {
-      const steppe::RateSet &r = a.rates[k], &t = b.rates[k];
-      ok = eq(r.survivorship, t.survivorship) && eq(r.birth_survivorship, t.birth_survivorship) &&
-           eq(r.survivorship_abroad, t.survivorship_abroad) && eq(r.asfr, t.asfr) &&
-           eq(r.asfr_abroad, t.asfr_abroad) && eq(r.srb, t.srb) &&
-           eq(r.net_migration_rate, t.net_migration_rate) &&
-           eq(r.net_migration_count, t.net_migration_count) &&
-           eq(r.crisis_survivorship, t.crisis_survivorship) &&
-           eq(r.crisis_birth_survivorship, t.crisis_birth_survivorship) &&
-           eq(r.crisis_survivorship_abroad, t.crisis_survivorship_abroad) &&
-           eq(r.crisis_birth_survivorship_abroad, t.crisis_birth_survivorship_abroad) &&
-           eq(r.fertility_multiplier, t.fertility_multiplier) &&
-           eq(r.emigration_rate, t.emigration_rate) && eq(r.emigration_count, t.emigration_count) &&
-           eq(r.return_rate, t.return_rate) && eq(r.return_count, t.return_count) &&
-           eq(r.immigration_count, t.immigration_count);
-    }
-    return ok;
-  };
   std::vector<double> v;
   steppe::ModelInputs reused;
   for (std::uint64_t draw : {0, 1, 2, 0, 0, 3}) {
@@ -268,4 +274,111 @@ TEST_CASE("build's memo: a draw built after others equals the same draw built fr
   // The crisis is present in the famine years only; the step before it has none at home.
   CHECK(reused.rates[0].crisis_survivorship.size() == 0);
   CHECK(reused.rates[5].crisis_survivorship.size() > 0);
+}
+
+namespace {
+
+/// Builds many draws in sequence into one ModelInputs, each with some crisis parameters set to
+/// 0 (so crisis components come and go between draws, and draws repeat), and checks each against
+/// the same values built into a fresh ModelInputs.
+void check_sequence(const Scenario& s, int n) {
+  std::vector<std::size_t> crisis_params;
+  for (std::size_t k = 0; k < s.parameters().size(); ++k)
+    if (s.parameters()[k].pointer.rfind("/crisis", 0) == 0) crisis_params.push_back(k);
+  REQUIRE(!crisis_params.empty());
+  std::mt19937 rng(7);
+  std::vector<double> v;
+  steppe::ModelInputs reused;
+  bool appeared = false, disappeared = false;
+  for (int i = 0; i < n; ++i) {
+    const std::uint64_t draw = rng() % 5;
+    const unsigned mask = rng() % 4;  // 0: as drawn; else zero a subset of crisis parameters
+    INFO("iteration " << i << ", draw " << draw << ", mask " << mask);
+    if (i % 7 == 6) s.central(v);
+    else s.sample(11, draw, v);
+    for (std::size_t j = 0; j < crisis_params.size(); ++j)
+      if (mask != 0 && (j * 2654435761u + mask) % 3 != 0) v[crisis_params[j]] = 0.0;
+    std::vector<std::size_t> before;
+    for (const auto& r : reused.rates) before.push_back(std::size_t(r.crisis_survivorship.size()));
+    s.build(v, reused);
+    for (std::size_t k = 0; k < before.size(); ++k) {
+      const std::size_t now = std::size_t(reused.rates[k].crisis_survivorship.size());
+      appeared |= before[k] == 0 && now > 0;
+      disappeared |= before[k] > 0 && now == 0;
+    }
+    steppe::ModelInputs fresh;
+    s.build(v, fresh);
+    CHECK(same(reused, fresh));
+  }
+  CHECK(appeared);
+  CHECK(disappeared);
+
+  // A copy shares the memo but not the arrays: building into either stays exact.
+  steppe::ModelInputs copy = reused;
+  s.sample(11, 3, v);
+  s.build(v, copy);
+  steppe::ModelInputs fresh;
+  s.build(v, fresh);
+  CHECK(same(copy, fresh));
+  s.sample(11, 4, v);
+  s.build(v, reused);
+  steppe::ModelInputs fresh2;
+  s.build(v, fresh2);
+  CHECK(same(reused, fresh2));
+  s.sample(11, 3, v);
+  s.build(v, copy);
+  CHECK(same(copy, fresh));
+
+  // A build that throws half-way leaves nothing trusted: the next one is exact.
+  std::vector<double> bad = v;
+  bool made_bad = false;
+  for (std::size_t k = 0; k < s.parameters().size(); ++k)
+    if (s.parameters()[k].pointer.find("/e0/") != std::string::npos) bad[k] = 500.0, made_bad = true;
+  REQUIRE(made_bad);
+  CHECK_THROWS_AS(s.build(bad, reused), steppe::domain_error);
+  s.build(v, reused);
+  CHECK(same(reused, fresh));
+
+  // The contract: a caller that modifies the rates resets the memo.
+  reused.rates[0].survivorship.setZero();
+  reused.rates[1].asfr.resize(0, 0);
+  reused.cache.reset();
+  s.build(v, reused);
+  CHECK(same(reused, fresh));
+}
+
+}  // namespace
+
+TEST_CASE("build's column skipping: draws in sequence equal fresh builds, famine_sketch",
+          "[scenario]") {
+  check_sequence(Scenario::load(std::filesystem::path(STEPPE_REPO_DIR) / "scenarios" /
+                                "famine_sketch.json"),
+                 80);
+}
+
+TEST_CASE("build's column skipping: crisis components that come and go between draws",
+          "[scenario]") {
+  const json patch = {
+      {"groups",
+       {{{"name", "kazakh"},
+         {"initial_population",
+          {{"female", 1000},
+           {"male", 900},
+           {"age_structure", {{"ages", {0, 20, 40}}, {"female", {3, 2, 1}}, {"male", {3, 2, 1}}}}}},
+         {"mortality",
+          {{"coale_demeny",
+            {{"family", "west"}, {"e0", {{"female", {{"uniform", {35, 45}}}}, {"male", 37.5}}}}}}},
+         {"fertility", {{"tfr", {{"uniform", {5, 7}}}}, {"schedule", "ussr_adh_1926"}}},
+         {"migration",
+          {{"net_count", {{"uniform", {-100, 100}}}},
+           {"age_pattern", "rogers_castro"},
+           {"female_share", 0.5}}}}}},
+      {"crisis",
+       {{"kazakh",
+         {{"excess_mortality",
+           {{"intensity", {{"1926", 0}, {"1927", {{"uniform", {0, 2}}}}, {"1929", 0}}},
+            {"relative_risk", 1.5}}},
+          {"flight", {{"rate", {{"1926", 0}, {"1927", {{"uniform", {0, 0.1}}}}, {"1928", 0}}}}},
+          {"return", {{"rate", {{"uniform", {0, 0.3}}}}}}}}}}};
+  check_sequence(load(tiny(patch)), 60);
 }

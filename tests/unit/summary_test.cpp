@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "steppe/distribution.hpp"
@@ -73,4 +74,43 @@ TEST_CASE("QuantileSketch merges exactly, whatever the split and order", "[unit]
   CHECK_THROWS_AS(merged.merge(steppe::QuantileSketch(0.01)), steppe::domain_error);
   CHECK_THROWS_AS(steppe::QuantileSketch().quantile(0.5), steppe::domain_error);
   CHECK_THROWS_AS(whole.add(NAN), steppe::domain_error);
+}
+
+TEST_CASE("QuantileSketch keeps relative accuracy alpha for values spanning 1e-3 to 1e9",
+          "[unit]") {
+  const double alpha = GENERATE(1e-3, 1e-2, 0.05);
+  INFO("alpha = " << alpha);
+  // Each value alone: the sketch's only value comes back within alpha, at every magnitude
+  // (log-uniform over 12 decades, powers of two and their neighbours, both signs).
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> decades(-3.0, 9.0);
+  std::vector<double> xs;
+  for (int i = 0; i < 20000; ++i) xs.push_back(std::pow(10.0, decades(rng)));
+  for (int e = -10; e <= 30; ++e)
+    for (double f : {1.0, std::nextafter(1.0, 2.0), std::nextafter(1.0, 0.0), 1.5, 4.0 / 3.0})
+      xs.push_back(std::ldexp(f, e));
+  xs.push_back(1e-3);
+  xs.push_back(1e9);
+  double worst = 0;
+  for (double x : xs) {
+    for (double sign : {1.0, -1.0}) {
+      steppe::QuantileSketch s(alpha);
+      s.add(sign * x);
+      const double got = s.quantile(0.5);
+      worst = std::max(worst, std::abs(got - sign * x) / x);
+    }
+  }
+  CHECK(worst <= alpha * (1 + 1e-12));
+  // All of them together: every quantile is within alpha of the exact order statistic, and the
+  // result does not depend on insertion order.
+  steppe::QuantileSketch all(alpha), reversed(alpha);
+  for (double x : xs) all.add(x);
+  for (std::size_t i = xs.size(); i-- > 0;) reversed.add(xs[i]);
+  std::sort(xs.begin(), xs.end());
+  for (double q : {0.0, 0.001, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999, 1.0}) {
+    const double exact = xs[std::size_t(std::floor(q * double(xs.size() - 1)))];
+    INFO("q = " << q);
+    CHECK(std::abs(all.quantile(q) - exact) <= alpha * exact * (1 + 1e-12));
+    CHECK(all.quantile(q) == reversed.quantile(q));
+  }
 }
