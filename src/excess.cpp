@@ -27,32 +27,53 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
     crisis_(p, year, f);
     counterfactual_(p, year, f);
   };
-  // A run's first step writes its end population straight from its start, which is never copied.
-  auto run_from = [&](const Population& start, std::span<const RateSet> steps, int year,
-                      auto&& observer, Population& end, Regime regime) {
-    if (&end == &start) {
-      project(projector_, end, steps, year, observer, next_, flows_, regime);
-      return;
-    }
-    if (steps.empty()) {
-      end = start;
-      return;
-    }
-    projector_.step(start, steps.front(), end, flows_, regime);
-    observer(static_cast<const Population&>(end), year + width, static_cast<const Flows&>(flows_));
-    project(projector_, end, steps.subspan(1), year + width, observer, next_, flows_, regime);
+  // One step into `to`: by-age flows only where a ledger records them (needs_by_age()), else
+  // the kernel writes the same populations and totals without storing the by-age flow arrays.
+  auto step = [&](const Population& from, const RateSet& r, Population& to, Regime regime,
+                  bool by_age) {
+    if (by_age) projector_.step(from, r, to, flows_, regime);
+    else detail::step_without_by_age_flows(projector_, from, r, to, flows_, regime);
   };
+  // A run's first step writes its end population straight from its start, which is never copied;
+  // then `end` and next_ are a double buffer (years as in project(): never accumulated).
+  auto run_from = [&](const Population& start, std::span<const RateSet> steps, int year,
+                      auto&& observer, auto&& needs_by_age, Population& end, Regime regime) {
+    std::size_t k = 0;
+    if (&end != &start) {
+      if (steps.empty()) {
+        end = start;
+        return;
+      }
+      step(start, steps.front(), end, regime, needs_by_age());
+      observer(static_cast<const Population&>(end), year + width,
+               static_cast<const Flows&>(flows_));
+      k = 1;
+    }
+    for (; k < steps.size(); ++k) {
+      step(end, steps[k], next_, regime, needs_by_age());
+      observer(static_cast<const Population&>(next_), year + int(k + 1) * width,
+               static_cast<const Flows&>(flows_));
+      swap(end, next_);
+    }
+  };
+  auto both_need = [&] {
+    return crisis_.keeps_by_age_in_next_step() || counterfactual_.keeps_by_age_in_next_step();
+  };
+  auto crisis_needs = [&] { return crisis_.keeps_by_age_in_next_step(); };
+  auto counterfactual_needs = [&] { return counterfactual_.keeps_by_age_in_next_step(); };
   const Population* fork = &initial;  // where the two runs part ways
   if (shared > 0) {
-    run_from(initial, rates.first(shared), start_year, both, crisis_end_, Regime::crisis);
+    run_from(initial, rates.first(shared), start_year, both, both_need, crisis_end_,
+             Regime::crisis);
     fork = &crisis_end_;
   }
   // From there on, the crisis run and the counterfactual part ways (the counterfactual first,
   // while the crisis run's start is still in crisis_end_).
   const int year = start_year + int(shared) * width;
-  run_from(*fork, rates.subspan(shared), year, counterfactual_, counterfactual_end_,
-           Regime::no_crisis);
-  run_from(*fork, rates.subspan(shared), year, crisis_, crisis_end_, Regime::crisis);
+  run_from(*fork, rates.subspan(shared), year, counterfactual_, counterfactual_needs,
+           counterfactual_end_, Regime::no_crisis);
+  run_from(*fork, rates.subspan(shared), year, crisis_, crisis_needs, crisis_end_,
+           Regime::crisis);
 }
 
 namespace {

@@ -323,7 +323,7 @@ template <class T>
 // T = Pack4 or Pack2x2: four at a time (while four remain), T = double: one. Always inlined, so
 // that it is built for the instruction set of the step that calls it. Counts, F and Bear are
 // the column's `counts`, `fertility` and `bear` (Bear matters only if F is not none).
-template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
+template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts,
           Projector::Fertility F, bool Bear>
 [[gnu::always_inline]] inline void Projector::end_cells(const Column& column, Eigen::Index y0,
                                                         Eigen::Index y1, Totals<T>& acc) const {
@@ -331,13 +331,13 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
   const Column c = column;  // a local copy: the stores below cannot change its pointers
   Totals<T> sum = acc;      // likewise, kept in registers
   for (Eigen::Index y = y0; y + lanes <= y1; y += lanes)
-    cells_ending_in<T, Net, Mig, Abroad, Shock, Counts, F, Bear, false>(c, y, sum, T{});
+    cells_ending_in<T, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear, false>(c, y, sum, T{});
   acc = sum;
 }
 
 // The last four end cells y1 − 4 ≤ y < y1 when end_cells left 1 to 3 of them, y0 ≤ y < y1: all
 // four are written again (the same values), but only the cells from y0 count in the totals.
-template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts,
           Projector::Fertility F, bool Bear>
 [[gnu::always_inline]] inline void Projector::last_end_cells(const Column& column,
                                                              Eigen::Index y0, Eigen::Index y1,
@@ -347,7 +347,7 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
   const Eigen::Index y = y1 - pack_lanes;
   double lane_counts[pack_lanes];  // 1 for a cell not counted yet, else 0
   for (Eigen::Index i = 0; i < pack_lanes; ++i) lane_counts[i] = y + i >= y0 ? 1.0 : 0.0;
-  cells_ending_in<P, Net, Mig, Abroad, Shock, Counts, F, Bear, true>(c, y, sum,
+  cells_ending_in<P, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear, true>(c, y, sum,
                                                                      load<P>(lane_counts));
   acc = sum;
 }
@@ -355,7 +355,7 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
 // End cells y ... y + lanes − 1 (one pack, or one cell for T = double), written and added to
 // `sum`. Weighted: each lane's part of the totals is multiplied by its `weight` (1 or 0), so
 // that a cell already counted counts no more (× 1 and × 0 are exact; the margins need none).
-template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
+template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts,
           Projector::Fertility F, bool Bear, bool Weighted>
 [[gnu::always_inline]] inline void Projector::cells_ending_in(const Column& c, Eigen::Index y,
                                                               Totals<T>& sum, T weight) const {
@@ -382,8 +382,10 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
   if constexpr (Net || Mig) margin_end = migrate<T, Mig, false>(m, o, oa);
   sum.slack = min(sum.slack, min(margin_start, margin_end));
   store(c.O + y, o);
-  store(c.D + y, d);
-  store(c.BD + y, bd);
+  if constexpr (ByAge) {
+    store(c.D + y, d);
+    store(c.BD + y, bd);
+  }
   sum.deaths += counted<Weighted>(weight, d);
   sum.baseline_deaths += counted<Weighted>(weight, bd);
   sum.population += counted<Weighted>(weight, o);
@@ -393,8 +395,10 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
         weight, load<T>(c.asfr + x) * s.home + load<T>(c.asfr + y) * (Bear ? o : v));
   if constexpr (Abroad) {
     store(c.OQ + y, oa);
-    store(c.DA + y, da);
-    store(c.BDA + y, bda);
+    if constexpr (ByAge) {
+      store(c.DA + y, da);
+      store(c.BDA + y, bda);
+    }
     sum.deaths_abroad += counted<Weighted>(weight, da);
     sum.baseline_deaths_abroad += counted<Weighted>(weight, bda);
     sum.population_abroad += counted<Weighted>(weight, oa);
@@ -406,15 +410,17 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
   // Migration flows of the cohort: end share of cell y + start share of cell x.
   if constexpr (Net) {
     const T nm = net_flow(m, !Mig) + net_flow(s.m, !Mig);
-    store(c.NM + y, nm);
+    if constexpr (ByAge) store(c.NM + y, nm);
     sum.net_migrants += counted<Weighted>(weight, nm);
   }
   if constexpr (Mig) {
     const T em = m.emigrants + s.m.emigrants, re = m.returnees + s.m.returnees,
             im = m.immigrants + s.m.immigrants;
-    store(c.EM + y, em);
-    store(c.RE + y, re);
-    store(c.IM + y, im);
+    if constexpr (ByAge) {
+      store(c.EM + y, em);
+      store(c.RE + y, re);
+      store(c.IM + y, im);
+    }
     sum.emigrants += counted<Weighted>(weight, em);
     sum.returnees += counted<Weighted>(weight, re);
     sum.immigrants += counted<Weighted>(weight, im);
@@ -424,7 +430,7 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
 // The open end cell A−1: survivors of start cells A−2 and A−1, then its end-of-step migration.
 // Inlined (as newborns below) into the build that calls it: a call out of the vector code would
 // spill every vector register it holds.
-template <bool Net, bool Mig, bool Abroad, bool Shock>
+template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
 [[gnu::always_inline]] inline void Projector::open_cell(const Column& c,
                                                         Totals<double>& acc) const {
   const Eigen::Index y = dims_.n_ages() - 1, x = y - 1;
@@ -446,16 +452,20 @@ template <bool Net, bool Mig, bool Abroad, bool Shock>
   acc.slack = std::min({acc.slack, margin1, margin2, margin_end});
   if constexpr (!Abroad) acc.slack = std::min({acc.slack, -c.Q[x], -c.Q[y]});  // see end_cells
   c.O[y] = o;
-  c.D[y] = d;
-  c.BD[y] = bd;
+  if constexpr (ByAge) {
+    c.D[y] = d;
+    c.BD[y] = bd;
+  }
   acc.deaths += d;
   acc.baseline_deaths += bd;
   acc.population += o;
   acc.exposure += c.asfr[x] * s1.home + c.asfr[y] * s2.home + c.asfr[y] * (c.bear ? o : v);
   if constexpr (Abroad) {
     c.OQ[y] = oa;
-    c.DA[y] = da;
-    c.BDA[y] = bda;
+    if constexpr (ByAge) {
+      c.DA[y] = da;
+      c.BDA[y] = bda;
+    }
     acc.deaths_abroad += da;
     acc.baseline_deaths_abroad += bda;
     acc.population_abroad += oa;
@@ -464,30 +474,39 @@ template <bool Net, bool Mig, bool Abroad, bool Shock>
   }
   // Start shares of both start cells, then the end share.
   if constexpr (Net) {
-    c.NM[y] = net_flow(m, !Mig) + (net_flow(s1.m, !Mig) + net_flow(s2.m, !Mig));
-    acc.net_migrants += c.NM[y];
+    const double nm = net_flow(m, !Mig) + (net_flow(s1.m, !Mig) + net_flow(s2.m, !Mig));
+    if constexpr (ByAge) c.NM[y] = nm;
+    acc.net_migrants += nm;
   }
   if constexpr (Mig) {
-    c.EM[y] = m.emigrants + (s1.m.emigrants + s2.m.emigrants);
-    c.RE[y] = m.returnees + (s1.m.returnees + s2.m.returnees);
-    c.IM[y] = m.immigrants + (s1.m.immigrants + s2.m.immigrants);
-    acc.emigrants += c.EM[y];
-    acc.returnees += c.RE[y];
-    acc.immigrants += c.IM[y];
+    const double em = m.emigrants + (s1.m.emigrants + s2.m.emigrants);
+    const double re = m.returnees + (s1.m.returnees + s2.m.returnees);
+    const double im = m.immigrants + (s1.m.immigrants + s2.m.immigrants);
+    if constexpr (ByAge) {
+      c.EM[y] = em;
+      c.RE[y] = re;
+      c.IM[y] = im;
+    }
+    acc.emigrants += em;
+    acc.returnees += re;
+    acc.immigrants += im;
   }
 }
 
 // End cell 0: the step's births that survive to its end, then the end-of-step migration at age 0.
-template <bool Net, bool Mig, bool Abroad>
+template <bool Net, bool Mig, bool Abroad, bool ByAge>
 [[gnu::always_inline]] inline void Projector::newborns(const Column& c, double births,
                                                        double births_abroad, double sb,
                                                        double sb_base, double sba, double sba_base,
                                                        Totals<double>& acc) const {
   const double v = births * sb, va = Abroad ? births_abroad * sba : 0.0;
-  c.D[0] = births - v;
-  c.BD[0] = births * (1.0 - sb_base);
-  acc.deaths += c.D[0];
-  acc.baseline_deaths += c.BD[0];
+  const double d = births - v, bd = births * (1.0 - sb_base);
+  if constexpr (ByAge) {
+    c.D[0] = d;
+    c.BD[0] = bd;
+  }
+  acc.deaths += d;
+  acc.baseline_deaths += bd;
   const Half<double> m = half<double, Net, Mig, true>(c, 0, c.e);
   double o = v, oa = va;
   if constexpr (Net || Mig) acc.slack = std::min(acc.slack, migrate<double, Mig, false>(m, o, oa));
@@ -495,20 +514,26 @@ template <bool Net, bool Mig, bool Abroad>
   acc.population += o;
   if constexpr (Abroad) {
     c.OQ[0] = oa;
-    c.DA[0] = births_abroad - va;
-    c.BDA[0] = births_abroad * (1.0 - sba_base);
-    acc.deaths_abroad += c.DA[0];
-    acc.baseline_deaths_abroad += c.BDA[0];
+    const double da = births_abroad - va, bda = births_abroad * (1.0 - sba_base);
+    if constexpr (ByAge) {
+      c.DA[0] = da;
+      c.BDA[0] = bda;
+    }
+    acc.deaths_abroad += da;
+    acc.baseline_deaths_abroad += bda;
     acc.population_abroad += oa;
   }
   if constexpr (Net) {
-    c.NM[0] = net_flow(m, !Mig);
-    acc.net_migrants += c.NM[0];
+    const double nm = net_flow(m, !Mig);
+    if constexpr (ByAge) c.NM[0] = nm;
+    acc.net_migrants += nm;
   }
   if constexpr (Mig) {
-    c.EM[0] = m.emigrants;
-    c.RE[0] = m.returnees;
-    c.IM[0] = m.immigrants;
+    if constexpr (ByAge) {
+      c.EM[0] = m.emigrants;
+      c.RE[0] = m.returnees;
+      c.IM[0] = m.immigrants;
+    }
     acc.emigrants += m.emigrants;
     acc.returnees += m.returnees;
     acc.immigrants += m.immigrants;
@@ -519,39 +544,39 @@ template <bool Net, bool Mig, bool Abroad>
 // four (or one at a time if there are fewer than four in all), then the open cell. The lane
 // totals are folded in a fixed order, then the single cells added in age order.
 // The loops are built for the column's counts, fertility and `bear` (see Column).
-template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
 [[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
     const Column& c) const {
   constexpr bool may_count = Net || Mig;  // without migration there is no count to read
-  if (may_count && c.counts) return ages_above_0<P, Net, Mig, Abroad, Shock, may_count>(c);
-  return ages_above_0<P, Net, Mig, Abroad, Shock, false>(c);
+  if (may_count && c.counts) return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, may_count>(c);
+  return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, false>(c);
 }
 
-template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts>
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts>
 [[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
     const Column& c) const {
   using enum Fertility;
-  if (c.fertility == none) return ages_above_0<P, Net, Mig, Abroad, Shock, Counts, none, false>(c);
+  if (c.fertility == none) return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Counts, none, false>(c);
   if constexpr (Abroad) {  // (women abroad bear children only where there are any)
     if (c.fertility == home_and_abroad) {
-      if (c.bear) return ages_above_0<P, Net, Mig, Abroad, Shock, Counts, home_and_abroad, true>(c);
-      return ages_above_0<P, Net, Mig, Abroad, Shock, Counts, home_and_abroad, false>(c);
+      if (c.bear) return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Counts, home_and_abroad, true>(c);
+      return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Counts, home_and_abroad, false>(c);
     }
   }
-  if (c.bear) return ages_above_0<P, Net, Mig, Abroad, Shock, Counts, home, true>(c);
-  return ages_above_0<P, Net, Mig, Abroad, Shock, Counts, home, false>(c);
+  if (c.bear) return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Counts, home, true>(c);
+  return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Counts, home, false>(c);
 }
 
-template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts,
           Projector::Fertility F, bool Bear>
 [[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
     const Column& c) const {
   const Eigen::Index A = dims_.n_ages();
   Totals<P> four;
-  end_cells<P, Net, Mig, Abroad, Shock, Counts, F, Bear>(c, 1, A - 1, four);
+  end_cells<P, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear>(c, 1, A - 1, four);
   Eigen::Index done = 1 + pack_lanes * ((A - 2) / pack_lanes);
   if (done < A - 1 && A - 2 >= pack_lanes) {
-    last_end_cells<P, Net, Mig, Abroad, Shock, Counts, F, Bear>(c, done, A - 1, four);
+    last_end_cells<P, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear>(c, done, A - 1, four);
     done = A - 1;
   }
   Totals<double> acc{lane_sum(four.deaths), lane_sum(four.baseline_deaths),
@@ -560,44 +585,44 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts,
                      lane_sum(four.net_migrants), lane_sum(four.population),
                      lane_sum(four.population_abroad), lane_sum(four.exposure),
                      lane_sum(four.exposure_abroad), lane_min(four.slack)};
-  end_cells<double, Net, Mig, Abroad, Shock, Counts, F, Bear>(c, done, A - 1, acc);
-  open_cell<Net, Mig, Abroad, Shock>(c, acc);
+  end_cells<double, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear>(c, done, A - 1, acc);
+  open_cell<Net, Mig, Abroad, Shock, ByAge>(c, acc);
   return acc;
 }
 
 // The portable build of the one-pass step, or the AVX2 one where the CPU has it (in its form
 // for AVX-512VL where the CPU has that too).
-template <bool Net, bool Mig, bool Abroad, bool Shock>
+template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
 bool Projector::step_one_pass(const Population& in, const RateSet& r, Population& out, Flows& f,
                               bool crisis) {
 #if defined(__x86_64__) || defined(__i386__)
   if (avx2_ && avx512_registers_)
-    return step_one_pass_avx512vl<Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
-  if (avx2_) return step_one_pass_avx2<Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
+    return step_one_pass_avx512vl<Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
+  if (avx2_) return step_one_pass_avx2<Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
 #endif
-  return one_pass_body<Pack2x2, Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
+  return one_pass_body<Pack2x2, Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
 }
 
 #if defined(__x86_64__) || defined(__i386__)
 // AVX2 only, not FMA: fused multiply-adds would round differently from the portable build.
-template <bool Net, bool Mig, bool Abroad, bool Shock>
+template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
 [[gnu::target("avx2")]] bool Projector::step_one_pass_avx2(const Population& in, const RateSet& r,
                                                            Population& out, Flows& f,
                                                            bool crisis) {
-  return one_pass_body<Pack4, Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
+  return one_pass_body<Pack4, Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
 }
 
 // The AVX2 build for CPUs with AVX-512VL: the same 32-byte vectors and operations, in 32
 // registers. (AVX-512F implies FMA in GCC; -ffp-contract=off keeps the compiler from fusing.)
-template <bool Net, bool Mig, bool Abroad, bool Shock>
+template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
 [[gnu::target("avx2,avx512f,avx512vl")]] bool Projector::step_one_pass_avx512vl(
     const Population& in, const RateSet& r, Population& out, Flows& f, bool crisis) {
-  return one_pass_body<Pack4, Net, Mig, Abroad, Shock>(in, r, out, f, crisis);
+  return one_pass_body<Pack4, Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
 }
 #endif
 
 // P: Pack4 (AVX2 build) or Pack2x2 (portable build).
-template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
 [[gnu::always_inline]] inline bool Projector::one_pass_body(const Population& in,
                                                             const RateSet& r, Population& out,
                                                             Flows& f, bool crisis) {
@@ -650,8 +675,8 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
   Flows::ColumnTotals& t = f.totals;
   for (int g = 0; g < dims_.n_groups(); ++g) {
     const Column cols[2] = {column(Sex::female, g), column(Sex::male, g)};
-    Totals<double> acc[2] = {ages_above_0<P, Net, Mig, Abroad, Shock>(cols[0]),
-                             ages_above_0<P, Net, Mig, Abroad, Shock>(cols[1])};
+    Totals<double> acc[2] = {ages_above_0<P, Net, Mig, Abroad, Shock, ByAge>(cols[0]),
+                             ages_above_0<P, Net, Mig, Abroad, Shock, ByAge>(cols[1])};
     if (acc[0].slack < 0.0 || acc[1].slack < 0.0) return false;
     // Births: n/2 · Σ asfr · (women at the start + women at the end), at home and abroad,
     // split by sex with the sex ratio at birth; the crisis multiplies fertility.
@@ -671,7 +696,7 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
                             ? r.crisis_birth_survivorship(k) : sb_base;
       const double sba = shocked_abroad && r.crisis_birth_survivorship_abroad.size()
                              ? r.crisis_birth_survivorship_abroad(k) : sba_base;
-      newborns<Net, Mig, Abroad>(c, f.births(k), f.births_abroad(k), sb, sb_base, sba, sba_base,
+      newborns<Net, Mig, Abroad, ByAge>(c, f.births(k), f.births_abroad(k), sb, sb_base, sba, sba_base,
                                  acc[s]);
       if (acc[s].slack < 0.0) return false;
       t.deaths(k) = acc[s].deaths;
@@ -714,6 +739,17 @@ bool detail::use_avx512_registers(Projector& p, bool on) noexcept {
 
 void Projector::step(const Population& in, const RateSet& r, Population& out, Flows& f,
                      Regime regime) {
+  step_impl<true>(in, r, out, f, regime);
+}
+
+void detail::step_without_by_age_flows(Projector& p, const Population& in, const RateSet& r,
+                                       Population& out, Flows& f, Regime regime) {
+  p.step_impl<false>(in, r, out, f, regime);
+}
+
+template <bool ByAge>
+void Projector::step_impl(const Population& in, const RateSet& r, Population& out, Flows& f,
+                          Regime regime) {
   const Eigen::Index A = dims_.n_ages(), C = dims_.n_cols();
   STEPPE_ASSERT(&in != &out);
   STEPPE_ASSERT(in.home().rows() == A && in.home().cols() == C);
@@ -747,22 +783,22 @@ void Projector::step(const Population& in, const RateSet& r, Population& out, Fl
   // [net][mig][abroad][shock]; emigration, returns or immigration always run with the abroad
   // arrays (immigrants alone leave them zero).
   static constexpr OnePass one_pass[2][2][2][2] = {
-      {{{&Projector::step_one_pass<false, false, false, false>,
-         &Projector::step_one_pass<false, false, false, true>},
-        {&Projector::step_one_pass<false, false, true, false>,
-         &Projector::step_one_pass<false, false, true, true>}},
-       {{&Projector::step_one_pass<false, true, true, false>,
-         &Projector::step_one_pass<false, true, true, true>},
-        {&Projector::step_one_pass<false, true, true, false>,
-         &Projector::step_one_pass<false, true, true, true>}}},
-      {{{&Projector::step_one_pass<true, false, false, false>,
-         &Projector::step_one_pass<true, false, false, true>},
-        {&Projector::step_one_pass<true, false, true, false>,
-         &Projector::step_one_pass<true, false, true, true>}},
-       {{&Projector::step_one_pass<true, true, true, false>,
-         &Projector::step_one_pass<true, true, true, true>},
-        {&Projector::step_one_pass<true, true, true, false>,
-         &Projector::step_one_pass<true, true, true, true>}}}};
+      {{{&Projector::step_one_pass<false, false, false, false, ByAge>,
+         &Projector::step_one_pass<false, false, false, true, ByAge>},
+        {&Projector::step_one_pass<false, false, true, false, ByAge>,
+         &Projector::step_one_pass<false, false, true, true, ByAge>}},
+       {{&Projector::step_one_pass<false, true, true, false, ByAge>,
+         &Projector::step_one_pass<false, true, true, true, ByAge>},
+        {&Projector::step_one_pass<false, true, true, false, ByAge>,
+         &Projector::step_one_pass<false, true, true, true, ByAge>}}},
+      {{{&Projector::step_one_pass<true, false, false, false, ByAge>,
+         &Projector::step_one_pass<true, false, false, true, ByAge>},
+        {&Projector::step_one_pass<true, false, true, false, ByAge>,
+         &Projector::step_one_pass<true, false, true, true, ByAge>}},
+       {{&Projector::step_one_pass<true, true, true, false, ByAge>,
+         &Projector::step_one_pass<true, true, true, true, ByAge>},
+        {&Projector::step_one_pass<true, true, true, false, ByAge>,
+         &Projector::step_one_pass<true, true, true, true, ByAge>}}}};
   bool done = (this->*one_pass[net][mig][abroad][shock])(in, r, out, f, crisis);
   if (!done && !abroad && in.abroad().maxCoeff() > 0.0) {
     abroad = true;  // someone is abroad after all: redo the step with the abroad arrays
@@ -775,8 +811,13 @@ void Projector::step(const Population& in, const RateSet& r, Population& out, Fl
   f.totals.valid = true;
   f.totals.population_data = out.home().data();
 
-  // Arrays of absent components are zeroed only if a previous step wrote them.
   const bool abroad_written = abroad || mig;
+  if (!abroad_written) out.abroad().setZero();  // nobody abroad: the totals abroad are 0 already
+  // Without by-age flows, no array was written: each keeps its detail_written bit (an array may
+  // be non-zero where its bit is set), so a later step with by-age flows zeroes it if it must.
+  if constexpr (!ByAge) return;
+
+  // Arrays of absent components are zeroed only if a previous step wrote them.
   auto zero_unless = [&](bool written, unsigned bit, std::initializer_list<Eigen::ArrayXXd*> arrays) {
     if (written) f.detail_written |= bit;
     else if (f.detail_written & bit) {
@@ -787,7 +828,6 @@ void Projector::step(const Population& in, const RateSet& r, Population& out, Fl
   zero_unless(mig, k_emigrants | k_returnees | k_immigrants,
               {&f.emigrants, &f.returnees, &f.immigrants});
   zero_unless(net, k_net, {&f.net_migrants});
-  if (!abroad_written) out.abroad().setZero();  // nobody abroad: the totals abroad are 0 already
   zero_unless(abroad_written, k_abroad, {&f.deaths_abroad, &f.baseline_deaths_abroad});
 }
 

@@ -51,6 +51,9 @@ class Accounts {
   /// The by-age arrays of the other steps are left as they were: do not read them. Empty (the
   /// default) = every step.
   void keep_by_age_only_in(std::vector<bool> steps) { by_age_steps_ = std::move(steps); }
+  /// Whether the next step recorded (step size() since the last clear()) keeps its by-age
+  /// arrays, i.e. reads the by-age deaths of its Flows (else only their totals and births).
+  bool keeps_by_age_in_next_step() const noexcept { return keeps_by_age_in(n_); }
 
   /// Σ over the steps with first_year_at_end ≤ year ≤ last_year_at_end of a Step member, by column.
   /// Example: accounts.sum(&Accounts::Step::deaths, 1930, 1933) = deaths in steps ending in
@@ -59,6 +62,9 @@ class Accounts {
 
  private:
   Step blank_step() const;
+  bool keeps_by_age_in(std::size_t k) const noexcept {
+    return keep_by_age_ && (by_age_steps_.empty() || (k < by_age_steps_.size() && by_age_steps_[k]));
+  }
   Dims dims_{};
   bool keep_by_age_ = false;
   std::vector<bool> by_age_steps_;  // empty = every step
@@ -121,8 +127,7 @@ inline void Accounts::operator()(const Population& end, int year, const Flows& f
   }
   s.clamps = f.clamps.size();
   s.clamped_persons = f.clamped_persons;
-  const std::size_t k = n_ - 1;
-  if (keep_by_age_ && (by_age_steps_.empty() || (k < by_age_steps_.size() && by_age_steps_[k]))) {
+  if (keeps_by_age_in(n_ - 1)) {
     s.deaths_by_age = f.deaths;
     s.deaths_abroad_by_age = f.deaths_abroad;
     s.population_by_age = end.home();

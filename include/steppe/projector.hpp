@@ -21,6 +21,14 @@ bool use_avx2_kernel(Projector& p, bool on) noexcept;
 /// the CPU has AVX-512VL; with `on` true (the default), in its form for AVX-512VL if the CPU has
 /// it. Same bits. Returns whether the AVX-512VL form is now in use.
 bool use_avx512_registers(Projector& p, bool on) noexcept;
+/// Not API (CrisisRunner's loop): `p.step(in, rates, out, flows, regime)`, except that the one-pass
+/// kernel does not store the by-age flow arrays of `flows` (deaths, deaths_abroad,
+/// baseline_deaths, baseline_deaths_abroad, emigrants, returnees, immigrants, net_migrants): they
+/// are left unspecified (possibly values of an earlier step). `out`, births, clamps and
+/// flows.totals are bit-identical to those of step(). Where an out-flow is clamped, the
+/// multipass fallback writes every flow anyway. For steps whose observers read only the totals.
+void step_without_by_age_flows(Projector& p, const Population& in, const RateSet& rates,
+                               Population& out, Flows& flows, Regime regime = Regime::crisis);
 }  // namespace detail
 
 /// The step kernel of the cohort-component projection. Owns only scratch space, sized once in
@@ -53,6 +61,15 @@ class Projector {
  private:
   friend bool detail::use_avx2_kernel(Projector& p, bool on) noexcept;
   friend bool detail::use_avx512_registers(Projector& p, bool on) noexcept;
+  friend void detail::step_without_by_age_flows(Projector& p, const Population& in,
+                                                const RateSet& rates, Population& out,
+                                                Flows& flows, Regime regime);
+
+  // step(); ByAge false: the one-pass kernel stores no by-age flow array (see
+  // detail::step_without_by_age_flows).
+  template <bool ByAge>
+  void step_impl(const Population& in, const RateSet& rates, Population& out, Flows& flows,
+                 Regime regime);
 
   struct Column;        // pointers into one (sex, group) column of inputs and outputs
   /// Whose women of a column bear children: none (men), those at home, at home and abroad.
@@ -66,37 +83,37 @@ class Projector {
   // out-flow exceeds the people present somewhere, or if someone is abroad without Abroad. The
   // same body is built twice: portable (SSE2 on x86-64) and, on x86, for AVX2 (in two forms:
   // AVX2, and AVX-512VL with its 32 registers), chosen at run time; all give the same bits.
-  template <bool Net, bool Mig, bool Abroad, bool Shock>
+  template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
   bool step_one_pass(const Population& in, const RateSet& rates, Population& out, Flows& flows,
                      bool crisis);
-  template <bool Net, bool Mig, bool Abroad, bool Shock>
+  template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
   bool step_one_pass_avx2(const Population& in, const RateSet& rates, Population& out,
                           Flows& flows, bool crisis);
-  template <bool Net, bool Mig, bool Abroad, bool Shock>
+  template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
   bool step_one_pass_avx512vl(const Population& in, const RateSet& rates, Population& out,
                               Flows& flows, bool crisis);
-  template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
   bool one_pass_body(const Population& in, const RateSet& rates, Population& out, Flows& flows,
                      bool crisis);
-  template <class P, bool Net, bool Mig, bool Abroad, bool Shock>
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
   Totals<double> ages_above_0(const Column& c) const;
-  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts>
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts>
   Totals<double> ages_above_0(const Column& c) const;
-  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts, Fertility F,
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts, Fertility F,
             bool Bear>
   Totals<double> ages_above_0(const Column& c) const;
-  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts, Fertility F,
+  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts, Fertility F,
             bool Bear>
   void end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<T>& acc) const;
-  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts, Fertility F,
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts, Fertility F,
             bool Bear>
   void last_end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<P>& acc) const;
-  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool Counts, Fertility F,
+  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts, Fertility F,
             bool Bear, bool Weighted>
   void cells_ending_in(const Column& c, Eigen::Index y, Totals<T>& sum, T weight) const;
-  template <bool Net, bool Mig, bool Abroad, bool Shock>
+  template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
   void open_cell(const Column& c, Totals<double>& acc) const;
-  template <bool Net, bool Mig, bool Abroad>
+  template <bool Net, bool Mig, bool Abroad, bool ByAge>
   void newborns(const Column& c, double births, double births_abroad, double sb, double sb_base,
                 double sba, double sba_base, Totals<double>& acc) const;
 

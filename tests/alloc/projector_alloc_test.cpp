@@ -66,3 +66,21 @@ TEST_CASE("a reserved CrisisRunner runs crisis + counterfactual without allocati
   CHECK(g_allocations > probe);
   delete v;
 }
+
+TEST_CASE("a reserved CrisisRunner keeping by-age arrays in some steps does not allocate",
+          "[unit][alloc]") {
+  std::mt19937_64 rng(11);
+  const steppe::Dims dims(steppe::AgeAxis::single_year(100), {"kazakh", "non_kazakh"});
+  const steppe::Population initial = steppe::test::random_population(dims, rng);
+  std::vector<steppe::RateSet> rates;
+  for (int k = 0; k < 12; ++k) rates.push_back(steppe::test::random_rates(dims, rng, k == 5));
+  steppe::CrisisRunner runner(dims, {}, 12, /*keep_by_age=*/true);
+  std::vector<bool> mask(12, false);
+  mask[3] = mask[4] = mask[11] = true;  // by-age steps; the others skip the by-age flow stores
+  runner.keep_by_age_only_in(mask);
+  runner.run(initial, rates, 1927);  // warm-up
+  const std::size_t before = g_allocations;
+  runner.run(initial, rates, 1927);
+  CHECK(g_allocations - before == 0);
+  CHECK(runner.crisis().size() == 12);
+}

@@ -3,6 +3,9 @@
 #include "steppe/excess.hpp"
 
 #include <catch2/catch.hpp>
+#include <cstring>
+#include <random>
+#include <utility>
 
 #include "steppe/shock.hpp"
 #include "support/builders.hpp"
@@ -86,4 +89,101 @@ TEST_CASE("a one-year shock: the definitions agree in the shock year and part af
   CHECK(lb_a.col(0).sum() > lb_b.col(0).sum());
   // Both runs start from the same population and the counterfactual ends larger.
   CHECK(runner.counterfactual_end().total_home() > runner.crisis_end().total_home());
+}
+
+namespace {
+
+template <class A>
+bool same_bits(const A& a, const A& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), sizeof(double) * std::size_t(a.size())) == 0;
+}
+
+void check_same_totals(const steppe::Accounts& a, const steppe::Accounts& b) {
+  REQUIRE(a.size() == b.size());
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    const steppe::Accounts::Step &s = a.steps()[k], &t = b.steps()[k];
+    INFO("step " << k);
+    CHECK(s.year == t.year);
+    for (auto m : {&steppe::Accounts::Step::deaths, &steppe::Accounts::Step::deaths_abroad,
+                   &steppe::Accounts::Step::baseline_deaths,
+                   &steppe::Accounts::Step::baseline_deaths_abroad, &steppe::Accounts::Step::births,
+                   &steppe::Accounts::Step::births_abroad, &steppe::Accounts::Step::baseline_births,
+                   &steppe::Accounts::Step::emigrants, &steppe::Accounts::Step::returnees,
+                   &steppe::Accounts::Step::immigrants, &steppe::Accounts::Step::net_migrants,
+                   &steppe::Accounts::Step::population, &steppe::Accounts::Step::population_abroad})
+      CHECK(same_bits(s.*m, t.*m));
+    CHECK(s.clamps == t.clamps);
+    CHECK(std::memcmp(&s.clamped_persons, &t.clamped_persons, sizeof(double)) == 0);
+  }
+}
+
+}  // namespace
+
+// CrisisRunner runs the kernel without by-age flow stores in the steps where neither ledger keeps
+// by-age arrays: the ledgers, the end populations and every by-age array kept must be those of
+// runs whose every step writes all flows (keep_by_age in every step), bit for bit.
+TEST_CASE("CrisisRunner skipping by-age flows records the same ledgers and end populations",
+          "[unit][property]") {
+  const auto seed = GENERATE(range(1, 13));
+  std::mt19937_64 rng(std::uint64_t(seed) * 2749u);
+  const Dims dims(AgeAxis::single_year(seed % 3 == 0 ? 14 : 100), {"kazakh", "non_kazakh"});
+  Population initial = steppe::test::random_population(dims, rng);
+  if (seed % 2) initial.abroad().setZero();
+  const int n_steps = 10, shared = seed % 4;  // steps before the crisis: shared by both runs
+  std::vector<RateSet> rates;
+  for (int k = 0; k < n_steps; ++k) {
+    RateSet r = steppe::test::random_rates(dims, rng, /*oversized_counts=*/k == 1 || (k + seed) % 5 == 0);
+    if (k % 3 != 1) r = steppe::test::thin_out(r, rng);
+    if (k < shared) {  // no crisis component: only baseline rates and net migration
+      for (Eigen::ArrayXXd* a : {&r.crisis_survivorship, &r.crisis_survivorship_abroad,
+                                 &r.emigration_rate, &r.emigration_count, &r.return_rate,
+                                 &r.return_count, &r.immigration_count})
+        a->resize(0, 0);
+      r.crisis_birth_survivorship.resize(0);
+      r.crisis_birth_survivorship_abroad.resize(0);
+      r.fertility_multiplier.resize(0);
+      REQUIRE_FALSE(r.has_crisis());
+    }
+    REQUIRE_NOTHROW(r.validate(dims));
+    rates.push_back(std::move(r));
+  }
+  std::vector<bool> mask(std::size_t(n_steps), false);
+  std::bernoulli_distribution keep(0.3);
+  for (std::size_t k = 0; k < mask.size(); ++k) mask[k] = keep(rng);
+  const bool avx2 = seed % 2 == 0;
+  steppe::CrisisRunner full(dims, {}, n_steps, /*keep_by_age=*/true);  // every step by age
+  steppe::CrisisRunner masked(dims, {}, n_steps, /*keep_by_age=*/true);
+  steppe::CrisisRunner none(dims, {}, n_steps, /*keep_by_age=*/false);  // no step by age
+  masked.keep_by_age_only_in(mask);
+  for (steppe::CrisisRunner* r : {&full, &masked, &none})
+    steppe::detail::use_avx2_kernel(r->projector(), avx2);
+  for (int rep = 0; rep < 2; ++rep) {  // a second run reuses the scratch and the stale flows
+    full.run(initial, rates, 1926);
+    masked.run(initial, rates, 1926);
+    none.run(initial, rates, 1926);
+    std::size_t clamps = 0;
+    for (const auto& s : full.crisis().steps()) clamps += s.clamps;
+    CHECK(clamps > 0);  // step 1 has oversized counts: the multipass fallback ran too
+    for (const steppe::CrisisRunner* r : {&masked, &none}) {
+      INFO("seed " << seed << " run " << rep << (r == &none ? " none" : " masked"));
+      check_same_totals(r->crisis(), full.crisis());
+      check_same_totals(r->counterfactual(), full.counterfactual());
+      CHECK(same_bits(r->crisis_end().home(), full.crisis_end().home()));
+      CHECK(same_bits(r->crisis_end().abroad(), full.crisis_end().abroad()));
+      CHECK(same_bits(r->counterfactual_end().home(), full.counterfactual_end().home()));
+      CHECK(same_bits(r->counterfactual_end().abroad(), full.counterfactual_end().abroad()));
+    }
+    for (std::size_t k = 0; k < mask.size(); ++k) {
+      if (!mask[k]) continue;
+      INFO("seed " << seed << " run " << rep << " kept step " << k);
+      for (auto pair : {std::pair{&masked.crisis(), &full.crisis()},
+                        std::pair{&masked.counterfactual(), &full.counterfactual()}}) {
+        const auto &s = pair.first->steps()[k], &t = pair.second->steps()[k];
+        CHECK(same_bits(s.deaths_by_age, t.deaths_by_age));
+        CHECK(same_bits(s.deaths_abroad_by_age, t.deaths_abroad_by_age));
+        CHECK(same_bits(s.population_by_age, t.population_by_age));
+      }
+    }
+  }
 }

@@ -144,3 +144,95 @@ TEST_CASE("the AVX2 build in its plain AVX2 form (16 registers) gives the same b
     check_same_bits(out, flows, ref_out, ref_flows);
   }
 }
+
+// CrisisRunner steps with detail::step_without_by_age_flows where no ledger records by-age
+// arrays: the kernel then stores no by-age flow array, but must write the same end population,
+// births, clamps and column totals as Projector::step, in every build.
+TEST_CASE("a step without by-age flows writes the same populations, births and totals as step",
+          "[unit][property]") {
+  const auto seed = GENERATE(range(1, 25));
+  const auto timing = GENERATE(steppe::MigrationTiming::half_half, steppe::MigrationTiming::end);
+  const bool bear = GENERATE(true, false);
+  std::mt19937_64 rng(std::uint64_t(seed) * 3571u);
+  const int last_ages[] = {2, 3, 4, 5, 6, 13, 100, 101};
+  const AgeAxis ages = seed % 9 == 8 ? AgeAxis::five_year(85)
+                                     : AgeAxis::single_year(last_ages[seed % 8]);
+  const Dims dims(ages, 1 + seed % 3);
+  Population in = steppe::test::random_population(dims, rng);
+  if (seed % 5 == 0) in.abroad().setZero();
+  RateSet rates = steppe::test::random_rates(dims, rng, /*oversized_counts=*/seed % 7 == 0);
+  if (seed % 4 != 0) rates = steppe::test::thin_out(rates, rng);
+  REQUIRE_NOTHROW(rates.validate(dims));
+  const steppe::ProjectorOptions options{timing, bear, steppe::OnNegative::clamp};
+  steppe::Projector ref(dims, options);
+  steppe::detail::use_avx2_kernel(ref, false);
+  for (int build = 0; build < 3; ++build) {  // portable, AVX2, AVX2 in its AVX-512VL form
+    steppe::Projector p(dims, options);
+    steppe::detail::use_avx2_kernel(p, build > 0);
+    steppe::detail::use_avx512_registers(p, build == 2);
+    Population out(dims), ref_out(dims);
+    Flows flows(dims), ref_flows(dims);
+    for (auto regime : {steppe::Regime::crisis, steppe::Regime::no_crisis}) {
+      INFO("seed " << seed << " timing " << int(timing) << " bear " << bear << " build " << build
+                   << " regime " << int(regime));
+      ref.step(in, rates, ref_out, ref_flows, regime);
+      steppe::detail::step_without_by_age_flows(p, in, rates, out, flows, regime);
+      CHECK(same_bits(out.home(), ref_out.home()));
+      CHECK(same_bits(out.abroad(), ref_out.abroad()));
+      CHECK(same_bits(flows.births, ref_flows.births));
+      CHECK(same_bits(flows.births_abroad, ref_flows.births_abroad));
+      CHECK(same_bits(flows.baseline_births, ref_flows.baseline_births));
+      CHECK(flows.clamps.size() == ref_flows.clamps.size());
+      CHECK(std::memcmp(&flows.clamped_persons, &ref_flows.clamped_persons, sizeof(double)) == 0);
+      const Flows::ColumnTotals &t = flows.totals, &u = ref_flows.totals;
+      REQUIRE(t.valid);
+      CHECK(t.population_data == out.home().data());
+      CHECK(same_bits(t.deaths, u.deaths));
+      CHECK(same_bits(t.deaths_abroad, u.deaths_abroad));
+      CHECK(same_bits(t.baseline_deaths, u.baseline_deaths));
+      CHECK(same_bits(t.baseline_deaths_abroad, u.baseline_deaths_abroad));
+      CHECK(same_bits(t.emigrants, u.emigrants));
+      CHECK(same_bits(t.returnees, u.returnees));
+      CHECK(same_bits(t.immigrants, u.immigrants));
+      CHECK(same_bits(t.net_migrants, u.net_migrants));
+      CHECK(same_bits(t.population, u.population));
+      CHECK(same_bits(t.population_abroad, u.population_abroad));
+    }
+  }
+}
+
+TEST_CASE("steps with by-age flows after steps without them write every flow as step does",
+          "[unit][property]") {
+  const auto seed = GENERATE(range(1, 9));
+  std::mt19937_64 rng(std::uint64_t(seed) * 6007u);
+  const Dims dims(AgeAxis::single_year(seed % 2 ? 100 : 13), {"kazakh", "non_kazakh"});
+  Population pop = steppe::test::random_population(dims, rng);
+  pop.abroad().setZero();
+  Population ref_pop = pop;
+  steppe::Projector p(dims), ref(dims);
+  steppe::detail::use_avx2_kernel(p, seed % 3 != 0);
+  steppe::detail::use_avx2_kernel(ref, false);
+  Population next(dims), ref_next(dims);
+  Flows flows(dims), ref_flows(dims);
+  std::bernoulli_distribution full(0.4);
+  for (int k = 0; k < 16; ++k) {
+    RateSet r = steppe::test::random_rates(dims, rng, /*oversized_counts=*/k % 5 == 4);
+    if (k % 3 != 0) r = steppe::test::thin_out(r, rng);
+    const auto regime = k % 4 == 1 ? steppe::Regime::no_crisis : steppe::Regime::crisis;
+    const bool by_age = full(rng);
+    INFO("seed " << seed << " step " << k << " by age " << by_age);
+    ref.step(ref_pop, r, ref_next, ref_flows, regime);
+    if (by_age) {
+      p.step(pop, r, next, flows, regime);
+      check_same_bits(next, flows, ref_next, ref_flows);  // stale arrays overwritten or zeroed
+    } else {
+      steppe::detail::step_without_by_age_flows(p, pop, r, next, flows, regime);
+      CHECK(same_bits(next.home(), ref_next.home()));
+      CHECK(same_bits(next.abroad(), ref_next.abroad()));
+      CHECK(same_bits(flows.totals.deaths, ref_flows.totals.deaths));
+      CHECK(same_bits(flows.totals.population_abroad, ref_flows.totals.population_abroad));
+    }
+    swap(pop, next);
+    swap(ref_pop, ref_next);
+  }
+}
