@@ -27,11 +27,12 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
     crisis_(p, year, f);
     counterfactual_(p, year, f);
   };
-  // One step into `to`: by-age flows only where a ledger records them (needs_by_age()), else
-  // the kernel writes the same populations and totals without storing the by-age flow arrays.
+  // One step into `to`. The Accounts read the flows' totals and births, and by age only deaths
+  // (at home and abroad) in the steps where a ledger keeps by-age arrays (needs_by_age()): the
+  // kernel writes the same populations and totals without storing the other by-age flows.
   auto step = [&](const Population& from, const RateSet& r, Population& to, Regime regime,
                   bool by_age) {
-    if (by_age) projector_.step(from, r, to, flows_, regime);
+    if (by_age) detail::step_with_by_age_deaths_only(projector_, from, r, to, flows_, regime);
     else detail::step_without_by_age_flows(projector_, from, r, to, flows_, regime);
   };
   // A run's first step writes its end population straight from its start, which is never copied;

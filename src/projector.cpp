@@ -323,7 +323,7 @@ template <class T>
 // T = Pack4 or Pack2x2: four at a time (while four remain), T = double: one. Always inlined, so
 // that it is built for the instruction set of the step that calls it. Counts, F and Bear are
 // the column's `counts`, `fertility` and `bear` (Bear matters only if F is not none).
-template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts,
+template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts,
           Projector::Fertility F, bool Bear>
 [[gnu::always_inline]] inline void Projector::end_cells(const Column& column, Eigen::Index y0,
                                                         Eigen::Index y1, Totals<T>& acc) const {
@@ -337,7 +337,7 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool
 
 // The last four end cells y1 − 4 ≤ y < y1 when end_cells left 1 to 3 of them, y0 ≤ y < y1: all
 // four are written again (the same values), but only the cells from y0 count in the totals.
-template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts,
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts,
           Projector::Fertility F, bool Bear>
 [[gnu::always_inline]] inline void Projector::last_end_cells(const Column& column,
                                                              Eigen::Index y0, Eigen::Index y1,
@@ -355,7 +355,7 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool
 // End cells y ... y + lanes − 1 (one pack, or one cell for T = double), written and added to
 // `sum`. Weighted: each lane's part of the totals is multiplied by its `weight` (1 or 0), so
 // that a cell already counted counts no more (× 1 and × 0 are exact; the margins need none).
-template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts,
+template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts,
           Projector::Fertility F, bool Bear, bool Weighted>
 [[gnu::always_inline]] inline void Projector::cells_ending_in(const Column& c, Eigen::Index y,
                                                               Totals<T>& sum, T weight) const {
@@ -382,10 +382,8 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool
   if constexpr (Net || Mig) margin_end = migrate<T, Mig, false>(m, o, oa);
   sum.slack = min(sum.slack, min(margin_start, margin_end));
   store(c.O + y, o);
-  if constexpr (ByAge) {
-    store(c.D + y, d);
-    store(c.BD + y, bd);
-  }
+  if constexpr (ByAge >= by_age_deaths) store(c.D + y, d);
+  if constexpr (ByAge == by_age_all) store(c.BD + y, bd);
   sum.deaths += counted<Weighted>(weight, d);
   sum.baseline_deaths += counted<Weighted>(weight, bd);
   sum.population += counted<Weighted>(weight, o);
@@ -395,10 +393,8 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool
         weight, load<T>(c.asfr + x) * s.home + load<T>(c.asfr + y) * (Bear ? o : v));
   if constexpr (Abroad) {
     store(c.OQ + y, oa);
-    if constexpr (ByAge) {
-      store(c.DA + y, da);
-      store(c.BDA + y, bda);
-    }
+    if constexpr (ByAge >= by_age_deaths) store(c.DA + y, da);
+    if constexpr (ByAge == by_age_all) store(c.BDA + y, bda);
     sum.deaths_abroad += counted<Weighted>(weight, da);
     sum.baseline_deaths_abroad += counted<Weighted>(weight, bda);
     sum.population_abroad += counted<Weighted>(weight, oa);
@@ -410,13 +406,13 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool
   // Migration flows of the cohort: end share of cell y + start share of cell x.
   if constexpr (Net) {
     const T nm = net_flow(m, !Mig) + net_flow(s.m, !Mig);
-    if constexpr (ByAge) store(c.NM + y, nm);
+    if constexpr (ByAge == by_age_all) store(c.NM + y, nm);
     sum.net_migrants += counted<Weighted>(weight, nm);
   }
   if constexpr (Mig) {
     const T em = m.emigrants + s.m.emigrants, re = m.returnees + s.m.returnees,
             im = m.immigrants + s.m.immigrants;
-    if constexpr (ByAge) {
+    if constexpr (ByAge == by_age_all) {
       store(c.EM + y, em);
       store(c.RE + y, re);
       store(c.IM + y, im);
@@ -430,7 +426,7 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool
 // The open end cell A−1: survivors of start cells A−2 and A−1, then its end-of-step migration.
 // Inlined (as newborns below) into the build that calls it: a call out of the vector code would
 // spill every vector register it holds.
-template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
+template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
 [[gnu::always_inline]] inline void Projector::open_cell(const Column& c,
                                                         Totals<double>& acc) const {
   const Eigen::Index y = dims_.n_ages() - 1, x = y - 1;
@@ -452,20 +448,16 @@ template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
   acc.slack = std::min({acc.slack, margin1, margin2, margin_end});
   if constexpr (!Abroad) acc.slack = std::min({acc.slack, -c.Q[x], -c.Q[y]});  // see end_cells
   c.O[y] = o;
-  if constexpr (ByAge) {
-    c.D[y] = d;
-    c.BD[y] = bd;
-  }
+  if constexpr (ByAge >= by_age_deaths) c.D[y] = d;
+  if constexpr (ByAge == by_age_all) c.BD[y] = bd;
   acc.deaths += d;
   acc.baseline_deaths += bd;
   acc.population += o;
   acc.exposure += c.asfr[x] * s1.home + c.asfr[y] * s2.home + c.asfr[y] * (c.bear ? o : v);
   if constexpr (Abroad) {
     c.OQ[y] = oa;
-    if constexpr (ByAge) {
-      c.DA[y] = da;
-      c.BDA[y] = bda;
-    }
+    if constexpr (ByAge >= by_age_deaths) c.DA[y] = da;
+    if constexpr (ByAge == by_age_all) c.BDA[y] = bda;
     acc.deaths_abroad += da;
     acc.baseline_deaths_abroad += bda;
     acc.population_abroad += oa;
@@ -475,14 +467,14 @@ template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
   // Start shares of both start cells, then the end share.
   if constexpr (Net) {
     const double nm = net_flow(m, !Mig) + (net_flow(s1.m, !Mig) + net_flow(s2.m, !Mig));
-    if constexpr (ByAge) c.NM[y] = nm;
+    if constexpr (ByAge == by_age_all) c.NM[y] = nm;
     acc.net_migrants += nm;
   }
   if constexpr (Mig) {
     const double em = m.emigrants + (s1.m.emigrants + s2.m.emigrants);
     const double re = m.returnees + (s1.m.returnees + s2.m.returnees);
     const double im = m.immigrants + (s1.m.immigrants + s2.m.immigrants);
-    if constexpr (ByAge) {
+    if constexpr (ByAge == by_age_all) {
       c.EM[y] = em;
       c.RE[y] = re;
       c.IM[y] = im;
@@ -494,17 +486,15 @@ template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
 }
 
 // End cell 0: the step's births that survive to its end, then the end-of-step migration at age 0.
-template <bool Net, bool Mig, bool Abroad, bool ByAge>
+template <bool Net, bool Mig, bool Abroad, int ByAge>
 [[gnu::always_inline]] inline void Projector::newborns(const Column& c, double births,
                                                        double births_abroad, double sb,
                                                        double sb_base, double sba, double sba_base,
                                                        Totals<double>& acc) const {
   const double v = births * sb, va = Abroad ? births_abroad * sba : 0.0;
   const double d = births - v, bd = births * (1.0 - sb_base);
-  if constexpr (ByAge) {
-    c.D[0] = d;
-    c.BD[0] = bd;
-  }
+  if constexpr (ByAge >= by_age_deaths) c.D[0] = d;
+  if constexpr (ByAge == by_age_all) c.BD[0] = bd;
   acc.deaths += d;
   acc.baseline_deaths += bd;
   const Half<double> m = half<double, Net, Mig, true>(c, 0, c.e);
@@ -515,21 +505,19 @@ template <bool Net, bool Mig, bool Abroad, bool ByAge>
   if constexpr (Abroad) {
     c.OQ[0] = oa;
     const double da = births_abroad - va, bda = births_abroad * (1.0 - sba_base);
-    if constexpr (ByAge) {
-      c.DA[0] = da;
-      c.BDA[0] = bda;
-    }
+    if constexpr (ByAge >= by_age_deaths) c.DA[0] = da;
+    if constexpr (ByAge == by_age_all) c.BDA[0] = bda;
     acc.deaths_abroad += da;
     acc.baseline_deaths_abroad += bda;
     acc.population_abroad += oa;
   }
   if constexpr (Net) {
     const double nm = net_flow(m, !Mig);
-    if constexpr (ByAge) c.NM[0] = nm;
+    if constexpr (ByAge == by_age_all) c.NM[0] = nm;
     acc.net_migrants += nm;
   }
   if constexpr (Mig) {
-    if constexpr (ByAge) {
+    if constexpr (ByAge == by_age_all) {
       c.EM[0] = m.emigrants;
       c.RE[0] = m.returnees;
       c.IM[0] = m.immigrants;
@@ -544,7 +532,7 @@ template <bool Net, bool Mig, bool Abroad, bool ByAge>
 // four (or one at a time if there are fewer than four in all), then the open cell. The lane
 // totals are folded in a fixed order, then the single cells added in age order.
 // The loops are built for the column's counts, fertility and `bear` (see Column).
-template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
 [[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
     const Column& c) const {
   constexpr bool may_count = Net || Mig;  // without migration there is no count to read
@@ -552,7 +540,7 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
   return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, false>(c);
 }
 
-template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts>
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts>
 [[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
     const Column& c) const {
   using enum Fertility;
@@ -567,7 +555,7 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool
   return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Counts, home, false>(c);
 }
 
-template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts,
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts,
           Projector::Fertility F, bool Bear>
 [[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
     const Column& c) const {
@@ -592,7 +580,7 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool
 
 // The portable build of the one-pass step, or the AVX2 one where the CPU has it (in its form
 // for AVX-512VL where the CPU has that too).
-template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
+template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
 bool Projector::step_one_pass(const Population& in, const RateSet& r, Population& out, Flows& f,
                               bool crisis) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -605,7 +593,7 @@ bool Projector::step_one_pass(const Population& in, const RateSet& r, Population
 
 #if defined(__x86_64__) || defined(__i386__)
 // AVX2 only, not FMA: fused multiply-adds would round differently from the portable build.
-template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
+template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
 [[gnu::target("avx2")]] bool Projector::step_one_pass_avx2(const Population& in, const RateSet& r,
                                                            Population& out, Flows& f,
                                                            bool crisis) {
@@ -614,7 +602,7 @@ template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
 
 // The AVX2 build for CPUs with AVX-512VL: the same 32-byte vectors and operations, in 32
 // registers. (AVX-512F implies FMA in GCC; -ffp-contract=off keeps the compiler from fusing.)
-template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
+template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
 [[gnu::target("avx2,avx512f,avx512vl")]] bool Projector::step_one_pass_avx512vl(
     const Population& in, const RateSet& r, Population& out, Flows& f, bool crisis) {
   return one_pass_body<Pack4, Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
@@ -622,7 +610,7 @@ template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
 #endif
 
 // P: Pack4 (AVX2 build) or Pack2x2 (portable build).
-template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
 [[gnu::always_inline]] inline bool Projector::one_pass_body(const Population& in,
                                                             const RateSet& r, Population& out,
                                                             Flows& f, bool crisis) {
@@ -739,15 +727,20 @@ bool detail::use_avx512_registers(Projector& p, bool on) noexcept {
 
 void Projector::step(const Population& in, const RateSet& r, Population& out, Flows& f,
                      Regime regime) {
-  step_impl<true>(in, r, out, f, regime);
+  step_impl<by_age_all>(in, r, out, f, regime);
 }
 
 void detail::step_without_by_age_flows(Projector& p, const Population& in, const RateSet& r,
                                        Population& out, Flows& f, Regime regime) {
-  p.step_impl<false>(in, r, out, f, regime);
+  p.step_impl<Projector::by_age_none>(in, r, out, f, regime);
 }
 
-template <bool ByAge>
+void detail::step_with_by_age_deaths_only(Projector& p, const Population& in, const RateSet& r,
+                                          Population& out, Flows& f, Regime regime) {
+  p.step_impl<Projector::by_age_deaths>(in, r, out, f, regime);
+}
+
+template <int ByAge>
 void Projector::step_impl(const Population& in, const RateSet& r, Population& out, Flows& f,
                           Regime regime) {
   const Eigen::Index A = dims_.n_ages(), C = dims_.n_cols();
@@ -813,10 +806,6 @@ void Projector::step_impl(const Population& in, const RateSet& r, Population& ou
 
   const bool abroad_written = abroad || mig;
   if (!abroad_written) out.abroad().setZero();  // nobody abroad: the totals abroad are 0 already
-  // Without by-age flows, no array was written: each keeps its detail_written bit (an array may
-  // be non-zero where its bit is set), so a later step with by-age flows zeroes it if it must.
-  if constexpr (!ByAge) return;
-
   // Arrays of absent components are zeroed only if a previous step wrote them.
   auto zero_unless = [&](bool written, unsigned bit, std::initializer_list<Eigen::ArrayXXd*> arrays) {
     if (written) f.detail_written |= bit;
@@ -825,6 +814,15 @@ void Projector::step_impl(const Population& in, const RateSet& r, Population& ou
       f.detail_written &= ~bit;
     }
   };
+  // Arrays not stored this step keep their detail_written bits (an array may be non-zero where
+  // its bit is set), so a later step that stores them zeroes them if it must. With deaths only,
+  // deaths_abroad must be zero where nobody is abroad (baseline_deaths_abroad, with the same bit,
+  // is zeroed along with it).
+  if constexpr (ByAge == by_age_none) return;
+  if constexpr (ByAge == by_age_deaths) {
+    zero_unless(abroad_written, k_abroad, {&f.deaths_abroad, &f.baseline_deaths_abroad});
+    return;
+  }
   zero_unless(mig, k_emigrants | k_returnees | k_immigrants,
               {&f.emigrants, &f.returnees, &f.immigrants});
   zero_unless(net, k_net, {&f.net_migrants});

@@ -29,6 +29,10 @@ bool use_avx512_registers(Projector& p, bool on) noexcept;
 /// multipass fallback writes every flow anyway. For steps whose observers read only the totals.
 void step_without_by_age_flows(Projector& p, const Population& in, const RateSet& rates,
                                Population& out, Flows& flows, Regime regime = Regime::crisis);
+/// Not API (CrisisRunner's loop, for steps whose Accounts keep by-age arrays): the same, except
+/// that flows.deaths and flows.deaths_abroad are written by age as step() writes them.
+void step_with_by_age_deaths_only(Projector& p, const Population& in, const RateSet& rates,
+                                  Population& out, Flows& flows, Regime regime = Regime::crisis);
 }  // namespace detail
 
 /// The step kernel of the cohort-component projection. Owns only scratch space, sized once in
@@ -64,10 +68,16 @@ class Projector {
   friend void detail::step_without_by_age_flows(Projector& p, const Population& in,
                                                 const RateSet& rates, Population& out,
                                                 Flows& flows, Regime regime);
+  friend void detail::step_with_by_age_deaths_only(Projector& p, const Population& in,
+                                                   const RateSet& rates, Population& out,
+                                                   Flows& flows, Regime regime);
 
-  // step(); ByAge false: the one-pass kernel stores no by-age flow array (see
-  // detail::step_without_by_age_flows).
-  template <bool ByAge>
+  // Which by-age flow arrays the one-pass kernel stores (template argument ByAge).
+  static constexpr int by_age_none = 0;    // none (detail::step_without_by_age_flows)
+  static constexpr int by_age_deaths = 1;  // deaths and deaths_abroad only
+  static constexpr int by_age_all = 2;     // every flow (step)
+  // step(), storing the by-age flow arrays that ByAge says.
+  template <int ByAge>
   void step_impl(const Population& in, const RateSet& rates, Population& out, Flows& flows,
                  Regime regime);
 
@@ -83,37 +93,37 @@ class Projector {
   // out-flow exceeds the people present somewhere, or if someone is abroad without Abroad. The
   // same body is built twice: portable (SSE2 on x86-64) and, on x86, for AVX2 (in two forms:
   // AVX2, and AVX-512VL with its 32 registers), chosen at run time; all give the same bits.
-  template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
+  template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
   bool step_one_pass(const Population& in, const RateSet& rates, Population& out, Flows& flows,
                      bool crisis);
-  template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
+  template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
   bool step_one_pass_avx2(const Population& in, const RateSet& rates, Population& out,
                           Flows& flows, bool crisis);
-  template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
+  template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
   bool step_one_pass_avx512vl(const Population& in, const RateSet& rates, Population& out,
                               Flows& flows, bool crisis);
-  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
   bool one_pass_body(const Population& in, const RateSet& rates, Population& out, Flows& flows,
                      bool crisis);
-  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
   Totals<double> ages_above_0(const Column& c) const;
-  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts>
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts>
   Totals<double> ages_above_0(const Column& c) const;
-  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts, Fertility F,
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts, Fertility F,
             bool Bear>
   Totals<double> ages_above_0(const Column& c) const;
-  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts, Fertility F,
+  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts, Fertility F,
             bool Bear>
   void end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<T>& acc) const;
-  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts, Fertility F,
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts, Fertility F,
             bool Bear>
   void last_end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<P>& acc) const;
-  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge, bool Counts, Fertility F,
+  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts, Fertility F,
             bool Bear, bool Weighted>
   void cells_ending_in(const Column& c, Eigen::Index y, Totals<T>& sum, T weight) const;
-  template <bool Net, bool Mig, bool Abroad, bool Shock, bool ByAge>
+  template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
   void open_cell(const Column& c, Totals<double>& acc) const;
-  template <bool Net, bool Mig, bool Abroad, bool ByAge>
+  template <bool Net, bool Mig, bool Abroad, int ByAge>
   void newborns(const Column& c, double births, double births_abroad, double sb, double sb_base,
                 double sba, double sba_base, Totals<double>& acc) const;
 

@@ -146,7 +146,8 @@ TEST_CASE("the AVX2 build in its plain AVX2 form (16 registers) gives the same b
 }
 
 // CrisisRunner steps with detail::step_without_by_age_flows where no ledger records by-age
-// arrays: the kernel then stores no by-age flow array, but must write the same end population,
+// arrays (and with detail::step_with_by_age_deaths_only where one does): the kernel then stores
+// no by-age flow array (or only deaths), but must write the same end population,
 // births, clamps and column totals as Projector::step, in every build.
 TEST_CASE("a step without by-age flows writes the same populations, births and totals as step",
           "[unit][property]") {
@@ -176,7 +177,14 @@ TEST_CASE("a step without by-age flows writes the same populations, births and t
       INFO("seed " << seed << " timing " << int(timing) << " bear " << bear << " build " << build
                    << " regime " << int(regime));
       ref.step(in, rates, ref_out, ref_flows, regime);
-      steppe::detail::step_without_by_age_flows(p, in, rates, out, flows, regime);
+      for (const bool deaths : {false, true}) {
+      INFO("by-age deaths " << deaths);
+      if (deaths) steppe::detail::step_with_by_age_deaths_only(p, in, rates, out, flows, regime);
+      else steppe::detail::step_without_by_age_flows(p, in, rates, out, flows, regime);
+      if (deaths) {  // stored by age as step stores them
+        CHECK(same_bits(flows.deaths, ref_flows.deaths));
+        CHECK(same_bits(flows.deaths_abroad, ref_flows.deaths_abroad));
+      }
       CHECK(same_bits(out.home(), ref_out.home()));
       CHECK(same_bits(out.abroad(), ref_out.abroad()));
       CHECK(same_bits(flows.births, ref_flows.births));
@@ -197,6 +205,7 @@ TEST_CASE("a step without by-age flows writes the same populations, births and t
       CHECK(same_bits(t.net_migrants, u.net_migrants));
       CHECK(same_bits(t.population, u.population));
       CHECK(same_bits(t.population_abroad, u.population_abroad));
+      }
     }
   }
 }
@@ -214,19 +223,25 @@ TEST_CASE("steps with by-age flows after steps without them write every flow as 
   steppe::detail::use_avx2_kernel(ref, false);
   Population next(dims), ref_next(dims);
   Flows flows(dims), ref_flows(dims);
-  std::bernoulli_distribution full(0.4);
+  std::uniform_int_distribution<int> mode(0, 2);  // 0: no by-age flows, 1: deaths only, 2: all
   for (int k = 0; k < 16; ++k) {
     RateSet r = steppe::test::random_rates(dims, rng, /*oversized_counts=*/k % 5 == 4);
     if (k % 3 != 0) r = steppe::test::thin_out(r, rng);
     const auto regime = k % 4 == 1 ? steppe::Regime::no_crisis : steppe::Regime::crisis;
-    const bool by_age = full(rng);
+    const int by_age = mode(rng);
     INFO("seed " << seed << " step " << k << " by age " << by_age);
     ref.step(ref_pop, r, ref_next, ref_flows, regime);
-    if (by_age) {
+    if (by_age == 2) {
       p.step(pop, r, next, flows, regime);
       check_same_bits(next, flows, ref_next, ref_flows);  // stale arrays overwritten or zeroed
     } else {
-      steppe::detail::step_without_by_age_flows(p, pop, r, next, flows, regime);
+      if (by_age == 1) {
+        steppe::detail::step_with_by_age_deaths_only(p, pop, r, next, flows, regime);
+        CHECK(same_bits(flows.deaths, ref_flows.deaths));
+        CHECK(same_bits(flows.deaths_abroad, ref_flows.deaths_abroad));  // zeroed if stale
+      } else {
+        steppe::detail::step_without_by_age_flows(p, pop, r, next, flows, regime);
+      }
       CHECK(same_bits(next.home(), ref_next.home()));
       CHECK(same_bits(next.abroad(), ref_next.abroad()));
       CHECK(same_bits(flows.totals.deaths, ref_flows.totals.deaths));
