@@ -114,10 +114,55 @@ template <class V, class I>
   return i;
 }
 
+/// The crisis survivorship of one column over whole packets of [0, n): m = 1 + I·(RR − 1),
+/// out = S > 0 ? e^{m·ln S} : 0, each element by the same operations as the unfused
+/// multiplier, product, exp_array and select (same bits). Returns how many elements were done;
+/// `negative` becomes true if some m < 0.
+template <class V, class I>
+[[gnu::always_inline]] inline Eigen::Index crisis_packets(double intensity, const double* rr,
+                                                        const double* log_s, const double* s,
+                                                        double* out, Eigen::Index n,
+                                                        bool& negative) {
+  constexpr Eigen::Index lanes = sizeof(V) / sizeof(double);
+  // First m·ln S into out, noting whether every one is in exp_lanes' range (one test for the
+  // column rather than one per packet), then e^x in place and the select.
+  I neg{}, ok = ~I{};
+  Eigen::Index i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    V r, l;
+    std::memcpy(&r, rr + i, sizeof(V));
+    std::memcpy(&l, log_s + i, sizeof(V));
+    const V m = 1.0 + intensity * (r - 1.0);
+    neg |= m < 0.0;
+    const V x = m * l;
+    ok &= (x >= -708.0) & (x <= 708.0);
+    std::memcpy(out + i, &x, sizeof(V));
+  }
+  bool all = true;
+  for (Eigen::Index l = 0; l < lanes; ++l) all = all && ok[l] != 0;
+  for (Eigen::Index j = 0; j < i; j += lanes) {
+    V x, sv;
+    std::memcpy(&x, out + j, sizeof(V));
+    std::memcpy(&sv, s + j, sizeof(V));
+    const V e = all ? exp_lanes<V, I>(x) : exp_packet<V, I>(x);
+    const V o = sv > 0.0 ? e : V{};
+    std::memcpy(out + j, &o, sizeof(V));
+  }
+  for (Eigen::Index l = 0; l < lanes; ++l) negative |= neg[l] != 0;
+  return i;
+}
+
 #if defined(__x86_64__)
 [[gnu::target("avx2")]] Eigen::Index exp_packets_avx2(const double* x, double* out,
                                                      Eigen::Index n) {
   return exp_packets<Vec4, Int4>(x, out, n);
+}
+
+[[gnu::target("avx2")]] Eigen::Index crisis_packets_avx2(double intensity, const double* rr,
+                                                        const double* log_s, const double* s,
+                                                        double* out, Eigen::Index n,
+                                                        bool& negative) {
+  return crisis_packets<Vec4, Int4>(intensity, rr, log_s, s, out, n, negative);
 }
 
 bool cpu_has_avx2() noexcept {
@@ -139,6 +184,24 @@ void exp_array(const double* x, double* out, Eigen::Index n) noexcept {
     const Vec2 e = exp_packet<Vec2, Int2>(Vec2{x[i], 0.0});
     out[i] = e[0];
   }
+}
+
+bool crisis_column(double intensity, const double* rr, const double* log_s, const double* s,
+                   double* out, Eigen::Index n) noexcept {
+  bool negative = false;
+  Eigen::Index i = 0;
+#if defined(__x86_64__)
+  static const bool avx2 = cpu_has_avx2();
+  if (avx2) i = crisis_packets_avx2(intensity, rr, log_s, s, out, n, negative);
+#endif
+  i += crisis_packets<Vec2, Int2>(intensity, rr + i, log_s + i, s + i, out + i, n - i, negative);
+  if (i < n) {  // the last element of an odd count, in a packet of its own
+    const double m = 1.0 + intensity * (rr[i] - 1.0);
+    negative |= m < 0.0;
+    const Vec2 e = exp_packet<Vec2, Int2>(Vec2{m * log_s[i], 0.0});
+    out[i] = s[i] > 0.0 ? e[0] : 0.0;
+  }
+  return negative;
 }
 
 }  // namespace steppe::detail
@@ -243,24 +306,23 @@ void stable_weights(const LifeTable& single, const AgeAxis& axis, double r,
   w[axis.count - 1] = t_open * std::exp(-r * (open + 0.5 * e_open));
 }
 
-/// (x < bound).any() and (x > bound).any(), as vectorised reductions: the extreme of the
-/// elements that are numbers (NaN compares false either way).
+/// (x < bound).any() and (x > bound).any(), NaN comparing false either way: plain loops over
+/// the column, which the compiler vectorises (Eigen's minCoeff<PropagateNumbers> calls an
+/// out-of-line pmin per packet).
 template <class X>
-bool any_below(const Eigen::ArrayBase<X>& x, double bound) {
-  return x.size() > 0 && x.template minCoeff<Eigen::PropagateNumbers>() < bound;
+bool any_below(const Eigen::DenseBase<X>& x, double bound) {
+  const auto& d = x.derived();
+  bool any = false;
+  for (Eigen::Index i = 0, n = d.size(); i < n; ++i) any |= d.coeff(i) < bound;
+  return any;
 }
 
 template <class X>
-bool any_above(const Eigen::ArrayBase<X>& x, double bound) {
-  return x.size() > 0 && x.template maxCoeff<Eigen::PropagateNumbers>() > bound;
-}
-
-/// S^m = exp(m·ln S) where S > 0, else 0, into `out`.
-void power_column(const Eigen::ArrayXd& m, const Eigen::ArrayXd& log_s, const Eigen::ArrayXd& s,
-                  Eigen::ArrayXd& out) {
-  out = m * log_s;
-  detail::exp_array(out.data(), out.data(), out.size());
-  out = (s > 0.0).select(out, 0.0);
+bool any_above(const Eigen::DenseBase<X>& x, double bound) {
+  const auto& d = x.derived();
+  bool any = false;
+  for (Eigen::Index i = 0, n = d.size(); i < n; ++i) any |= d.coeff(i) > bound;
+  return any;
 }
 
 void shape_or_empty(Eigen::ArrayXXd& a, Eigen::Index rows, Eigen::Index cols, bool present) {
@@ -273,6 +335,8 @@ bool has_shape(const Eigen::ArrayXXd& a, Eigen::Index rows, Eigen::Index cols, b
 }
 
 constexpr double unknown = std::numeric_limits<double>::quiet_NaN();
+/// The key of a crisis-flow column that holds zeros (written keys have 0 last).
+constexpr detail::BuildCache::Key zero_flow{0.0, 0.0, 1.0};
 
 /// Marks every column of `keys` (n of them) as unknown: the next build rewrites it.
 void forget(std::vector<detail::BuildCache::Key>& keys, Eigen::Index n) {
@@ -402,6 +466,7 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
       forget(wr.crisis[1], C);
       forget(wr.asfr, G);
       forget(wr.asfr_abroad, G);
+      for (auto& f : wr.flows) forget(f, C);
     }
     r.survivorship.resize(A, C);
     r.survivorship_abroad.resize(A, C);
@@ -418,6 +483,24 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
     bool has_crisis = false, has_crisis_abroad = false, has_fertility = false,
          has_emigration_rate = false, has_emigration_count = false, has_return_rate = false,
          has_immigration_count = false;
+    // The crisis flows keep their arrays (and what wr.flows says of their columns) from the
+    // previous draw while present: a column is rewritten if its key changed, and a column no
+    // group wrote in this step is zeroed unless it is zero already. (Each column of a flow has
+    // one writer: its group's flight for the emigration rate or count, its in-migration, which
+    // is a count, for the immigration count, its return rate for the return rate.)
+    cache.touched.assign(4 * std::size_t(C), 0);
+    auto flow_present = [&](int which, Eigen::ArrayXXd& a, bool& present) {
+      if (present) return;
+      present = true;
+      if (!has_shape(a, A, C, true)) {
+        a.setZero(A, C);
+        wr.flows[std::size_t(which)].assign(std::size_t(C), zero_flow);
+      }
+    };
+    auto flow_changed = [&](int which, int c, const detail::BuildCache::Key& key) {
+      cache.touched[std::size_t(which) * std::size_t(C) + std::size_t(c)] = 1;
+      return changed(wr.flows[std::size_t(which)][std::size_t(c)], key);
+    };
 
     for (Eigen::Index g = 0; g < G; ++g) {
       const detail::GroupSpec& gs = s.groups[std::size_t(g)];
@@ -431,6 +514,8 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
           m.single = single_year_table(life_table(gs.mortality, sex, v, t0, t1), axis);
           m.survivorship = m.single->projection_survivorship(axis);
           m.birth_survivorship = m.single->birth_survivorship(width);
+          m.log_birth_survivorship =
+              m.birth_survivorship > 0.0 ? std::log(m.birth_survivorship) : 0.0;
           m.log_survivorship = m.survivorship.max(std::numeric_limits<double>::min()).log();
           m.key = key;
           m.valid = true;
@@ -566,15 +651,18 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
               cc.survivorship = prev->survivorship;
               cc.birth_survivorship = prev->birth_survivorship;
             } else {
-              multiplier_col = 1.0 + intensity * (sh.relative_risk.col(sex) - 1.0);
-              if (any_below(multiplier_col, 0.0))
+              // m = 1 + intensity·(RR − 1), checked ≥ 0, and S^m, in one pass (crisis_column)
+              cc.survivorship.resize(A);
+              const double* rr = sh.relative_risk.col(sex).data();
+              if (detail::crisis_column(intensity, rr, base.log_survivorship.data(),
+                                        base.survivorship.data(), cc.survivorship.data(), A))
                 fail_at(sh.intensity, "intensity " + num(intensity) +
                                           " with a relative risk below 1 gives a negative hazard "
                                           "multiplier 1 + intensity·(RR − 1)");
-              power_column(multiplier_col, base.log_survivorship, base.survivorship,
-                           cc.survivorship);
+              const double m0 = 1.0 + intensity * (rr[0] - 1.0);
               const double sb = base.birth_survivorship;
-              cc.birth_survivorship = sb > 0.0 ? std::exp(multiplier_col[0] * std::log(sb)) : 0.0;
+              cc.birth_survivorship =
+                  sb > 0.0 ? std::exp(m0 * base.log_birth_survivorship) : 0.0;
             }
             cc.key = ck;
             cc.valid = true;
@@ -607,11 +695,9 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
           const int c = Dims::col(Sex(sex), int(g));
           if (f->is_rate) {
             if (amount > 1.0) fail_at(f->amount, "a flight rate of " + num(amount) + " per year");
-            if (!has_emigration_rate) {
-              r.emigration_rate.setZero(A, C);
-              has_emigration_rate = true;
-            }
-            r.emigration_rate.col(c) = per_step(amount, width) * f->pattern.col(sex);
+            flow_present(0, r.emigration_rate, has_emigration_rate);
+            if (flow_changed(0, c, {amount, 0.0, 0.0}))
+              r.emigration_rate.col(c) = per_step(amount, width) * f->pattern.col(sex);
             if (!(amount == checked_amount) && any_above(r.emigration_rate.col(c), 1.0))
               fail_at(f->amount, "a flight rate of " + num(amount) +
                                      " per year times its age pattern exceeds 1 at some age");
@@ -619,11 +705,10 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
             const double fs = v[std::size_t(f->female_share)];
             Eigen::ArrayXXd& target = flight ? r.emigration_count : r.immigration_count;
             bool& target_present = flight ? has_emigration_count : has_immigration_count;
-            if (!target_present) {
-              target.setZero(A, C);
-              target_present = true;
-            }
-            target.col(c) = amount * width * (sex == 0 ? fs : 1.0 - fs) * f->pattern.col(sex);
+            const int which = flight ? 1 : 2;
+            flow_present(which, target, target_present);
+            if (flow_changed(which, c, {amount, fs, 0.0}))
+              target.col(c) = amount * width * (sex == 0 ? fs : 1.0 - fs) * f->pattern.col(sex);
           }
         }
         if (f->is_rate) checked_amount = amount;
@@ -631,12 +716,12 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
       if (!cs.return_rate.empty()) {
         const double p = cs.return_rate.mean(v, t0, t1);
         if (p != 0.0) {
-          if (!has_return_rate) {
-            r.return_rate.setZero(A, C);
-            has_return_rate = true;
+          flow_present(3, r.return_rate, has_return_rate);
+          for (int sex = 0; sex < 2; ++sex) {
+            const int c = Dims::col(Sex(sex), int(g));
+            if (flow_changed(3, c, {p, 0.0, 0.0}))
+              r.return_rate.col(c).setConstant(per_step(p, width));
           }
-          for (int sex = 0; sex < 2; ++sex)
-            r.return_rate.col(Dims::col(Sex(sex), int(g))).setConstant(per_step(p, width));
         }
       }
     }
@@ -649,11 +734,25 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
       forget(wr.crisis[1], C);
     }
     if (!has_fertility) r.fertility_multiplier.resize(0);
-    if (!has_emigration_rate) r.emigration_rate.resize(0, 0);
-    if (!has_emigration_count) r.emigration_count.resize(0, 0);
-    if (!has_return_rate) r.return_rate.resize(0, 0);
+    {
+      Eigen::ArrayXXd* flows[4] = {&r.emigration_rate, &r.emigration_count, &r.immigration_count,
+                                   &r.return_rate};
+      const bool present[4] = {has_emigration_rate, has_emigration_count, has_immigration_count,
+                               has_return_rate};
+      for (int which = 0; which < 4; ++which) {
+        std::vector<detail::BuildCache::Key>& keys = wr.flows[std::size_t(which)];
+        if (!present[which]) {
+          flows[which]->resize(0, 0);
+          forget(keys, C);
+          continue;
+        }
+        for (Eigen::Index c = 0; c < C; ++c)
+          if (!cache.touched[std::size_t(which) * std::size_t(C) + std::size_t(c)] &&
+              changed(keys[std::size_t(c)], zero_flow))
+            flows[which]->col(c).setZero();
+      }
+    }
     r.return_count.resize(0, 0);
-    if (!has_immigration_count) r.immigration_count.resize(0, 0);
   }
 
   // ---- initial population ----

@@ -99,6 +99,13 @@ struct CrisisSpec {
 /// whatever the packet width, the position or the array's length. @throws nothing.
 void exp_array(const double* x, double* out, Eigen::Index n) noexcept;
 
+/// One column of crisis survivorship: out[i] = S[i] > 0 ? e^{m_i·ln S[i]} : 0 with
+/// m_i = 1 + intensity·(rr[i] − 1), i < n, e^x as exp_array computes it (the same bits as the
+/// multiplier, product, exp_array and select taken one after the other). Returns true if some
+/// m_i < 0 (out is then written but meaningless). @throws nothing.
+bool crisis_column(double intensity, const double* rr, const double* log_s, const double* s,
+                   double* out, Eigen::Index n) noexcept;
+
 /// Memo of Scenario::build, per (group, sex) column: the baseline quantities of the last life
 /// table built and of the last stable population, with the parameter values they came from.
 struct BuildCache {
@@ -108,6 +115,7 @@ struct BuildCache {
     std::array<double, 2> key{};  ///< e0, or Brass (alpha, beta)
     Eigen::ArrayXd survivorship, log_survivorship;
     double birth_survivorship = 0;
+    double log_birth_survivorship = 0;  ///< ln birth_survivorship where it is > 0
     std::optional<LifeTable> single;  ///< the single-year table (for a stable population)
     bool stable_valid = false;
     std::array<double, 3> stable_key{};  ///< (key, growth rate)
@@ -131,6 +139,7 @@ struct BuildCache {
   std::vector<double> rate_checked;
   Eigen::ArrayXd multiplier, weights;  ///< scratch (ages)
   std::vector<double> intensity;       ///< scratch (groups)
+  std::vector<char> touched;           ///< scratch (4 × columns): crisis flows written this step
 
   /// What build() last wrote into the columns of one step's RateSet of the ModelInputs `owner`:
   /// per column, the key of the values it was computed from (NaN = unknown: rewrite). A column
@@ -143,6 +152,9 @@ struct BuildCache {
     std::vector<Key> survivorship, survivorship_abroad, net_rate, net_count;  ///< per column
     std::array<std::vector<Key>, 2> crisis;                                     ///< home, abroad
     std::vector<Key> asfr, asfr_abroad;                                         ///< per group
+    /// Crisis flows per column, while present in the step: emigration rate, emigration count,
+    /// immigration count, return rate. Keys {amount, female share or 0, 0} or {0, 0, 1} (zero).
+    std::array<std::vector<Key>, 4> flows;
   };
   std::vector<Written> written;  ///< per step
   /// The ModelInputs whose rates `written` describes; null while build() runs (so one that threw

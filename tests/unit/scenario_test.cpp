@@ -221,6 +221,41 @@ TEST_CASE("exp_array agrees with std::exp, with std::exp's own values out of ran
     CHECK((z[i] == y[i] || (std::isnan(z[i]) && std::isnan(y[i]))));
 }
 
+TEST_CASE("crisis_column gives the bits of the multiplier, exp_array and select one by one",
+          "[scenario]") {
+  std::mt19937_64 rng(12);
+  std::uniform_real_distribution<double> risk(0.5, 3.0), surv(0.0, 1.0);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto same = [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); };
+  for (std::size_t n : {1, 2, 3, 5, 8, 101, 102}) {
+    for (double intensity : {0.0, 0.37, 2.5, 1e4, -3.0}) {
+      std::vector<double> rr(n), s(n), log_s(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        rr[i] = risk(rng);
+        s[i] = i % 7 == 3 ? 0.0 : surv(rng);
+        log_s[i] = std::log(std::max(s[i], 1e-300));
+      }
+      if (n > 4) log_s[4] = nan, rr[2] = 1.0;
+      // The unfused reference, as build() used to compute it.
+      std::vector<double> ref(n);
+      bool negative = false;
+      for (std::size_t i = 0; i < n; ++i) {
+        const double m = 1.0 + intensity * (rr[i] - 1.0);
+        negative |= m < 0.0;
+        ref[i] = m * log_s[i];
+      }
+      steppe::detail::exp_array(ref.data(), ref.data(), Eigen::Index(n));
+      for (std::size_t i = 0; i < n; ++i)
+        if (!(s[i] > 0.0)) ref[i] = 0.0;
+      std::vector<double> out(n);
+      INFO("n = " << n << ", intensity = " << intensity);
+      CHECK(steppe::detail::crisis_column(intensity, rr.data(), log_s.data(), s.data(), out.data(),
+                                          Eigen::Index(n)) == negative);
+      for (std::size_t i = 0; i < n; ++i) CHECK(same(out[i], ref[i]));
+    }
+  }
+}
+
 namespace {
 
 /// Every field of every RateSet, and the initial population, bit for bit (shapes included).
@@ -381,4 +416,43 @@ TEST_CASE("build's column skipping: crisis components that come and go between d
           {"flight", {{"rate", {{"1926", 0}, {"1927", {{"uniform", {0, 0.1}}}}, {"1928", 0}}}}},
           {"return", {{"rate", {{"uniform", {0, 0.3}}}}}}}}}}};
   check_sequence(load(tiny(patch)), 60);
+}
+
+TEST_CASE("build's column skipping: crisis flows of two groups that come and go apart",
+          "[scenario]") {
+  // Flight, in-migration and returns in both groups, each zeroed in some draws only: a flow's
+  // array stays present while one group's columns go to zero and back.
+  const json patch = {
+      {"groups",
+       {{{"name", "kazakh"},
+        {"initial_population",
+         {{"female", 1000},
+          {"male", 900},
+          {"age_structure", {{"ages", {0, 20, 40}}, {"female", {3, 2, 1}}, {"male", {3, 2, 1}}}}}},
+        {"mortality", {{"coale_demeny", {{"family", "west"}, {"e0", {{"female", 40}, {"male", 37.5}}}}}}},
+        {"fertility", {{"tfr", 6}, {"schedule", "ussr_adh_1926"}}}},
+        {{"name", "other"},
+        {"initial_population",
+         {{"female", 1000},
+          {"male", 900},
+          {"age_structure", {{"ages", {0, 20, 40}}, {"female", {3, 2, 1}}, {"male", {3, 2, 1}}}}}},
+        {"mortality", {{"coale_demeny", {{"family", "west"}, {"e0", {{"female", 40}, {"male", 37.5}}}}}}},
+        {"fertility", {{"tfr", 6}, {"schedule", "ussr_adh_1926"}}}}}},
+      {"crisis",
+       {{"kazakh",
+         {{"excess_mortality",
+           {{"intensity", {{"1926", 0}, {"1927", {{"uniform", {0, 2}}}}, {"1929", 0}}},
+            {"relative_risk", 1.5}}},
+          {"flight", {{"rate", {{"1926", 0}, {"1927", {{"uniform", {0, 0.1}}}}, {"1928", 0}}}}},
+          {"in_migration",
+           {{"count", {{"1926", 0}, {"1927", {{"uniform", {0, 50}}}}, {"1928", 0}}},
+            {"female_share", 0.5}}},
+          {"return", {{"rate", {{"uniform", {0, 0.3}}}}}}}},
+        {"other",
+         {{"flight", {{"rate", {{"1926", 0}, {"1927", {{"uniform", {0, 0.1}}}}, {"1928", 0}}}}},
+          {"in_migration",
+           {{"count", {{"1926", 0}, {"1927", {{"uniform", {0, 50}}}}, {"1928", 0}}},
+            {"female_share", 0.5}}},
+          {"return", {{"rate", {{"uniform", {0, 0.3}}}}}}}}}}};
+  check_sequence(load(tiny(patch)), 80);
 }
