@@ -2,6 +2,8 @@
 // CrisisRunner and the excess-death / lost-birth definitions.
 #include "steppe/excess.hpp"
 
+#include <utility>
+
 #include "steppe/project.hpp"
 
 namespace steppe {
@@ -30,10 +32,19 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
   // One step into `to`. The Accounts read the flows' totals and births, and by age only deaths
   // (at home and abroad) in the steps where a ledger keeps by-age arrays (needs_by_age()): the
   // kernel writes the same populations and totals without storing the other by-age flows.
+  // Only this runner writes its populations (crisis_end() and counterfactual_end() are const), so
+  // abroad_zero_ tracks which of them hold zeros abroad from their own last step.
+  auto abroad_zero = [&](const Population& p) -> bool& {
+    return abroad_zero_[&p == &crisis_end_ ? 0 : &p == &counterfactual_end_ ? 1 : 2];
+  };
   auto step = [&](const Population& from, const RateSet& r, Population& to, Regime regime,
                   bool by_age) {
-    if (by_age) detail::step_with_by_age_deaths_only(projector_, from, r, to, flows_, regime);
-    else detail::step_without_by_age_flows(projector_, from, r, to, flows_, regime);
+    bool& zero = abroad_zero(to);
+    const bool known = zero;
+    zero = false;  // until the step returns (it may throw)
+    if (by_age)
+      zero = detail::step_with_by_age_deaths_only(projector_, from, r, to, flows_, regime, known);
+    else zero = detail::step_without_by_age_flows(projector_, from, r, to, flows_, regime, known);
   };
   // A run's first step writes its end population straight from its start, which is never copied;
   // then `end` and next_ are a double buffer (years as in project(): never accumulated).
@@ -43,6 +54,7 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
     if (&end != &start) {
       if (steps.empty()) {
         end = start;
+        abroad_zero(end) = false;
         return;
       }
       step(start, steps.front(), end, regime, needs_by_age());
@@ -55,6 +67,7 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
       observer(static_cast<const Population&>(next_), year + int(k + 1) * width,
                static_cast<const Flows&>(flows_));
       swap(end, next_);
+      std::swap(abroad_zero(end), abroad_zero(next_));
     }
   };
   auto both_need = [&] {

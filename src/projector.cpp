@@ -730,19 +730,21 @@ void Projector::step(const Population& in, const RateSet& r, Population& out, Fl
   step_impl<by_age_all>(in, r, out, f, regime);
 }
 
-void detail::step_without_by_age_flows(Projector& p, const Population& in, const RateSet& r,
-                                       Population& out, Flows& f, Regime regime) {
-  p.step_impl<Projector::by_age_none>(in, r, out, f, regime);
+bool detail::step_without_by_age_flows(Projector& p, const Population& in, const RateSet& r,
+                                       Population& out, Flows& f, Regime regime,
+                                       bool out_abroad_zero) {
+  return p.step_impl<Projector::by_age_none>(in, r, out, f, regime, out_abroad_zero);
 }
 
-void detail::step_with_by_age_deaths_only(Projector& p, const Population& in, const RateSet& r,
-                                          Population& out, Flows& f, Regime regime) {
-  p.step_impl<Projector::by_age_deaths>(in, r, out, f, regime);
+bool detail::step_with_by_age_deaths_only(Projector& p, const Population& in, const RateSet& r,
+                                          Population& out, Flows& f, Regime regime,
+                                          bool out_abroad_zero) {
+  return p.step_impl<Projector::by_age_deaths>(in, r, out, f, regime, out_abroad_zero);
 }
 
 template <int ByAge>
-void Projector::step_impl(const Population& in, const RateSet& r, Population& out, Flows& f,
-                          Regime regime) {
+bool Projector::step_impl(const Population& in, const RateSet& r, Population& out, Flows& f,
+                          Regime regime, bool out_abroad_zero) {
   const Eigen::Index A = dims_.n_ages(), C = dims_.n_cols();
   STEPPE_ASSERT(&in != &out);
   STEPPE_ASSERT(in.home().rows() == A && in.home().cols() == C);
@@ -799,13 +801,15 @@ void Projector::step_impl(const Population& in, const RateSet& r, Population& ou
   }
   if (!done) {
     step_multipass(in, r, out, f, regime);  // an out-flow must be cut: redo the step, clamping
-    return;
+    return false;
   }
   f.totals.valid = true;
   f.totals.population_data = out.home().data();
 
   const bool abroad_written = abroad || mig;
-  if (!abroad_written) out.abroad().setZero();  // nobody abroad: the totals abroad are 0 already
+  // Nobody abroad: the totals abroad are 0 already. The one-pass step without the abroad arrays
+  // never writes out.abroad(), so where the caller vouches that it holds zeros it is left alone.
+  if (!abroad_written && !out_abroad_zero) out.abroad().setZero();
   // Arrays of absent components are zeroed only if a previous step wrote them.
   auto zero_unless = [&](bool written, unsigned bit, std::initializer_list<Eigen::ArrayXXd*> arrays) {
     if (written) f.detail_written |= bit;
@@ -818,15 +822,16 @@ void Projector::step_impl(const Population& in, const RateSet& r, Population& ou
   // its bit is set), so a later step that stores them zeroes them if it must. With deaths only,
   // deaths_abroad must be zero where nobody is abroad (baseline_deaths_abroad, with the same bit,
   // is zeroed along with it).
-  if constexpr (ByAge == by_age_none) return;
+  if constexpr (ByAge == by_age_none) return !abroad_written;
   if constexpr (ByAge == by_age_deaths) {
     zero_unless(abroad_written, k_abroad, {&f.deaths_abroad, &f.baseline_deaths_abroad});
-    return;
+    return !abroad_written;
   }
   zero_unless(mig, k_emigrants | k_returnees | k_immigrants,
               {&f.emigrants, &f.returnees, &f.immigrants});
   zero_unless(net, k_net, {&f.net_migrants});
   zero_unless(abroad_written, k_abroad, {&f.deaths_abroad, &f.baseline_deaths_abroad});
+  return !abroad_written;
 }
 
 // Cuts the out-flows out_a + out_b (rows [row0, row0 + n)) back to `present` where they exceed

@@ -54,6 +54,9 @@ class CrisisRunner {
   Population crisis_end_, counterfactual_end_, next_;
   Flows flows_;
   Accounts crisis_, counterfactual_;
+  // Whether every cell of crisis_end_, counterfactual_end_, next_ .abroad() holds +0.0, as the
+  // last step into it left it (so a step where nobody is abroad need not zero it again).
+  bool abroad_zero_[3] = {false, false, false};
 };
 
 /// Where deaths are counted: in the territory, among the group's people abroad, or both.

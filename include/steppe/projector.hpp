@@ -27,12 +27,17 @@ bool use_avx512_registers(Projector& p, bool on) noexcept;
 /// are left unspecified (possibly values of an earlier step). `out`, births, clamps and
 /// flows.totals are bit-identical to those of step(). Where an out-flow is clamped, the
 /// multipass fallback writes every flow anyway. For steps whose observers read only the totals.
-void step_without_by_age_flows(Projector& p, const Population& in, const RateSet& rates,
-                               Population& out, Flows& flows, Regime regime = Regime::crisis);
+/// `out_abroad_zero`: the caller vouches that every cell of out.abroad() holds +0.0 (then the
+/// step does not zero it again where nobody is abroad). Returns whether every cell of
+/// out.abroad() holds +0.0 after the step (false where unknown).
+bool step_without_by_age_flows(Projector& p, const Population& in, const RateSet& rates,
+                               Population& out, Flows& flows, Regime regime = Regime::crisis,
+                               bool out_abroad_zero = false);
 /// Not API (CrisisRunner's loop, for steps whose Accounts keep by-age arrays): the same, except
 /// that flows.deaths and flows.deaths_abroad are written by age as step() writes them.
-void step_with_by_age_deaths_only(Projector& p, const Population& in, const RateSet& rates,
-                                  Population& out, Flows& flows, Regime regime = Regime::crisis);
+bool step_with_by_age_deaths_only(Projector& p, const Population& in, const RateSet& rates,
+                                  Population& out, Flows& flows, Regime regime = Regime::crisis,
+                                  bool out_abroad_zero = false);
 }  // namespace detail
 
 /// The step kernel of the cohort-component projection. Owns only scratch space, sized once in
@@ -65,21 +70,24 @@ class Projector {
  private:
   friend bool detail::use_avx2_kernel(Projector& p, bool on) noexcept;
   friend bool detail::use_avx512_registers(Projector& p, bool on) noexcept;
-  friend void detail::step_without_by_age_flows(Projector& p, const Population& in,
+  friend bool detail::step_without_by_age_flows(Projector& p, const Population& in,
                                                 const RateSet& rates, Population& out,
-                                                Flows& flows, Regime regime);
-  friend void detail::step_with_by_age_deaths_only(Projector& p, const Population& in,
+                                                Flows& flows, Regime regime,
+                                                bool out_abroad_zero);
+  friend bool detail::step_with_by_age_deaths_only(Projector& p, const Population& in,
                                                    const RateSet& rates, Population& out,
-                                                   Flows& flows, Regime regime);
+                                                   Flows& flows, Regime regime,
+                                                   bool out_abroad_zero);
 
   // Which by-age flow arrays the one-pass kernel stores (template argument ByAge).
   static constexpr int by_age_none = 0;    // none (detail::step_without_by_age_flows)
   static constexpr int by_age_deaths = 1;  // deaths and deaths_abroad only
   static constexpr int by_age_all = 2;     // every flow (step)
-  // step(), storing the by-age flow arrays that ByAge says.
+  // step(), storing the by-age flow arrays that ByAge says. out_abroad_zero and the result as
+  // in detail::step_without_by_age_flows.
   template <int ByAge>
-  void step_impl(const Population& in, const RateSet& rates, Population& out, Flows& flows,
-                 Regime regime);
+  bool step_impl(const Population& in, const RateSet& rates, Population& out, Flows& flows,
+                 Regime regime, bool out_abroad_zero = false);
 
   struct Column;        // pointers into one (sex, group) column of inputs and outputs
   /// Whose women of a column bear children: none (men), those at home, at home and abroad.
