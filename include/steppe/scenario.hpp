@@ -37,7 +37,7 @@ struct Parameter {
   std::string file;     ///< the file that wrote it (across "extends"), or "--set"
   std::string shared;   ///< name in "/distributions" when the value is {"shared": name}, else ""
   Distribution distribution = Distribution::constant(0.0);
-  std::uint64_t stream = 0;  ///< random stream: stream_id(shared name or pointer)
+  std::uint64_t stream = 0;  ///< random stream: stream_id(pointer); shared: "/distributions/<name>"
 };
 
 /// The span of one projection step in decimal calendar years and the calendar year that names it.

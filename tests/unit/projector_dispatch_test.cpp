@@ -57,15 +57,15 @@ void check_same_bits(const Population& out, const Flows& f, const Population& re
 }
 
 
-}  // namespace
-
-TEST_CASE("the portable and AVX2 builds of the step give the same bits", "[unit][property]") {
-  const auto seed = GENERATE(range(1, 25));
-  const auto timing = GENERATE(steppe::MigrationTiming::half_half, steppe::MigrationTiming::start,
-                               steppe::MigrationTiming::end);
-  const bool bear = GENERATE(true, false);
-  std::mt19937_64 rng(std::uint64_t(seed) * 7919u);
-  // 3 to 102 cells: 0, 1, 2 and 3 cells left after the four-cell loop; five-year ages.
+/// A seeded random step for the build comparisons: 3 to 102 cells (0, 1, 2 and 3 cells left after
+/// the four-cell loop) or five-year ages, 1 to 3 groups, sometimes nobody abroad, sometimes
+/// counts large enough to clamp, most components thinned out.
+struct RandomStep {
+  Dims dims;
+  Population in;
+  RateSet rates;
+};
+RandomStep random_step(int seed, std::mt19937_64& rng) {
   const int last_ages[] = {2, 3, 4, 5, 6, 13, 100, 101};
   const AgeAxis ages = seed % 9 == 8 ? AgeAxis::five_year(85)
                                      : AgeAxis::single_year(last_ages[seed % 8]);
@@ -74,6 +74,18 @@ TEST_CASE("the portable and AVX2 builds of the step give the same bits", "[unit]
   if (seed % 5 == 0) in.abroad().setZero();  // nobody abroad yet
   RateSet rates = steppe::test::random_rates(dims, rng, /*oversized_counts=*/seed % 7 == 0);
   if (seed % 4 != 0) rates = steppe::test::thin_out(rates, rng);
+  return {dims, std::move(in), std::move(rates)};
+}
+
+}  // namespace
+
+TEST_CASE("the portable and AVX2 builds of the step give the same bits", "[unit][property]") {
+  const auto seed = GENERATE(range(1, 25));
+  const auto timing = GENERATE(steppe::MigrationTiming::half_half, steppe::MigrationTiming::start,
+                               steppe::MigrationTiming::end);
+  const bool bear = GENERATE(true, false);
+  std::mt19937_64 rng(std::uint64_t(seed) * 7919u);
+  auto [dims, in, rates] = random_step(seed, rng);
   REQUIRE_NOTHROW(rates.validate(dims));
   const steppe::ProjectorOptions options{timing, bear, steppe::OnNegative::clamp};
   steppe::Projector wide(dims, options), portable(dims, options);
@@ -120,14 +132,7 @@ TEST_CASE("the AVX2 build in its plain AVX2 form (16 registers) gives the same b
   const auto seed = GENERATE(range(1, 13));
   const bool bear = GENERATE(true, false);
   std::mt19937_64 rng(std::uint64_t(seed) * 104723u);
-  const int last_ages[] = {2, 3, 4, 5, 6, 13, 100, 101};
-  const AgeAxis ages = seed % 9 == 8 ? AgeAxis::five_year(85)
-                                     : AgeAxis::single_year(last_ages[seed % 8]);
-  const Dims dims(ages, 1 + seed % 3);
-  Population in = steppe::test::random_population(dims, rng);
-  if (seed % 5 == 0) in.abroad().setZero();  // nobody abroad yet
-  RateSet rates = steppe::test::random_rates(dims, rng, /*oversized_counts=*/seed % 7 == 0);
-  if (seed % 4 != 0) rates = steppe::test::thin_out(rates, rng);
+  auto [dims, in, rates] = random_step(seed, rng);
   REQUIRE_NOTHROW(rates.validate(dims));
   const steppe::ProjectorOptions options{steppe::MigrationTiming::half_half, bear,
                                          steppe::OnNegative::clamp};
@@ -155,14 +160,7 @@ TEST_CASE("a step without by-age flows writes the same populations, births and t
   const auto timing = GENERATE(steppe::MigrationTiming::half_half, steppe::MigrationTiming::end);
   const bool bear = GENERATE(true, false);
   std::mt19937_64 rng(std::uint64_t(seed) * 3571u);
-  const int last_ages[] = {2, 3, 4, 5, 6, 13, 100, 101};
-  const AgeAxis ages = seed % 9 == 8 ? AgeAxis::five_year(85)
-                                     : AgeAxis::single_year(last_ages[seed % 8]);
-  const Dims dims(ages, 1 + seed % 3);
-  Population in = steppe::test::random_population(dims, rng);
-  if (seed % 5 == 0) in.abroad().setZero();
-  RateSet rates = steppe::test::random_rates(dims, rng, /*oversized_counts=*/seed % 7 == 0);
-  if (seed % 4 != 0) rates = steppe::test::thin_out(rates, rng);
+  auto [dims, in, rates] = random_step(seed, rng);
   REQUIRE_NOTHROW(rates.validate(dims));
   const steppe::ProjectorOptions options{timing, bear, steppe::OnNegative::clamp};
   steppe::Projector ref(dims, options);
