@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 #include <charconv>
+#include <cmath>
 #include <set>
 #include <sstream>
 
@@ -20,6 +21,8 @@ const char* usage =
     "                           migration and census targets, with uncertainty ranges\n"
     "  validate SCENARIO.json   check a scenario file and list every error\n"
     "  sweep SCENARIO.json      one run per combination of --grid values (sensitivity)\n"
+    "  calibrate SCENARIO.json  weight the draws by the census targets' likelihood: posterior\n"
+    "                           death toll and parameters beside the prior, fit to each target\n"
     "  project FILE.json        deterministic cohort-component projection from explicit rates\n"
     "                           (input format: docs/project_input.md)\n\n"
     "Run 'steppe <command> --help' for the options of a command.\n"
@@ -46,8 +49,8 @@ void add_set_option(po::options_description& o) {
                   "override a scenario value: --set /json/pointer=value (JSON text, or a bare "
                   "word taken as a string); repeatable, applied in order");
 }
-void add_draw_options(po::options_description& o) {
-  o.add_options()("draws,n", po::value<std::string>()->default_value("1000"),
+void add_draw_options(po::options_description& o, const char* default_draws = "1000") {
+  o.add_options()("draws,n", po::value<std::string>()->default_value(default_draws),
                   "number of Monte Carlo draws (1 = one run at the central values)")(
       "seed,s", po::value<std::string>()->default_value("1"),
       "master seed: the same seed gives the same numbers, whatever --threads")(
@@ -85,6 +88,22 @@ po::options_description sweep_options() {
   add_draw_options(o);
   o.add_options()("format,f", po::value<std::string>()->default_value("csv"),
                   "output format: csv (one row per combination) or json")(
+      "output,o", po::value<std::string>(),
+      "write the output to FILE instead of stdout (whole, or not at all)");
+  add_set_option(o);
+  o.add_options()("input", po::value<std::string>(), "scenario JSON file");
+  return o;
+}
+
+po::options_description calibrate_options() {
+  po::options_description o("steppe calibrate SCENARIO.json [options]");
+  o.add_options()("help,h", "show this help");
+  add_draw_options(o, "100000");
+  o.add_options()("min-ess", po::value<std::string>()->default_value("100"),
+                  "warn (and flag the result degenerate) below this effective sample size")(
+      "format,f", po::value<std::string>()->default_value("table"),
+      "output format: table (for reading), json (prior and posterior of every metric, "
+      "parameter and target) or csv (one row per quantity and stage)")(
       "output,o", po::value<std::string>(),
       "write the output to FILE instead of stdout (whole, or not at all)");
   add_set_option(o);
@@ -183,6 +202,25 @@ RunRequest parse_validate(const std::vector<std::string>& args) {
   return r;
 }
 
+RunRequest parse_calibrate(const std::vector<std::string>& args) {
+  po::variables_map vm;
+  RunRequest r;
+  if (!parse(args, calibrate_options(), vm, r, "calibrate")) return r;
+  r.command = Command::calibrate;
+  parse_draw_options(vm, r);
+  if (r.draws < 2) throw po::error("--draws 1: calibrate needs at least 2 draws");
+  const std::string v = vm["min-ess"].as<std::string>();
+  double x = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || !(x > 0) || !std::isfinite(x))
+    throw po::error("--min-ess " + v + ": expected a number > 0");
+  r.min_ess = x;
+  r.format = parse_format(vm, {"table", "json", "csv"});
+  if (vm.count("output")) r.output = vm["output"].as<std::string>();
+  r.sets = sets_of(vm);
+  return r;
+}
+
 GridAxis parse_grid_axis(const std::string& arg) {
   const std::size_t eq = arg.find('=');
   if (arg.empty() || arg[0] != '/' || eq == std::string::npos || eq + 1 == arg.size())
@@ -277,6 +315,7 @@ RunRequest parse_command_line(int argc, const char* const argv[]) {
   if (command == "run") return parse_run(rest);
   if (command == "validate") return parse_validate(rest);
   if (command == "sweep") return parse_sweep(rest);
+  if (command == "calibrate") return parse_calibrate(rest);
   throw po::error("unknown command '" + command + "' (steppe --help lists the commands)");
 }
 

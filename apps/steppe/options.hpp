@@ -13,7 +13,7 @@
 
 namespace steppe::cli {
 
-enum class Command { help, version, project, run, validate, sweep };
+enum class Command { help, version, project, run, validate, sweep, calibrate };
 enum class Format { csv, json, table };
 
 /// One `--grid /json/pointer=v1,v2,…` of `steppe sweep`: the pointer and its values, each as
@@ -34,9 +34,10 @@ struct RunRequest {
   bool no_crisis = false;                       ///< project: --no-crisis (counterfactual run)
   bool report = false;                          ///< project: --report (crisis report on stdout)
   std::vector<std::string> sets;                ///< run, validate, sweep: --set, in order
-  std::uint64_t draws = 1000;                   ///< run, sweep: --draws (≥ 1)
-  std::uint64_t seed = 1;                       ///< run, sweep: --seed
-  int threads = 0;                              ///< run, sweep: --threads (0 = all cores)
+  std::uint64_t draws = 1000;                   ///< run, sweep: --draws (≥ 1); calibrate: ≥ 2
+  std::uint64_t seed = 1;                       ///< run, sweep, calibrate: --seed
+  int threads = 0;                              ///< run, sweep, calibrate: --threads (0 = all cores)
+  double min_ess = 100;                         ///< calibrate: --min-ess (> 0)
   std::vector<GridAxis> grid;                   ///< sweep: --grid, in order (at least one)
 };
 
@@ -73,6 +74,11 @@ void run_validate(const RunRequest& request);
 /// @throws steppe::scenario_errors naming the first invalid combination; as run_run otherwise
 ///         (a domain_error names its combination).
 void run_sweep(const RunRequest& request);
+
+/// `steppe calibrate`: loads the scenario, weights its draws by the census likelihood, writes
+/// prior and posterior (the degeneracy warning also on stderr for json and csv).
+/// @throws as run_run; steppe::domain_error if the scenario has no target with an sd.
+void run_calibrate(const RunRequest& request);
 
 /// Writes `write`'s output to `output` atomically (temp file + rename), or whole to stdout.
 void write_output(const std::optional<std::filesystem::path>& output,

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+// Calibration: a scenario's prior draws weighted by the census likelihood of its targets
+// (importance sampling from the prior), giving the posterior of every output and of every
+// uncertain parameter, the fit to each target, and effective-sample-size diagnostics.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "steppe/scenario.hpp"
+#include "steppe/simulation.hpp"
+
+namespace steppe {
+
+/// How to calibrate.
+struct CalibrationOptions {
+  /// The prior draws: seed, draws (≥ 2: draw i uses Scenario::sample(seed, i)), threads,
+  /// progress (called by the first pass, which runs every draw) and cancel. `keep` and
+  /// `weights` must be empty: calibrate sets them.
+  RunOptions run;
+  /// Below this effective sample size the result is flagged `degenerate`.
+  double min_ess = 100;
+  /// Draws whose weight is below max_dropped_weight · Σw / draws get weight 0 and are not run in
+  /// the second pass; together they carry at most this fraction of the total weight (so the
+  /// posterior moves by at most that much probability: far below the quantile sketch's 1e-3).
+  /// 0 keeps every draw with a positive weight.
+  double max_dropped_weight = 1e-6;
+};
+
+/// Prior and posterior of one uncertain parameter (a Parameter whose distribution is not
+/// constant; a shared distribution once). Quantiles at RunResult::quantile_levels, exact:
+/// see weighted_summary.
+struct ParameterPosterior {
+  std::string pointer;       ///< "/groups/0/initial_population/undercount", or "/distributions/<name>" if shared
+  std::string file;          ///< the file that wrote it (the first field naming a shared one), or "--set"
+  std::string distribution;  ///< the prior, as Distribution::describe() writes it
+  Summary prior, posterior;  ///< in the parameter's own unit
+};
+
+/// The fit to one target. `expected` is the count a census would give on average under the
+/// census-error model: modelled · (1 + bias) (bias 0 if the target has none). Its range is the
+/// model's, without the census's random error ε.
+struct TargetFit {
+  std::string name;
+  double observed = 0;  ///< persons
+  bool has_sd = false;  ///< the target has a census-error sd (it enters the likelihood)
+  Summary prior_modelled, posterior_modelled;  ///< /targets/<name>/modelled, persons
+  Summary prior_relative_deviation, posterior_relative_deviation;  ///< modelled / observed − 1
+  Summary prior_expected, posterior_expected;  ///< modelled · (1 + bias), persons
+  /// Standardised census error z = (observed / expected − 1) / sd under the posterior (only if
+  /// has_sd): |z| well above 2 means the census count is out of reach of the model's parameters.
+  Summary posterior_z;
+  /// The observed count lies within the posterior range of `expected` between the outermost
+  /// quantile levels (the 95 % range with the default levels).
+  bool within = false;
+};
+
+/// What `steppe calibrate` reports.
+struct CalibrationResult {
+  RunResult prior;      ///< every metric over all draws, unweighted (the run of `steppe run`)
+  RunResult posterior;  ///< the same metrics weighted by the likelihood (draws of weight 0 not run)
+  std::uint64_t draws = 0;  ///< prior draws run (< asked only if cancelled)
+  bool cancelled = false;   ///< stopped by RunOptions::cancel: nothing but `draws` is meaningful
+  /// Effective sample size (Σw)²/Σw² of the likelihood weights w_i = exp(ℓ_i − max ℓ), before
+  /// dropping negligible weights; ess / draws is the fraction of the draws that counts.
+  double ess = 0;
+  double max_weight_share = 0;  ///< max w / Σw: the share of the heaviest draw
+  double dropped_weight = 0;    ///< fraction of Σw dropped as negligible (≤ max_dropped_weight)
+  std::uint64_t posterior_draws = 0;  ///< draws with a positive weight (run in the second pass)
+  bool degenerate = false;            ///< ess < min_ess: too few effective draws to trust
+  double min_ess = 0;                 ///< the threshold used
+  std::vector<ParameterPosterior> parameters;  ///< in scenario order (a shared one at its first use)
+  std::vector<TargetFit> targets;              ///< in file order
+
+  /// The plain-language warning for a degenerate result ("" if not degenerate).
+  std::string warning() const;
+};
+
+/// Importance sampling from the prior. Pass 1 runs options.run.draws draws of the scenario
+/// (run_draws, keeping each draw's /log_likelihood/total ℓ_i and every target's modelled
+/// count); the weights are w_i = exp(ℓ_i − max ℓ) (a draw whose ℓ is not a number gets 0); pass
+/// 2 reruns the draws of positive weight with those weights (run_draws with RunOptions::weights)
+/// for the posterior of every metric. Parameters are resampled (Rng(seed, i, stream), as
+/// Scenario::sample) for the parameter summaries. Results are bit-identical whatever the
+/// thread count. Memory: O(draws · (targets + uncertain parameters)) doubles.
+/// @throws domain_error if no target has a census-error sd (there is no likelihood), if draws
+///         < 2, if options.run.keep or weights is not empty, or if no draw has a finite
+///         log-likelihood; as run_draws otherwise.
+CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& options);
+
+/// Summary of values x_i with weights w_i ≥ 0 (Σw > 0): weighted mean μ = Σwx/Σw; sd =
+/// sqrt(Σw(x − μ)²/Σw · n_eff/(n_eff − 1)), n_eff = (Σw)²/Σw² (with equal weights, the usual
+/// n − 1 sample sd; 0 if n_eff ≤ 1); the q-quantile is the smallest x whose cumulative weight
+/// (values sorted, ties in input order) reaches q·Σw (the inverse of the weighted empirical CDF;
+/// the smallest x with positive weight for q = 0). count = number of positive weights. Sums run in
+/// input order: the result depends only on the inputs. Empty `weights` = all 1.
+/// @throws domain_error if sizes differ, a weight is negative or not finite, or Σw = 0.
+Summary weighted_summary(std::span<const double> values, std::span<const double> weights,
+                         std::span<const double> levels);
+
+}  // namespace steppe

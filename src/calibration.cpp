@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+// Calibration by importance sampling from the prior: two passes of run_draws (every draw, then
+// the draws the likelihood keeps), ESS diagnostics, and exact weighted summaries of the
+// parameters and of the census counts each target expects.
+#include "steppe/calibration.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <set>
+#include <utility>
+
+#include "steppe/error.hpp"
+#include "steppe/rng.hpp"
+
+namespace steppe {
+namespace {
+
+// A reference token escaped for a JSON pointer ("~" → "~0", "/" → "~1").
+std::string escape_token(const std::string& token) {
+  std::string e;
+  for (char c : token) e += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+  return e;
+}
+
+// "1,234,567"
+std::string with_separators(std::uint64_t n) {
+  const std::string digits = std::to_string(n);
+  std::string s;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
+    s += digits[i];
+  }
+  return s;
+}
+
+// Value of parameter k of `scenario` in draw `draw`: what Scenario::sample writes into
+// values[k] (a constant is its value; a distribution is drawn from Rng(seed, draw, stream)).
+double parameter_value(const Parameter& p, std::uint64_t seed, std::uint64_t draw) {
+  if (p.distribution.is_constant()) return p.distribution.mean();
+  Rng rng(seed, draw, p.stream);
+  return p.distribution.sample(rng);
+}
+
+}  // namespace
+
+Summary weighted_summary(std::span<const double> values, std::span<const double> weights,
+                         std::span<const double> levels) {
+  const bool unit = weights.empty();
+  if (!unit && weights.size() != values.size())
+    throw domain_error("weighted_summary: " + std::to_string(weights.size()) + " weights for " +
+                       std::to_string(values.size()) + " values, expected as many");
+  auto weight = [&](std::size_t i) { return unit ? 1.0 : weights[i]; };
+  double sw = 0, sw2 = 0, swx = 0;
+  std::uint64_t count = 0;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const double w = weight(i);
+    if (!(w >= 0) || !std::isfinite(w))
+      throw domain_error("weighted_summary: weight " + std::to_string(i) + " is " +
+                         std::to_string(w) + ", expected a finite number >= 0");
+    if (w == 0) continue;
+    if (!std::isfinite(values[i]))
+      throw domain_error("weighted_summary: value " + std::to_string(i) + " is " +
+                         std::to_string(values[i]) + ", expected a finite number");
+    sw += w;
+    sw2 += w * w;
+    swx += w * values[i];
+    ++count;
+  }
+  if (!(sw > 0)) throw domain_error("weighted_summary: the weights sum to 0, expected > 0");
+  Summary s;
+  s.count = count;
+  s.mean = swx / sw;
+  // Σw(x − μ)² in a second pass (no cancellation), scaled to the n − 1 form by n_eff.
+  double ss = 0;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const double w = weight(i);
+    if (w == 0) continue;
+    const double d = values[i] - s.mean;
+    ss += w * d * d;
+  }
+  const double n_eff = sw * sw / sw2;
+  s.sd = n_eff > 1 ? std::sqrt(ss / sw * n_eff / (n_eff - 1)) : 0.0;
+
+  std::vector<std::pair<double, double>> sorted;  // (value, weight), positive weights only
+  sorted.reserve(count);
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (weight(i) > 0) sorted.emplace_back(values[i], weight(i));
+  // Ties may land in any order: the quantile is the value where the cumulative weight crosses
+  // q·Σw, the same whichever of several equal values crosses it.
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<double> cumulative(sorted.size());
+  double c = 0;
+  for (std::size_t j = 0; j < sorted.size(); ++j) cumulative[j] = c += sorted[j].second;
+  for (double q : levels) {
+    if (!(q >= 0 && q <= 1))
+      throw domain_error("weighted_summary: quantile level " + std::to_string(q) +
+                         ", expected a probability in [0, 1]");
+    // The cumulative sum in sorted order may round differently from sw: compare with its own
+    // total, and fall back to the largest value.
+    const double target = q * cumulative.back();
+    const auto it = std::lower_bound(cumulative.begin(), cumulative.end(), target);
+    const std::size_t j = it == cumulative.end() ? sorted.size() - 1
+                                                 : std::size_t(it - cumulative.begin());
+    s.quantiles.push_back(sorted[j].first);
+  }
+  return s;
+}
+
+std::string CalibrationResult::warning() const {
+  if (!degenerate) return "";
+  char ess_text[32];
+  std::snprintf(ess_text, sizeof ess_text, "%.1f", ess);
+  char min_text[32];
+  std::snprintf(min_text, sizeof min_text, "%g", min_ess);
+  return "warning: the posterior rests on " + std::string(ess_text) + " effective draws of " +
+         with_separators(draws) + " (fewer than " + min_text +
+         "): too few; run more draws or widen the census errors (or use a sequential method "
+         "such as ABC-SMC, which steppe does not implement yet)";
+}
+
+CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& options) {
+  const std::span<const Target> targets = scenario.targets();
+  const std::span<const Parameter> params = scenario.parameters();
+  if (std::none_of(targets.begin(), targets.end(), [](const Target& t) { return t.sd >= 0; }))
+    throw domain_error("calibrate: " + scenario.file() +
+                       " has no target with a census-error sd (\"error\": {\"sd\": ...}), so "
+                       "there is no likelihood to weight the draws by");
+  if (options.run.draws < 2)
+    throw domain_error("calibrate: draws = " + std::to_string(options.run.draws) +
+                       ", expected at least 2 (one draw is the central run, not a sample)");
+  if (!options.run.keep.empty() || !options.run.weights.empty())
+    throw domain_error("calibrate: options.run.keep and options.run.weights must be empty "
+                       "(calibrate sets them)");
+  if (!(options.max_dropped_weight >= 0 && options.max_dropped_weight < 1))
+    throw domain_error("calibrate: max_dropped_weight = " +
+                       std::to_string(options.max_dropped_weight) + ", expected in [0, 1)");
+
+  // Pass 1: every draw, unweighted (the prior), keeping ℓ_i and each target's modelled count.
+  RunOptions first = options.run;
+  first.keep.push_back("/log_likelihood/total");
+  for (const Target& t : targets) first.keep.push_back("/targets/" + escape_token(t.name) + "/modelled");
+  const std::size_t K = first.keep.size();
+
+  CalibrationResult r;
+  r.min_ess = options.min_ess;
+  r.prior = run_draws(scenario, first);
+  r.draws = r.prior.draws;
+  if (r.prior.cancelled) {
+    r.cancelled = true;
+    return r;
+  }
+  const std::uint64_t N = r.draws;
+  const std::uint64_t seed = options.run.seed;
+  auto kept = [&](std::uint64_t i, std::size_t k) { return r.prior.kept[i * K + k]; };
+
+  // Weights w_i = exp(ℓ_i − max ℓ): the heaviest draw weighs 1, so nothing overflows.
+  double max_ll = -std::numeric_limits<double>::infinity();
+  for (std::uint64_t i = 0; i < N; ++i)
+    if (std::isfinite(kept(i, 0))) max_ll = std::max(max_ll, kept(i, 0));
+  if (!std::isfinite(max_ll))
+    throw domain_error("calibrate: no draw of " + std::to_string(N) +
+                       " has a finite log-likelihood (every draw puts a target at 0 persons?)");
+  std::vector<double> w(N);
+  double sw = 0, sw2 = 0;
+  for (std::uint64_t i = 0; i < N; ++i) {
+    const double ll = kept(i, 0);
+    w[i] = std::isfinite(ll) ? std::exp(ll - max_ll) : 0.0;
+    sw += w[i];
+    sw2 += w[i] * w[i];
+  }
+  r.ess = sw * sw / sw2;
+  r.max_weight_share = 1.0 / sw;  // max w = 1
+  r.degenerate = r.ess < options.min_ess;
+  // Negligible weights: below τ = δ·Σw/N each, so at most δ·Σw together.
+  const double tau = options.max_dropped_weight * sw / double(N);
+  double dropped = 0;
+  for (double& x : w)
+    if (x > 0 && x < tau) {
+      dropped += x;
+      x = 0;
+    }
+  r.dropped_weight = dropped / sw;
+  r.posterior_draws = std::uint64_t(std::count_if(w.begin(), w.end(), [](double x) { return x > 0; }));
+
+  // Pass 2: the draws of positive weight, weighted (the posterior of every metric).
+  RunOptions second = options.run;
+  second.progress = nullptr;  // pass 1 drove the progress bar; pass 2 is the shorter one
+  second.weights = w;
+  r.posterior = run_draws(scenario, second);
+  if (r.posterior.cancelled) {
+    r.cancelled = true;
+    return r;
+  }
+
+  const std::vector<double>& levels = r.prior.quantile_levels;
+  std::vector<double> x(N);
+
+  // Uncertain parameters, a shared distribution once (at its first use).
+  std::set<std::string> seen_shared;
+  for (const Parameter& p : params) {
+    if (p.distribution.is_constant()) continue;
+    if (!p.shared.empty() && !seen_shared.insert(p.shared).second) continue;
+    for (std::uint64_t i = 0; i < N; ++i) x[i] = parameter_value(p, seed, i);
+    ParameterPosterior pp;
+    pp.pointer = p.shared.empty() ? p.pointer : "/distributions/" + escape_token(p.shared);
+    pp.file = p.file;
+    pp.distribution = p.distribution.describe();
+    pp.prior = weighted_summary(x, {}, levels);
+    pp.posterior = weighted_summary(x, w, levels);
+    r.parameters.push_back(std::move(pp));
+  }
+
+  // Targets: the metrics of both runs, and the expected census count modelled·(1 + bias).
+  std::vector<double> z(N);
+  for (std::size_t j = 0; j < targets.size(); ++j) {
+    const Target& t = targets[j];
+    const std::string base = "/targets/" + escape_token(t.name) + "/";
+    TargetFit f;
+    f.name = t.name;
+    f.observed = t.observed;
+    f.has_sd = t.sd >= 0;
+    f.prior_modelled = r.prior.at(base + "modelled");
+    f.posterior_modelled = r.posterior.at(base + "modelled");
+    f.prior_relative_deviation = r.prior.at(base + "relative_deviation");
+    f.posterior_relative_deviation = r.posterior.at(base + "relative_deviation");
+    for (std::uint64_t i = 0; i < N; ++i) {
+      const double bias = t.bias >= 0 ? parameter_value(params[std::size_t(t.bias)], seed, i) : 0.0;
+      x[i] = kept(i, 1 + j) * (1.0 + bias);
+      if (f.has_sd && w[i] > 0)
+        z[i] = (t.observed / x[i] - 1.0) / parameter_value(params[std::size_t(t.sd)], seed, i);
+      else
+        z[i] = 0.0;
+    }
+    f.prior_expected = weighted_summary(x, {}, levels);
+    f.posterior_expected = weighted_summary(x, w, levels);
+    if (f.has_sd) f.posterior_z = weighted_summary(z, w, levels);
+    if (levels.size() >= 2)
+      f.within = f.posterior_expected.quantiles.front() <= t.observed &&
+                 t.observed <= f.posterior_expected.quantiles.back();
+    r.targets.push_back(std::move(f));
+  }
+  return r;
+}
+
+}  // namespace steppe
