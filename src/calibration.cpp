@@ -174,14 +174,27 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
   r.ess = sw * sw / sw2;
   r.max_weight_share = 1.0 / sw;  // max w = 1
   r.degenerate = r.ess < options.min_ess;
-  // Negligible weights: below τ = δ·Σw/N each, so at most δ·Σw together.
-  const double tau = options.max_dropped_weight * sw / double(N);
+  // Negligible weights: the lightest draws whose weights add up to at most δ·Σw (sorted
+  // ascending; the cut is a weight value, so equal weights are kept or dropped together).
   double dropped = 0;
-  for (double& x : w)
-    if (x > 0 && x < tau) {
-      dropped += x;
-      x = 0;
+  if (options.max_dropped_weight > 0) {
+    std::vector<double> ascending = w;
+    std::sort(ascending.begin(), ascending.end());
+    const double budget = options.max_dropped_weight * sw;
+    double cut = 0, cumulative = 0;  // drop every weight < cut
+    for (std::size_t k = 0; k < ascending.size(); ++k) {
+      cumulative += ascending[k];
+      if (cumulative > budget) {
+        cut = ascending[k];
+        break;
+      }
     }
+    for (double& x : w)
+      if (x < cut) {
+        dropped += x;
+        x = 0;
+      }
+  }
   r.dropped_weight = dropped / sw;
   r.posterior_draws = std::uint64_t(std::count_if(w.begin(), w.end(), [](double x) { return x > 0; }));
 

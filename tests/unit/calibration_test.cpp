@@ -45,7 +45,8 @@ struct Truth {
 // deterministic run with both parameters fixed), plus `extra` overrides.
 Scenario synthetic_case(Truth truth, std::vector<std::string> extra = {}) {
   const Scenario fixed = Scenario::load(
-      fixture, {"/distributions/severity=" + exact(truth.severity),
+      fixture, {"/distributions={}",
+                "/crisis/kazakh/excess_mortality/intensity/scale=" + exact(truth.severity),
                 "/groups/0/initial_population/undercount=" + exact(truth.undercount)});
   REQUIRE_FALSE(fixed.has_uncertainty());
   steppe::RunOptions one;
@@ -135,16 +136,16 @@ TEST_CASE("calibration recovers a known truth from census counts the model gener
   const Truth truth = GENERATE(Truth{1.7, 0.05}, Truth{0.6, 0.02});
   CAPTURE(truth.severity, truth.undercount);
   const Scenario s = synthetic_case(truth);
-  const CalibrationResult r = steppe::calibrate(s, options(4000));
+  const CalibrationResult r = steppe::calibrate(s, options(10000));
   REQUIRE_FALSE(r.cancelled);
-  CHECK(r.draws == 4000);
+  CHECK(r.draws == 10000);
   CHECK_FALSE(r.degenerate);
   CHECK(r.warning().empty());
   // ESS is between 1/(max share) and the number of draws, and well above the threshold here.
-  CHECK(r.ess <= 4000.0);
+  CHECK(r.ess <= 10000.0);
   CHECK(r.ess >= 1.0 / r.max_weight_share * (1 - 1e-12));
-  CHECK(r.ess > 100);
-  CHECK(r.dropped_weight <= 1e-6);
+  CHECK(r.ess > 200);
+  CHECK(r.dropped_weight <= 1e-4);
   CHECK(r.posterior_draws <= r.draws);
 
   REQUIRE(r.parameters.size() == 2);
@@ -225,10 +226,10 @@ TEST_CASE("a tiny census error leaves too few effective draws: flagged degenerat
   CHECK_THAT(json.str(), Contains("\"degenerate\": true") && Contains("\"warning\": "));
 }
 
-TEST_CASE("calibrate refuses a scenario without a census-error sd, and bad options",
+TEST_CASE("calibrate refuses a scenario without census targets, and bad options",
           "[unit][calibration]") {
-  const Scenario none = Scenario::load(
-      fixture, {"/targets/0/error={\"bias\": 0}", "/targets/1/error={\"bias\": 0}"});
+  // Every target of a scenario file has an sd, so only a scenario without targets lacks one.
+  const Scenario none = Scenario::load(fixture, {"/targets=[]"});
   CHECK_THROWS_WITH(steppe::calibrate(none, options(100)),
                     Contains("no target with a census-error sd"));
   const Scenario s = Scenario::load(fixture);
@@ -241,13 +242,13 @@ TEST_CASE("calibrate refuses a scenario without a census-error sd, and bad optio
 TEST_CASE("calibration writers: JSON nests the run metrics, CSV has prior and posterior rows",
           "[unit][calibration][io]") {
   const Scenario s = synthetic_case({1.7, 0.05});
-  const CalibrationResult r = steppe::calibrate(s, options(800));
+  const CalibrationResult r = steppe::calibrate(s, options(10000));
   const steppe::RunDescription d = steppe::describe_run(s);
   std::ostringstream json, csv, table;
   steppe::write_calibration_json(json, d, r);
   steppe::write_calibration_csv(csv, r);
   steppe::write_calibration_table(table, d, r);
-  CHECK_THAT(json.str(), Contains("\"prior\": {\n    \"draws\": 800") &&
+  CHECK_THAT(json.str(), Contains("\"prior\": {\n    \"draws\": 10000") &&
                              Contains("\"pointer\": \"/distributions/severity\"") &&
                              Contains("\"excess_deaths\": {") && Contains("\"ess_fraction\""));
   CHECK_THAT(csv.str(), Contains("kind,quantity,stage,mean,sd,q025,q50,q975\n") &&
