@@ -134,9 +134,10 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
   if (!options.run.keep.empty() || !options.run.weights.empty())
     throw domain_error("calibrate: options.run.keep and options.run.weights must be empty "
                        "(calibrate sets them)");
-  if (!(options.max_dropped_weight >= 0 && options.max_dropped_weight < 1))
+  if (options.max_dropped_weight &&
+      !(*options.max_dropped_weight >= 0 && *options.max_dropped_weight < 1))
     throw domain_error("calibrate: max_dropped_weight = " +
-                       std::to_string(options.max_dropped_weight) + ", expected in [0, 1)");
+                       std::to_string(*options.max_dropped_weight) + ", expected in [0, 1)");
 
   // Pass 1: every draw, unweighted (the prior), keeping ℓ_i and each target's modelled count.
   RunOptions first = options.run;
@@ -176,11 +177,18 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
   r.degenerate = r.ess < options.min_ess;
   // Negligible weights: the lightest draws whose weights add up to at most δ·Σw (sorted
   // ascending; the cut is a weight value, so equal weights are kept or dropped together).
+  const std::vector<double>& levels = r.prior.quantile_levels;
+  if (options.max_dropped_weight) {
+    r.max_dropped_weight = *options.max_dropped_weight;
+  } else {
+    const double p = levels.empty() ? 0.025 : std::max(1e-6, std::min(levels.front(), 1 - levels.back()));
+    r.max_dropped_weight = std::min(1e-3, std::sqrt(p * (1 - p) / r.ess) / 10);
+  }
   double dropped = 0;
-  if (options.max_dropped_weight > 0) {
+  if (r.max_dropped_weight > 0) {
     std::vector<double> ascending = w;
     std::sort(ascending.begin(), ascending.end());
-    const double budget = options.max_dropped_weight * sw;
+    const double budget = r.max_dropped_weight * sw;
     double cut = 0, cumulative = 0;  // drop every weight < cut
     for (std::size_t k = 0; k < ascending.size(); ++k) {
       cumulative += ascending[k];
@@ -208,7 +216,6 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
     return r;
   }
 
-  const std::vector<double>& levels = r.prior.quantile_levels;
   std::vector<double> x(N);
 
   // Uncertain parameters, a shared distribution once (at its first use).

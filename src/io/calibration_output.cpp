@@ -217,6 +217,7 @@ void write_calibration_json(std::ostream& out, const RunDescription& run,
   doc.emplace("ess_fraction", r.draws ? r.ess / double(r.draws) : 0.0);
   doc.emplace("max_weight_share", r.max_weight_share);
   doc.emplace("dropped_weight", r.dropped_weight);
+  doc.emplace("max_dropped_weight", r.max_dropped_weight);
   doc.emplace("posterior_draws", r.posterior_draws);
   doc.emplace("min_ess", r.min_ess);
   doc.emplace("degenerate", r.degenerate);

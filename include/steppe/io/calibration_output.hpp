@@ -12,7 +12,8 @@ namespace steppe {
 
 /// `steppe calibrate --format json`: one JSON document (UTF-8, 2-space indent, keys in this
 /// order): steppe_version, scenario {file, title}, seed, draws (prior draws), quantiles (levels),
-/// ess, ess_fraction (ess / draws), max_weight_share, dropped_weight, posterior_draws, min_ess,
+/// ess, ess_fraction (ess / draws), max_weight_share, dropped_weight, max_dropped_weight,
+/// posterior_draws, min_ess,
 /// degenerate, warning (only if degenerate), then "prior" and "posterior": each the metrics of
 /// write_run_json (draws, window, definition, the metric tree, clamps, clamped_persons; without
 /// the version, scenario, seed and quantiles already at the top); "parameters": [{pointer, file,
