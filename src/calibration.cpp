@@ -83,10 +83,26 @@ Summary weighted_summary(std::span<const double> values, std::span<const double>
   const double n_eff = sw * sw / sw2;
   s.sd = n_eff > 1 ? std::sqrt(ss / sw * n_eff / (n_eff - 1)) : 0.0;
 
+  for (double q : levels)
+    if (!(q >= 0 && q <= 1))
+      throw domain_error("weighted_summary: quantile level " + std::to_string(q) +
+                         ", expected a probability in [0, 1]");
+  if (unit) {
+    // Every weight 1: the q-quantile is the value of rank ceil(q·n) (1-based; 1 for q = 0),
+    // found by selection rather than a full sort. Levels in any order: select on a copy each.
+    std::vector<double> v(values.begin(), values.end());
+    for (double q : levels) {
+      const double r = std::ceil(q * double(v.size()));
+      const std::size_t j = r < 1 ? 0 : std::min(v.size() - 1, std::size_t(r) - 1);
+      std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(j), v.end());
+      s.quantiles.push_back(v[j]);
+    }
+    return s;
+  }
   std::vector<std::pair<double, double>> sorted;  // (value, weight), positive weights only
   sorted.reserve(count);
   for (std::size_t i = 0; i < values.size(); ++i)
-    if (weight(i) > 0) sorted.emplace_back(values[i], weight(i));
+    if (weights[i] > 0) sorted.emplace_back(values[i], weights[i]);
   // Ties may land in any order: the quantile is the value where the cumulative weight crosses
   // q·Σw, the same whichever of several equal values crosses it.
   std::sort(sorted.begin(), sorted.end(),
@@ -95,9 +111,6 @@ Summary weighted_summary(std::span<const double> values, std::span<const double>
   double c = 0;
   for (std::size_t j = 0; j < sorted.size(); ++j) cumulative[j] = c += sorted[j].second;
   for (double q : levels) {
-    if (!(q >= 0 && q <= 1))
-      throw domain_error("weighted_summary: quantile level " + std::to_string(q) +
-                         ", expected a probability in [0, 1]");
     // The cumulative sum in sorted order may round differently from sw: compare with its own
     // total, and fall back to the largest value.
     const double target = q * cumulative.back();
