@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <numbers>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -64,9 +65,11 @@ struct Layout {
     bool abroad = false, all_ages = true;
     double observed = 0;
     int bias = -1, sd = -1;
+    std::vector<int> plus;
   };
   std::vector<TargetCells> targets;
   bool any_likelihood = false;
+  std::optional<PublishedEstimate> published;
   std::vector<std::string> paths;  // filled by visit_metrics in naming mode
 };
 
@@ -79,6 +82,9 @@ Layout make_layout(const detail::DrawModel& m) {
   L.n_steps = int(m.steps.size());
   L.groups = d.groups();
   L.headline_cf = m.outputs.headline_counterfactual;
+  L.published = m.outputs.published;
+  if (L.published && (L.published->group < -1 || L.published->group >= L.n_groups))
+    throw domain_error("run_draws: published estimate: group " + std::to_string(L.published->group));
   bool window_started = false;
   for (int k = 0; k < L.n_steps; ++k) {
     const int year = m.steps[std::size_t(k)].year;
@@ -119,6 +125,7 @@ Layout make_layout(const detail::DrawModel& m) {
     c.observed = t.observed;
     c.bias = t.bias;
     c.sd = t.sd;
+    c.plus = t.plus;
     auto fail = [&](const std::string& why) {
       throw domain_error("run_draws: target \"" + t.name + "\": " + why);
     };
@@ -153,6 +160,10 @@ struct DrawData {
   Eigen::ArrayXXd cf_home, cf_abroad, cf_both, rb_home, rb_abroad, rb_both;  // excess deaths
   Eigen::ArrayXXd lb_cf, lb_rb;                                             // lost births
   Eigen::ArrayXXd emigrants, returnees, net_emigration, immigrants, deaths_abroad;
+  // Balance sheet of the crisis run: flows at home and abroad, populations at the step's end.
+  Eigen::ArrayXXd births_home, births_abroad, deaths_home, net_migrants, population_home,
+      population_abroad;
+  Eigen::ArrayXd initial_home, initial_abroad;  // cols
   Eigen::ArrayXXd cf_by_age;       // age groups × cols, window, counterfactual definition
   Eigen::ArrayXd abroad_at_end;    // groups
   std::vector<double> target_modelled;
@@ -161,8 +172,11 @@ struct DrawData {
   explicit DrawData(const Layout& L) {
     for (Eigen::ArrayXXd* a : {&cf_home, &cf_abroad, &cf_both, &rb_home, &rb_abroad, &rb_both,
                                &lb_cf, &lb_rb, &emigrants, &returnees, &net_emigration,
-                               &immigrants, &deaths_abroad})
+                               &immigrants, &deaths_abroad, &births_home, &births_abroad,
+                               &deaths_home, &net_migrants, &population_home, &population_abroad})
       a->setZero(L.n_cols, L.n_steps);
+    initial_home.setZero(L.n_cols);
+    initial_abroad.setZero(L.n_cols);
     cf_by_age.setZero(Eigen::Index(L.age_labels.size()), L.n_cols);
     abroad_at_end.setZero(L.n_groups);
     target_modelled.assign(L.targets.size(), 0.0);
@@ -306,6 +320,97 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
            [&] { return d->abroad_at_end(g); });
   }
 
+  // The published figure's modelled counterpart: headline excess deaths (home + abroad) in the
+  // window, of its group or all, plus for "losses" the emigrants alive abroad at the end.
+  if (L.published) {
+    const PublishedEstimate& p = *L.published;
+    sink([] { return std::string("/published/modelled"); }, [&] {
+      const Eigen::ArrayXXd& both = L.headline_cf ? d->cf_both : d->rb_both;
+      const int c0 = p.group < 0 ? 0 : 2 * p.group, c1 = p.group < 0 ? C : 2 * p.group + 2;
+      double v = sum_cols_steps(both, c0, c1, window);
+      if (p.losses)
+        for (int g = 0; g < G; ++g)
+          if (p.group < 0 || g == p.group) v += d->abroad_at_end(g);
+      return v;
+    });
+  }
+
+  // Balance sheet of each group over the whole projection (crisis run): at home, initial +
+  // births + immigrants + returnees + net_migration − deaths − emigrants = final; abroad,
+  // initial_abroad + births_abroad + emigrants − returnees − deaths_abroad = final_abroad. Excess
+  // deaths and lost births here are over every step (not only the window), both definitions.
+  {
+    const std::pair<int, int> all{0, L.n_steps};
+    auto col_sum = [&](const Eigen::ArrayXd& a, int c0, int c1) {
+      double acc = 0.0;
+      for (int c = c0; c < c1; ++c) acc += a(c);
+      return acc;
+    };
+    for (int g = 0; g < G; ++g) {
+      auto [c0, c1] = group_cols(g);
+      const std::string h = d ? std::string() : "/balance/" + gname(L, g);
+      auto item = [&](const char* name, auto&& value) {
+        sink([&] { return h + "/" + name; }, value);
+      };
+      auto flow_sum = [&](const Eigen::ArrayXXd DrawData::*member) {
+        return sum_cols_steps(d->*member, c0, c1, all);
+      };
+      item("initial", [&] { return col_sum(d->initial_home, c0, c1); });
+      item("births", [&] { return flow_sum(&DrawData::births_home); });
+      item("immigrants", [&] { return flow_sum(&DrawData::immigrants); });
+      item("returnees", [&] { return flow_sum(&DrawData::returnees); });
+      item("net_migration", [&] { return flow_sum(&DrawData::net_migrants); });
+      item("deaths", [&] { return flow_sum(&DrawData::deaths_home); });
+      item("emigrants", [&] { return flow_sum(&DrawData::emigrants); });
+      item("final", [&] { return col_sum(d->population_home.col(L.n_steps - 1), c0, c1); });
+      item("initial_abroad", [&] { return col_sum(d->initial_abroad, c0, c1); });
+      item("births_abroad", [&] { return flow_sum(&DrawData::births_abroad); });
+      item("deaths_abroad", [&] { return flow_sum(&DrawData::deaths_abroad); });
+      item("final_abroad", [&] { return col_sum(d->population_abroad.col(L.n_steps - 1), c0, c1); });
+      item("excess_deaths", [&] {
+        return flow_sum(L.headline_cf ? &DrawData::cf_both : &DrawData::rb_both);
+      });
+      item(L.headline_cf ? "excess_deaths_rate_based" : "excess_deaths_counterfactual", [&] {
+        return flow_sum(L.headline_cf ? &DrawData::rb_both : &DrawData::cf_both);
+      });
+      item("normal_deaths", [&] {  // deaths at home and abroad less the headline excess
+        return (flow_sum(&DrawData::deaths_home) + flow_sum(&DrawData::deaths_abroad)) -
+               flow_sum(L.headline_cf ? &DrawData::cf_both : &DrawData::rb_both);
+      });
+      item("lost_births", [&] { return flow_sum(L.headline_cf ? &DrawData::lb_cf : &DrawData::lb_rb); });
+    }
+    // By year (steps named by the year of their midpoint), each group.
+    for (int g = 0; g < G; ++g) {
+      auto [c0, c1] = group_cols(g);
+      for (int y = 0; y < Y; ++y) {
+        const std::pair<int, int> ks = year_is(y);
+        const std::string h = d ? std::string() : "/balance_by_year/" + gname(L, g) + "/" + year_str(y);
+        auto item = [&](const char* name, auto&& value) {
+          sink([&] { return h + "/" + name; }, value);
+        };
+        auto flow_sum = [&](const Eigen::ArrayXXd DrawData::*member) {
+          return sum_cols_steps(d->*member, c0, c1, ks);
+        };
+        item("births", [&] { return flow_sum(&DrawData::births_home); });
+        item("deaths", [&] { return flow_sum(&DrawData::deaths_home); });
+        item("deaths_abroad", [&] { return flow_sum(&DrawData::deaths_abroad); });
+        item("excess_deaths", [&] {
+          return flow_sum(L.headline_cf ? &DrawData::cf_both : &DrawData::rb_both);
+        });
+        item("lost_births", [&] { return flow_sum(L.headline_cf ? &DrawData::lb_cf : &DrawData::lb_rb); });
+        item("emigrants", [&] { return flow_sum(&DrawData::emigrants); });
+        item("returnees", [&] { return flow_sum(&DrawData::returnees); });
+        item("immigrants", [&] { return flow_sum(&DrawData::immigrants); });
+        item("population_end", [&] {
+          return col_sum(d->population_home.col(ks.second - 1), c0, c1);
+        });
+        item("population_abroad_end", [&] {
+          return col_sum(d->population_abroad.col(ks.second - 1), c0, c1);
+        });
+      }
+    }
+  }
+
   // Targets: modelled count, deviations, census-error log-likelihood.
   double ll_total = 0.0;
   for (std::size_t i = 0; i < L.targets.size(); ++i) {
@@ -359,7 +464,8 @@ class DrawRunner {
       throw domain_error("run_draws: the model built " + std::to_string(inputs_.rates.size()) +
                          " rate sets for " + std::to_string(L_.n_steps) + " steps");
     for (const Layout::TargetCells& t : L_.targets)
-      if (t.bias >= int(values_.size()) || t.sd >= int(values_.size()))
+      if (t.bias >= int(values_.size()) || t.sd >= int(values_.size()) ||
+          std::any_of(t.plus.begin(), t.plus.end(), [&](int p) { return p < 0 || p >= int(values_.size()); }))
         throw domain_error("run_draws: target \"" + t.name + "\": bias or sd parameter index beyond the " +
                            std::to_string(values_.size()) + " parameters");
     const StepTime& first = model_.steps.front();
@@ -409,6 +515,12 @@ class DrawRunner {
         d.net_emigration(c, k) = s.emigrants(c) - s.returnees(c);
         d.immigrants(c, k) = s.immigrants(c);
         d.deaths_abroad(c, k) = s.deaths_abroad(c);
+        d.births_home(c, k) = s.births(c);
+        d.births_abroad(c, k) = s.births_abroad(c);
+        d.deaths_home(c, k) = s.deaths(c);
+        d.net_migrants(c, k) = s.net_migrants(c);
+        d.population_home(c, k) = s.population(c);
+        d.population_abroad(c, k) = s.population_abroad(c);
       }
       // Excess by age (Lexis: the age cell at the end of the step), window steps only: Σ over
       // steps in order, then cells in order, per (age group, column).
@@ -428,7 +540,16 @@ class DrawRunner {
     }
     const Population& end = runner_.crisis_end();
     for (int g = 0; g < L_.n_groups; ++g) d.abroad_at_end(g) = end.group_abroad(g);
-    for (std::size_t i = 0; i < L_.targets.size(); ++i) d.target_modelled[i] = modelled(L_.targets[i]);
+    const Population& start = inputs_.initial;
+    for (int c = 0; c < L_.n_cols; ++c) {
+      d.initial_home(c) = start.home().col(c).sum();
+      d.initial_abroad(c) = start.abroad().col(c).sum();
+    }
+    for (std::size_t i = 0; i < L_.targets.size(); ++i) {
+      double m = modelled(L_.targets[i]);
+      for (int p : L_.targets[i].plus) m += values_[std::size_t(p)];
+      d.target_modelled[i] = m;
+    }
   }
 
   // The target's count at its boundary: Σ over groups, sexes (columns in order), then age cells.

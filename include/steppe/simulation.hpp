@@ -93,6 +93,17 @@ struct RunResult {
 ///  - crisis run: /net_emigration/ (emigrants − returnees) and /deaths_abroad/ {total, by_group/<g>,
 ///    by_year/<Y>}; /emigrants/, /returnees/, /immigrants/ {total, by_group/<g>};
 ///    /abroad_at_end/by_group/<g>. Totals and by_group are over the window.
+///  - if the scenario encodes a published estimate (OutputSpec::published): /published/modelled,
+///    the same definition as the published figure (PublishedEstimate).
+///  - each group's balance sheet over the whole projection (crisis run, every step):
+///    /balance/<g>/{initial, births, immigrants, returnees, net_migration, deaths, emigrants, final,
+///    initial_abroad, births_abroad, deaths_abroad, final_abroad, excess_deaths (headline),
+///    excess_deaths_rate_based | excess_deaths_counterfactual (the other), normal_deaths (deaths at
+///    home and abroad − headline excess), lost_births (headline)}. At home: initial + births +
+///    immigrants + returnees + net_migration − deaths − emigrants = final; abroad: initial_abroad +
+///    births_abroad + emigrants − returnees − deaths_abroad = final_abroad. Then by year:
+///    /balance_by_year/<g>/<Y>/{births, deaths, deaths_abroad, excess_deaths, lost_births,
+///    emigrants, returnees, immigrants, population_end, population_abroad_end}.
 ///  - per target: /targets/<name>/{modelled, deviation, relative_deviation, log_likelihood}, and
 ///    /log_likelihood/total (Σ over targets) if any target has an sd.
 /// Deaths are home + abroad unless the path says otherwise. Every sum runs over steps in order,
