@@ -439,12 +439,14 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
 /// One thread's engine: runner, inputs and scratch, reused for every draw it runs.
 class DrawRunner {
  public:
-  DrawRunner(const detail::DrawModel& model, const Layout& L)
+  /// needed[m]: whether metric m (L.paths order) is computed per draw (the others stay 0).
+  DrawRunner(const detail::DrawModel& model, const Layout& L, const std::vector<char>& needed)
       : model_(model),
         L_(L),
+        needed_(needed),
         runner_(model.dims, model.projector_options, L.n_steps, /*keep_by_age=*/true),
         data_(L),
-        metrics_(L.paths.size()) {
+        metrics_(L.paths.size(), 0.0) {
     data_.values = &values_;
     // By-age ledgers are read only in the window (excess by age) and at target boundaries inside
     // the projection (population by age): skip the copies elsewhere.
@@ -471,11 +473,14 @@ class DrawRunner {
     const StepTime& first = model_.steps.front();
     runner_.run(inputs_.initial, inputs_.rates, int(std::floor(first.start)));
     fill();
-    double* out = metrics_.data();
-    visit_metrics(L_, &data_, [&out](auto&&, auto&& value) { *out++ = value(); });
-    STEPPE_ASSERT(out == metrics_.data() + metrics_.size());
-    for (std::size_t m = 0; m < metrics_.size(); ++m)
-      if (!std::isfinite(metrics_[m]))
+    std::size_t m = 0;
+    visit_metrics(L_, &data_, [this, &m](auto&&, auto&& value) {
+      if (needed_[m]) metrics_[m] = value();
+      ++m;
+    });
+    STEPPE_ASSERT(m == metrics_.size());
+    for (m = 0; m < metrics_.size(); ++m)
+      if (needed_[m] && !std::isfinite(metrics_[m]))
         throw domain_error("run_draws: " + L_.paths[m] + " = " + std::to_string(metrics_[m]) +
                            ", expected a finite number");
     clamps_ = 0;
@@ -580,6 +585,7 @@ class DrawRunner {
 
   const detail::DrawModel& model_;
   const Layout& L_;
+  const std::vector<char>& needed_;
   CrisisRunner runner_;
   ModelInputs inputs_;
   std::vector<double> values_;
@@ -596,6 +602,7 @@ struct Partial {
   std::vector<WeightedMoments> weighted;
   std::uint64_t draws = 0, visited = 0, clamps = 0;  // draws run; draws run or skipped (weight 0)
   double clamped_persons = 0.0;
+  double weight = 0.0, weight_squares = 0.0;  // Σw and Σw² of the draws run (weighted runs)
 };
 
 /// The integer weights of RunOptions::weights (empty if unweighted), after checking them.
@@ -630,7 +637,7 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
 
   Layout L = make_layout(model);
   visit_metrics(L, nullptr, [&L](auto&& name, auto&&) { L.paths.push_back(name()); });
-  const std::size_t M = L.paths.size();
+  const std::size_t M_all = L.paths.size();
 
   const std::uint64_t N = options.draws;
   const bool central = N == 1;
@@ -644,6 +651,25 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
     kept_index.push_back(std::size_t(it - L.paths.begin()));
   }
   const std::size_t K = kept_index.size();
+  // The metrics summarised (all, or only the kept ones) and those computed per draw: these, the
+  // kept ones, and the targets' log-likelihoods if their total is needed (it is their sum).
+  std::vector<std::size_t> summarised;
+  if (options.only_kept) {
+    summarised = kept_index;
+    std::sort(summarised.begin(), summarised.end());
+    summarised.erase(std::unique(summarised.begin(), summarised.end()), summarised.end());
+  } else {
+    for (std::size_t m = 0; m < M_all; ++m) summarised.push_back(m);
+  }
+  const std::size_t M = summarised.size();
+  std::vector<char> needed(M_all, 0);
+  for (std::size_t m : summarised) needed[m] = 1;
+  for (std::size_t m : kept_index) needed[m] = 1;
+  for (std::size_t m = 0; m < M_all; ++m)
+    if (needed[m] && L.paths[m] == "/log_likelihood/total")
+      for (std::size_t j = 0; j < M_all; ++j)
+        if (L.paths[j].rfind("/targets/", 0) == 0 && L.paths[j].ends_with("/log_likelihood"))
+          needed[j] = 1;
   std::vector<double> kept(K ? N * K : 0, std::numeric_limits<double>::quiet_NaN());
   const std::uint64_t n_blocks = (N + block_draws - 1) / block_draws;
   unsigned threads = options.threads > 0 ? unsigned(options.threads)
@@ -691,7 +717,7 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
     std::vector<double>& lo = lows[w];
     std::vector<double>& hi = highs[w];
     try {
-      DrawRunner runner(model, L);
+      DrawRunner runner(model, L, needed);
       sk.assign(M, QuantileSketch(sketch_alpha));
       lo.assign(M, std::numeric_limits<double>::infinity());
       hi.assign(M, -std::numeric_limits<double>::infinity());
@@ -735,18 +761,22 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
           const std::vector<double>& x = runner.metrics();
           if (weighted) {
             const double w = options.weights[i];
+            p.weight += w;
+            p.weight_squares += w * w;
             for (std::size_t m = 0; m < M; ++m) {
-              p.weighted[m].add(x[m], w);
-              sk[m].add(x[m], weight[i]);
-              lo[m] = lower(lo[m], x[m]);
-              hi[m] = upper(hi[m], x[m]);
+              const double v = x[summarised[m]];
+              p.weighted[m].add(v, w);
+              sk[m].add(v, weight[i]);
+              lo[m] = lower(lo[m], v);
+              hi[m] = upper(hi[m], v);
             }
           } else {
             for (std::size_t m = 0; m < M; ++m) {
-              p.moments[m].add(x[m]);
-              sk[m].add(x[m]);
-              lo[m] = lower(lo[m], x[m]);
-              hi[m] = upper(hi[m], x[m]);
+              const double v = x[summarised[m]];
+              p.moments[m].add(v);
+              sk[m].add(v);
+              lo[m] = lower(lo[m], v);
+              hi[m] = upper(hi[m], v);
             }
           }
           for (std::size_t k = 0; k < K; ++k) kept[i * K + k] = x[kept_index[k]];  // own slots
@@ -769,6 +799,7 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
   std::vector<Moments> total(weighted ? 0 : M);
   std::vector<WeightedMoments> weighted_total(weighted ? M : 0);
   std::uint64_t done = 0, visited = 0, clamps = 0;
+  double weight_sum = 0.0, weight_squares = 0.0;
   double clamped_persons = 0.0;
   auto merge = [&](const Partial& p) {
     for (std::size_t m = 0; m < M; ++m)
@@ -776,6 +807,8 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
       else total[m].merge(p.moments[m]);
     done += p.draws;
     visited += p.visited;
+    weight_sum += p.weight;
+    weight_squares += p.weight_squares;
     clamps += p.clamps;
     clamped_persons += p.clamped_persons;
   };
@@ -820,10 +853,8 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
   r.cancelled = cancelled && visited < N;
   r.kept = std::move(kept);
   if (weighted) {
-    if (M > 0) {
-      r.weight_total = weighted_total[0].weight();
-      r.ess = weighted_total[0].effective_size();
-    }
+    r.weight_total = weight_sum;
+    r.ess = weight_squares > 0 ? weight_sum * weight_sum / weight_squares : 0.0;
   } else {
     r.weight_total = double(done);
     r.ess = double(done);
@@ -849,7 +880,7 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
     for (double level : r.quantile_levels)
       s.quantiles.push_back(q.count() ? std::clamp(q.quantile(level), lo, hi)
                                       : std::numeric_limits<double>::quiet_NaN());
-    r.metrics.push_back({std::move(L.paths[m]), std::move(s)});
+    r.metrics.push_back({std::move(L.paths[summarised[m]]), std::move(s)});
   }
   return r;
 }

@@ -30,6 +30,9 @@ struct RunOptions {
   /// Metric paths (as in RunResult::metrics, e.g. "/excess_deaths/total") whose value in every
   /// draw is returned in RunResult::kept: what calibration and `steppe compare` work from.
   std::vector<std::string> keep;
+  /// Summarise only the kept metrics (RunResult::metrics then holds just those, in metric
+  /// order) and compute no other per draw: much less work when a caller needs a few outputs.
+  bool only_kept = false;
   /// Importance weights: empty, or one per draw, each finite and ≥ 0, not all 0. Draw i then
   /// counts with weight weights[i] in every summary (weighted mean and sd, WeightedMoments;
   /// weighted quantiles). Weights are scaled to integers u_i = round(w_i/max w · ⌊2^62/draws⌋) so

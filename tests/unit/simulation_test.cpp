@@ -627,3 +627,25 @@ TEST_CASE("run_draws: a published estimate's modelled counterpart follows its me
                                                 "\"measure\": \"losses\"}"}),
                   steppe::scenario_errors);
 }
+
+TEST_CASE("run_draws: only_kept summarises the kept metrics alone, with the same values",
+          "[unit]") {
+  const auto scenario = steppe::Scenario::load(data_dir + "/scenarios/sim_rate_based.json");
+  RunOptions o = opts(100, 2, 8);
+  const RunResult all = steppe::run_draws(scenario, o);
+  o.keep = {"/log_likelihood/total", "/excess_deaths/by_group/kazakh"};
+  o.only_kept = true;
+  const RunResult few = steppe::run_draws(scenario, o);
+  REQUIRE(few.metrics.size() == 2);
+  CHECK(few.metrics[0].path == "/excess_deaths/by_group/kazakh");  // metric order
+  for (const steppe::Metric& m : few.metrics) {
+    INFO(m.path);
+    CHECK(m.summary.mean == all.at(m.path).mean);
+    CHECK(m.summary.quantiles == all.at(m.path).quantiles);
+  }
+  o.weights.assign(100, 1.0);
+  o.keep.clear();  // nothing summarised or kept: the weights' totals are still reported
+  const RunResult none = steppe::run_draws(scenario, o);
+  CHECK(none.metrics.empty());
+  CHECK(none.ess == 100.0);
+}
