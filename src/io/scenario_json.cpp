@@ -575,24 +575,31 @@ void Parser::initial(const JsonCursor& c, InitialSpec& s) {
       s.abroad = {value(a->at("female"), kPersons), value(a->at("male"), kPersons)};
     });
   const JsonCursor a = c.at("age_structure");
-  a.reject_unknown({"stable", "file", "ages", "female", "male"});
-  const int kinds = int(a.has("stable")) + int(a.has("file")) + int(a.has("ages"));
-  if (kinds != 1)
-    a.fail("expected exactly one of \"stable\", \"file\" or \"ages\" (with \"female\", \"male\")");
+  a.reject_unknown({"stable", "file", "ages", "female", "male", "stable_share"});
+  const int kinds = int(a.has("file")) + int(a.has("ages"));
+  if (a.has("stable_share")) {
+    // A blend: stable_share × the stable shape + (1 − stable_share) × the file or step shape.
+    if (!a.has("stable") || kinds != 1)
+      a.fail("expected \"stable\" and exactly one of \"file\" or \"ages\" with \"stable_share\"");
+  } else if (int(a.has("stable")) + kinds != 1) {
+    a.fail("expected exactly one of \"stable\", \"file\" or \"ages\" (with \"female\", \"male\"), "
+           "or \"stable\" and one of the others with \"stable_share\"");
+  }
+  s.stable = a.has("stable");
   if (const auto st = a.find("stable")) {
     st->reject_unknown({"growth_rate"});
-    s.stable = true;
     s.growth_rate = value(st->at("growth_rate"), {-0.1, 0.1, "a growth rate per year in [-0.1, 0.1]"});
-  } else if (const auto f = a.find("file")) {
-    s.stable = false;
+  }
+  if (const auto f = a.find("file")) {
     s.shape = age_structure_file(*f);
-  } else {
-    s.stable = false;
+  } else if (a.has("ages")) {
     s.shape.resize(out_.dims.n_ages(), 2);
     for (int x = 0; x < 2; ++x)
       s.shape.col(x) = step_function(a.at("ages"), a.at(x == 0 ? "female" : "male"), 0, "a weight >= 0");
   }
-  if (!s.stable)
+  if (const auto b = a.find("stable_share"))
+    s.stable_share = value(*b, {0, 1, "a share of the stable shape in [0, 1]"});
+  if (s.shape.size() > 0)
     for (int x = 0; x < 2; ++x)
       if (!(s.shape.col(x).sum() > 0)) a.fail("expected an age structure with some people, got all zeros");
 }
