@@ -887,13 +887,39 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
 
 }  // namespace detail
 
-RunResult run_draws(const Scenario& scenario, const RunOptions& options) {
+namespace {
+detail::DrawModel draw_model(const Scenario& scenario) {
   detail::DrawModel m;
   m.dims = scenario.dims();
   m.projector_options = scenario.projector_options();
   m.steps.assign(scenario.steps().begin(), scenario.steps().end());
   m.targets.assign(scenario.targets().begin(), scenario.targets().end());
   m.outputs = scenario.outputs();
+  return m;
+}
+}  // namespace
+
+RunResult run_parameter_sets(const Scenario& scenario, std::span<const std::vector<double>> values,
+                             const RunOptions& options) {
+  const std::size_t P = scenario.parameters().size();
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (values[i].size() != P)
+      throw domain_error("run_parameter_sets: set " + std::to_string(i) + " has " +
+                         std::to_string(values[i].size()) + " values, expected " + std::to_string(P));
+  if (values.empty()) throw domain_error("run_parameter_sets: no parameter set to run");
+  detail::DrawModel m = draw_model(scenario);
+  m.build = [&scenario, values](std::uint64_t, std::uint64_t draw, bool, std::vector<double>& v,
+                                ModelInputs& inputs) {
+    v = values[draw];
+    scenario.build(v, inputs);
+  };
+  RunOptions o = options;
+  o.draws = values.size();
+  return detail::run_draws(m, o);
+}
+
+RunResult run_draws(const Scenario& scenario, const RunOptions& options) {
+  detail::DrawModel m = draw_model(scenario);
   m.build = [&scenario](std::uint64_t seed, std::uint64_t draw, bool central,
                         std::vector<double>& values, ModelInputs& inputs) {
     if (central) scenario.central(values);

@@ -119,6 +119,15 @@ struct RunResult {
 ///         metric.
 RunResult run_draws(const Scenario& scenario, const RunOptions& options);
 
+/// run_draws at given parameter values instead of draws from the scenario's distributions: draw i
+/// runs `values[i]` (one value per Scenario::parameters(), as sample() fills them), so
+/// options.draws is ignored (= values.size(); a single set is run like any other, not as the
+/// central values). What calibration uses to run its posterior particles. Same contract
+/// otherwise (keep, only_kept, weights, thread-invariant bits).
+/// @throws domain_error if a set has the wrong number of values, or as run_draws.
+RunResult run_parameter_sets(const Scenario& scenario, std::span<const std::vector<double>> values,
+                             const RunOptions& options);
+
 namespace detail {
 
 /// Not API (tests and benchmarks with engine-level fixtures): what run_draws needs from a
