@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <numbers>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -64,9 +65,11 @@ struct Layout {
     bool abroad = false, all_ages = true;
     double observed = 0;
     int bias = -1, sd = -1;
+    std::vector<int> plus;
   };
   std::vector<TargetCells> targets;
   bool any_likelihood = false;
+  std::optional<PublishedEstimate> published;
   std::vector<std::string> paths;  // filled by visit_metrics in naming mode
 };
 
@@ -79,6 +82,9 @@ Layout make_layout(const detail::DrawModel& m) {
   L.n_steps = int(m.steps.size());
   L.groups = d.groups();
   L.headline_cf = m.outputs.headline_counterfactual;
+  L.published = m.outputs.published;
+  if (L.published && (L.published->group < -1 || L.published->group >= L.n_groups))
+    throw domain_error("run_draws: published estimate: group " + std::to_string(L.published->group));
   bool window_started = false;
   for (int k = 0; k < L.n_steps; ++k) {
     const int year = m.steps[std::size_t(k)].year;
@@ -119,6 +125,7 @@ Layout make_layout(const detail::DrawModel& m) {
     c.observed = t.observed;
     c.bias = t.bias;
     c.sd = t.sd;
+    c.plus = t.plus;
     auto fail = [&](const std::string& why) {
       throw domain_error("run_draws: target \"" + t.name + "\": " + why);
     };
@@ -153,6 +160,10 @@ struct DrawData {
   Eigen::ArrayXXd cf_home, cf_abroad, cf_both, rb_home, rb_abroad, rb_both;  // excess deaths
   Eigen::ArrayXXd lb_cf, lb_rb;                                             // lost births
   Eigen::ArrayXXd emigrants, returnees, net_emigration, immigrants, deaths_abroad;
+  // Balance sheet of the crisis run: flows at home and abroad, populations at the step's end.
+  Eigen::ArrayXXd births_home, births_abroad, deaths_home, net_migrants, population_home,
+      population_abroad;
+  Eigen::ArrayXd initial_home, initial_abroad;  // cols
   Eigen::ArrayXXd cf_by_age;       // age groups × cols, window, counterfactual definition
   Eigen::ArrayXd abroad_at_end;    // groups
   std::vector<double> target_modelled;
@@ -161,8 +172,11 @@ struct DrawData {
   explicit DrawData(const Layout& L) {
     for (Eigen::ArrayXXd* a : {&cf_home, &cf_abroad, &cf_both, &rb_home, &rb_abroad, &rb_both,
                                &lb_cf, &lb_rb, &emigrants, &returnees, &net_emigration,
-                               &immigrants, &deaths_abroad})
+                               &immigrants, &deaths_abroad, &births_home, &births_abroad,
+                               &deaths_home, &net_migrants, &population_home, &population_abroad})
       a->setZero(L.n_cols, L.n_steps);
+    initial_home.setZero(L.n_cols);
+    initial_abroad.setZero(L.n_cols);
     cf_by_age.setZero(Eigen::Index(L.age_labels.size()), L.n_cols);
     abroad_at_end.setZero(L.n_groups);
     target_modelled.assign(L.targets.size(), 0.0);
@@ -306,6 +320,97 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
            [&] { return d->abroad_at_end(g); });
   }
 
+  // The published figure's modelled counterpart: headline excess deaths (home + abroad) in the
+  // window, of its group or all, plus for "losses" the emigrants alive abroad at the end.
+  if (L.published) {
+    const PublishedEstimate& p = *L.published;
+    sink([] { return std::string("/published/modelled"); }, [&] {
+      const Eigen::ArrayXXd& both = L.headline_cf ? d->cf_both : d->rb_both;
+      const int c0 = p.group < 0 ? 0 : 2 * p.group, c1 = p.group < 0 ? C : 2 * p.group + 2;
+      double v = sum_cols_steps(both, c0, c1, window);
+      if (p.losses)
+        for (int g = 0; g < G; ++g)
+          if (p.group < 0 || g == p.group) v += d->abroad_at_end(g);
+      return v;
+    });
+  }
+
+  // Balance sheet of each group over the whole projection (crisis run): at home, initial +
+  // births + immigrants + returnees + net_migration − deaths − emigrants = final; abroad,
+  // initial_abroad + births_abroad + emigrants − returnees − deaths_abroad = final_abroad. Excess
+  // deaths and lost births here are over every step (not only the window), both definitions.
+  {
+    const std::pair<int, int> all{0, L.n_steps};
+    auto col_sum = [&](const Eigen::ArrayXd& a, int c0, int c1) {
+      double acc = 0.0;
+      for (int c = c0; c < c1; ++c) acc += a(c);
+      return acc;
+    };
+    for (int g = 0; g < G; ++g) {
+      auto [c0, c1] = group_cols(g);
+      const std::string h = d ? std::string() : "/balance/" + gname(L, g);
+      auto item = [&](const char* name, auto&& value) {
+        sink([&] { return h + "/" + name; }, value);
+      };
+      auto flow_sum = [&](const Eigen::ArrayXXd DrawData::*member) {
+        return sum_cols_steps(d->*member, c0, c1, all);
+      };
+      item("initial", [&] { return col_sum(d->initial_home, c0, c1); });
+      item("births", [&] { return flow_sum(&DrawData::births_home); });
+      item("immigrants", [&] { return flow_sum(&DrawData::immigrants); });
+      item("returnees", [&] { return flow_sum(&DrawData::returnees); });
+      item("net_migration", [&] { return flow_sum(&DrawData::net_migrants); });
+      item("deaths", [&] { return flow_sum(&DrawData::deaths_home); });
+      item("emigrants", [&] { return flow_sum(&DrawData::emigrants); });
+      item("final", [&] { return col_sum(d->population_home.col(L.n_steps - 1), c0, c1); });
+      item("initial_abroad", [&] { return col_sum(d->initial_abroad, c0, c1); });
+      item("births_abroad", [&] { return flow_sum(&DrawData::births_abroad); });
+      item("deaths_abroad", [&] { return flow_sum(&DrawData::deaths_abroad); });
+      item("final_abroad", [&] { return col_sum(d->population_abroad.col(L.n_steps - 1), c0, c1); });
+      item("excess_deaths", [&] {
+        return flow_sum(L.headline_cf ? &DrawData::cf_both : &DrawData::rb_both);
+      });
+      item(L.headline_cf ? "excess_deaths_rate_based" : "excess_deaths_counterfactual", [&] {
+        return flow_sum(L.headline_cf ? &DrawData::rb_both : &DrawData::cf_both);
+      });
+      item("normal_deaths", [&] {  // deaths at home and abroad less the headline excess
+        return (flow_sum(&DrawData::deaths_home) + flow_sum(&DrawData::deaths_abroad)) -
+               flow_sum(L.headline_cf ? &DrawData::cf_both : &DrawData::rb_both);
+      });
+      item("lost_births", [&] { return flow_sum(L.headline_cf ? &DrawData::lb_cf : &DrawData::lb_rb); });
+    }
+    // By year (steps named by the year of their midpoint), each group.
+    for (int g = 0; g < G; ++g) {
+      auto [c0, c1] = group_cols(g);
+      for (int y = 0; y < Y; ++y) {
+        const std::pair<int, int> ks = year_is(y);
+        const std::string h = d ? std::string() : "/balance_by_year/" + gname(L, g) + "/" + year_str(y);
+        auto item = [&](const char* name, auto&& value) {
+          sink([&] { return h + "/" + name; }, value);
+        };
+        auto flow_sum = [&](const Eigen::ArrayXXd DrawData::*member) {
+          return sum_cols_steps(d->*member, c0, c1, ks);
+        };
+        item("births", [&] { return flow_sum(&DrawData::births_home); });
+        item("deaths", [&] { return flow_sum(&DrawData::deaths_home); });
+        item("deaths_abroad", [&] { return flow_sum(&DrawData::deaths_abroad); });
+        item("excess_deaths", [&] {
+          return flow_sum(L.headline_cf ? &DrawData::cf_both : &DrawData::rb_both);
+        });
+        item("lost_births", [&] { return flow_sum(L.headline_cf ? &DrawData::lb_cf : &DrawData::lb_rb); });
+        item("emigrants", [&] { return flow_sum(&DrawData::emigrants); });
+        item("returnees", [&] { return flow_sum(&DrawData::returnees); });
+        item("immigrants", [&] { return flow_sum(&DrawData::immigrants); });
+        item("population_end", [&] {
+          return col_sum(d->population_home.col(ks.second - 1), c0, c1);
+        });
+        item("population_abroad_end", [&] {
+          return col_sum(d->population_abroad.col(ks.second - 1), c0, c1);
+        });
+      }
+    }
+  }
+
   // Targets: modelled count, deviations, census-error log-likelihood.
   double ll_total = 0.0;
   for (std::size_t i = 0; i < L.targets.size(); ++i) {
@@ -359,7 +464,8 @@ class DrawRunner {
       throw domain_error("run_draws: the model built " + std::to_string(inputs_.rates.size()) +
                          " rate sets for " + std::to_string(L_.n_steps) + " steps");
     for (const Layout::TargetCells& t : L_.targets)
-      if (t.bias >= int(values_.size()) || t.sd >= int(values_.size()))
+      if (t.bias >= int(values_.size()) || t.sd >= int(values_.size()) ||
+          std::any_of(t.plus.begin(), t.plus.end(), [&](int p) { return p < 0 || p >= int(values_.size()); }))
         throw domain_error("run_draws: target \"" + t.name + "\": bias or sd parameter index beyond the " +
                            std::to_string(values_.size()) + " parameters");
     const StepTime& first = model_.steps.front();
@@ -409,6 +515,12 @@ class DrawRunner {
         d.net_emigration(c, k) = s.emigrants(c) - s.returnees(c);
         d.immigrants(c, k) = s.immigrants(c);
         d.deaths_abroad(c, k) = s.deaths_abroad(c);
+        d.births_home(c, k) = s.births(c);
+        d.births_abroad(c, k) = s.births_abroad(c);
+        d.deaths_home(c, k) = s.deaths(c);
+        d.net_migrants(c, k) = s.net_migrants(c);
+        d.population_home(c, k) = s.population(c);
+        d.population_abroad(c, k) = s.population_abroad(c);
       }
       // Excess by age (Lexis: the age cell at the end of the step), window steps only: Σ over
       // steps in order, then cells in order, per (age group, column).
@@ -428,7 +540,16 @@ class DrawRunner {
     }
     const Population& end = runner_.crisis_end();
     for (int g = 0; g < L_.n_groups; ++g) d.abroad_at_end(g) = end.group_abroad(g);
-    for (std::size_t i = 0; i < L_.targets.size(); ++i) d.target_modelled[i] = modelled(L_.targets[i]);
+    const Population& start = inputs_.initial;
+    for (int c = 0; c < L_.n_cols; ++c) {
+      d.initial_home(c) = start.home().col(c).sum();
+      d.initial_abroad(c) = start.abroad().col(c).sum();
+    }
+    for (std::size_t i = 0; i < L_.targets.size(); ++i) {
+      double m = modelled(L_.targets[i]);
+      for (int p : L_.targets[i].plus) m += values_[std::size_t(p)];
+      d.target_modelled[i] = m;
+    }
   }
 
   // The target's count at its boundary: Σ over groups, sexes (columns in order), then age cells.
@@ -468,12 +589,35 @@ class DrawRunner {
   double clamped_persons_ = 0.0;
 };
 
-/// The moments of one block of draws (merged in block order by the calling thread).
+/// The moments of one block of draws (merged in block order by the calling thread): plain
+/// Moments for an unweighted run, WeightedMoments for an importance-weighted one.
 struct Partial {
   std::vector<Moments> moments;
-  std::uint64_t draws = 0, clamps = 0;
+  std::vector<WeightedMoments> weighted;
+  std::uint64_t draws = 0, visited = 0, clamps = 0;  // draws run; draws run or skipped (weight 0)
   double clamped_persons = 0.0;
 };
+
+/// The integer weights of RunOptions::weights (empty if unweighted), after checking them.
+std::vector<std::uint64_t> integer_weights(const std::vector<double>& w, std::uint64_t n) {
+  if (w.empty()) return {};
+  if (w.size() != n)
+    throw domain_error("run_draws: " + std::to_string(w.size()) + " weights for " +
+                       std::to_string(n) + " draws, expected one per draw");
+  double top = 0.0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (!std::isfinite(w[i]) || w[i] < 0.0)
+      throw domain_error("run_draws: weight of draw " + std::to_string(i) + " = " +
+                         std::to_string(w[i]) + ", expected a finite number >= 0");
+    top = std::max(top, w[i]);
+  }
+  if (top == 0.0) throw domain_error("run_draws: every weight is 0, expected at least one > 0");
+  // ⌊2^62/n⌋ per unit of the largest weight: the total stays below 2^62 (no overflow).
+  const double scale = std::floor(std::ldexp(1.0, 62) / double(n)) / top;
+  std::vector<std::uint64_t> u(n);
+  for (std::size_t i = 0; i < n; ++i) u[i] = std::uint64_t(std::llround(w[i] * scale));
+  return u;
+}
 
 }  // namespace
 
@@ -490,6 +634,17 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
 
   const std::uint64_t N = options.draws;
   const bool central = N == 1;
+  const std::vector<std::uint64_t> weight = integer_weights(options.weights, N);
+  const bool weighted = !weight.empty();
+  std::vector<std::size_t> kept_index;  // metric index of each kept path
+  for (const std::string& k : options.keep) {
+    auto it = std::find(L.paths.begin(), L.paths.end(), k);
+    if (it == L.paths.end())
+      throw std::out_of_range("run_draws: no metric \"" + k + "\" to keep");
+    kept_index.push_back(std::size_t(it - L.paths.begin()));
+  }
+  const std::size_t K = kept_index.size();
+  std::vector<double> kept(K ? N * K : 0, std::numeric_limits<double>::quiet_NaN());
   const std::uint64_t n_blocks = (N + block_draws - 1) / block_draws;
   unsigned threads = options.threads > 0 ? unsigned(options.threads)
                                          : std::max(1u, std::thread::hardware_concurrency());
@@ -553,7 +708,8 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
         // merger merges what is left in block order once all workers have finished.
         if (b * block_draws >= stop_draw.load()) break;
         Partial p;
-        p.moments.resize(M);
+        if (weighted) p.weighted.resize(M);
+        else p.moments.resize(M);
         const std::uint64_t end = std::min(N, (b + 1) * block_draws);
         for (std::uint64_t i = b * block_draws; i < end; ++i) {
           if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
@@ -561,6 +717,8 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
             stop_at(i);
           }
           if (i >= stop_draw.load(std::memory_order_relaxed)) break;
+          ++p.visited;
+          if (weighted && weight[i] == 0) continue;  // negligible weight: not run
           try {
             runner.run(options.seed, i, central);
           } catch (const domain_error& e) {
@@ -575,12 +733,23 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
             break;
           }
           const std::vector<double>& x = runner.metrics();
-          for (std::size_t m = 0; m < M; ++m) {
-            p.moments[m].add(x[m]);
-            sk[m].add(x[m]);
-            lo[m] = lower(lo[m], x[m]);
-            hi[m] = upper(hi[m], x[m]);
+          if (weighted) {
+            const double w = options.weights[i];
+            for (std::size_t m = 0; m < M; ++m) {
+              p.weighted[m].add(x[m], w);
+              sk[m].add(x[m], weight[i]);
+              lo[m] = lower(lo[m], x[m]);
+              hi[m] = upper(hi[m], x[m]);
+            }
+          } else {
+            for (std::size_t m = 0; m < M; ++m) {
+              p.moments[m].add(x[m]);
+              sk[m].add(x[m]);
+              lo[m] = lower(lo[m], x[m]);
+              hi[m] = upper(hi[m], x[m]);
+            }
           }
+          for (std::size_t k = 0; k < K; ++k) kept[i * K + k] = x[kept_index[k]];  // own slots
           ++p.draws;
           p.clamps += runner.clamps();
           p.clamped_persons += runner.clamped_persons();
@@ -597,12 +766,16 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
     submitted_cv.notify_one();
   };
 
-  std::vector<Moments> total(M);
-  std::uint64_t done = 0, clamps = 0;
+  std::vector<Moments> total(weighted ? 0 : M);
+  std::vector<WeightedMoments> weighted_total(weighted ? M : 0);
+  std::uint64_t done = 0, visited = 0, clamps = 0;
   double clamped_persons = 0.0;
   auto merge = [&](const Partial& p) {
-    for (std::size_t m = 0; m < M; ++m) total[m].merge(p.moments[m]);
+    for (std::size_t m = 0; m < M; ++m)
+      if (weighted) weighted_total[m].merge(p.weighted[m]);
+      else total[m].merge(p.moments[m]);
     done += p.draws;
+    visited += p.visited;
     clamps += p.clamps;
     clamped_persons += p.clamped_persons;
   };
@@ -623,7 +796,7 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
       pending.erase(it);
       lock.unlock();
       merge(p);
-      if (options.progress) options.progress(done, N);
+      if (options.progress) options.progress(visited, N);
       lock.lock();
       ++merged_blocks;
       merged_cv.notify_all();
@@ -639,12 +812,22 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
   for (const auto& [b, p] : pending) merge(p);
   const bool any_left = !pending.empty();
   pending.clear();
-  if (any_left && options.progress) options.progress(done, N);
+  if (any_left && options.progress) options.progress(visited, N);
 
   RunResult r;
   r.seed = options.seed;
   r.draws = done;
-  r.cancelled = cancelled && done < N;
+  r.cancelled = cancelled && visited < N;
+  r.kept = std::move(kept);
+  if (weighted) {
+    if (M > 0) {
+      r.weight_total = weighted_total[0].weight();
+      r.ess = weighted_total[0].effective_size();
+    }
+  } else {
+    r.weight_total = double(done);
+    r.ess = double(done);
+  }
   r.quantile_levels = model.outputs.quantiles;
   r.clamps = clamps;
   r.clamped_persons = clamped_persons;
@@ -660,9 +843,9 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
         hi = upper(hi, highs[w][m]);
       }
     Summary s;
-    s.count = total[m].count();
-    s.mean = total[m].mean();
-    s.sd = total[m].sd();
+    s.count = weighted ? weighted_total[m].count() : total[m].count();
+    s.mean = weighted ? weighted_total[m].mean() : total[m].mean();
+    s.sd = weighted ? weighted_total[m].sd() : total[m].sd();
     for (double level : r.quantile_levels)
       s.quantiles.push_back(q.count() ? std::clamp(q.quantile(level), lo, hi)
                                       : std::numeric_limits<double>::quiet_NaN());

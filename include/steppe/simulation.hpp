@@ -27,6 +27,15 @@ struct RunOptions {
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
   /// If set and it becomes true, the run stops early and RunResult::cancelled is true.
   const std::atomic<bool>* cancel = nullptr;
+  /// Metric paths (as in RunResult::metrics, e.g. "/excess_deaths/total") whose value in every
+  /// draw is returned in RunResult::kept: what calibration and `steppe compare` work from.
+  std::vector<std::string> keep;
+  /// Importance weights: empty, or one per draw, each finite and ≥ 0, not all 0. Draw i then
+  /// counts with weight weights[i] in every summary (weighted mean and sd, WeightedMoments;
+  /// weighted quantiles). Weights are scaled to integers u_i = round(w_i/max w · ⌊2^62/draws⌋) so
+  /// that quantile sketches merge exactly; a draw with u_i = 0 (weight below ≈ draws·2^−62 of the
+  /// largest) is not run at all. Summary::count is then the number of draws run.
+  std::vector<double> weights;
 };
 
 /// Summary of one output across draws. quantiles[k] is at RunResult::quantile_levels[k].
@@ -50,6 +59,11 @@ struct RunResult {
   bool cancelled = false;
   std::vector<double> quantile_levels;  ///< from OutputSpec::quantiles
   std::vector<Metric> metrics;
+  /// kept[i·K + k], K = RunOptions::keep.size(): the value of keep[k] in draw i (NaN for a draw
+  /// not run: zero weight, or after a cancel). Empty when nothing is kept.
+  std::vector<double> kept;
+  double weight_total = 0;  ///< Σ of the weights of the draws run (their number if unweighted)
+  double ess = 0;           ///< Kish's effective sample size (Σw)²/Σw² (= draws if unweighted)
   std::uint64_t clamps = 0;     ///< out-flows clamped to the people present, over all draws
   double clamped_persons = 0;   ///< persons those clamps removed from out-flows, over all draws
 
@@ -79,6 +93,17 @@ struct RunResult {
 ///  - crisis run: /net_emigration/ (emigrants − returnees) and /deaths_abroad/ {total, by_group/<g>,
 ///    by_year/<Y>}; /emigrants/, /returnees/, /immigrants/ {total, by_group/<g>};
 ///    /abroad_at_end/by_group/<g>. Totals and by_group are over the window.
+///  - if the scenario encodes a published estimate (OutputSpec::published): /published/modelled,
+///    the same definition as the published figure (PublishedEstimate).
+///  - each group's balance sheet over the whole projection (crisis run, every step):
+///    /balance/<g>/{initial, births, immigrants, returnees, net_migration, deaths, emigrants, final,
+///    initial_abroad, births_abroad, deaths_abroad, final_abroad, excess_deaths (headline),
+///    excess_deaths_rate_based | excess_deaths_counterfactual (the other), normal_deaths (deaths at
+///    home and abroad − headline excess), lost_births (headline)}. At home: initial + births +
+///    immigrants + returnees + net_migration − deaths − emigrants = final; abroad: initial_abroad +
+///    births_abroad + emigrants − returnees − deaths_abroad = final_abroad. Then by year:
+///    /balance_by_year/<g>/<Y>/{births, deaths, deaths_abroad, excess_deaths, lost_births,
+///    emigrants, returnees, immigrants, population_end, population_abroad_end}.
 ///  - per target: /targets/<name>/{modelled, deviation, relative_deviation, log_likelihood}, and
 ///    /log_likelihood/total (Σ over targets) if any target has an sd.
 /// Deaths are home + abroad unless the path says otherwise. Every sum runs over steps in order,
@@ -86,7 +111,9 @@ struct RunResult {
 /// summing excess.hpp's arrays in that order. Means and sds are exact (Moments); quantiles are
 /// within 0.1 % relative (QuantileSketch, alpha 1e-3) of the order statistics.
 /// @throws domain_error if a draw's parameters make impossible demography (the first such draw
-///         in draw order; the message names the draw and the parameter).
+///         in draw order; the message names the draw and the parameter), or if the weights are
+///         not as documented in RunOptions; std::out_of_range naming a kept path that is not a
+///         metric.
 RunResult run_draws(const Scenario& scenario, const RunOptions& options);
 
 namespace detail {

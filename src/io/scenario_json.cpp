@@ -155,6 +155,7 @@ class Parser {
   ShockSpec shock(const JsonCursor& c);
   void targets(const JsonCursor& c);
   void outputs(const JsonCursor& c);
+  void published(const JsonCursor& c);
 
   const ResolvedJson& doc_;
   std::string root_;
@@ -770,7 +771,8 @@ void Parser::targets(const JsonCursor& c) {
   for (std::size_t i = 0; i < c.array().size(); ++i) {
     const JsonCursor t = c.at(i);
     guard([&] {
-      t.reject_unknown({"name", "date", "group", "sex", "ages", "abroad", "value", "error", "source"});
+      t.reject_unknown(
+          {"name", "date", "group", "sex", "ages", "abroad", "value", "plus", "error", "source"});
       Target x;
       x.name = t.at("name").string();
       if (x.name.empty() || x.name.find_first_of("/~\"") != std::string::npos)
@@ -811,6 +813,12 @@ void Parser::targets(const JsonCursor& c) {
       x.bias = e.has("bias") ? value(e.at("bias"), {-0.5, 0.5, "a relative bias in [-0.5, 0.5]"})
                              : constant(0.0, e);
       x.sd = value(e.at("sd"), {1e-6, 1, "a relative standard deviation in [1e-6, 1]"});
+      if (const auto p = t.find("plus")) {
+        const Domain persons{-1e9, 1e9, "persons added to the modelled count"};
+        if (p->is_array())
+          for (std::size_t k = 0; k < p->size(); ++k) x.plus.push_back(value(p->at(k), persons));
+        else x.plus.push_back(value(*p, persons));
+      }
       if (const auto src = t.find("source")) (void)src->string();
       out_.targets.push_back(std::move(x));
     });
@@ -858,7 +866,7 @@ void Parser::parse() {
   }
   guard([&] {
     r.reject_unknown({"meta", "projection", "distributions", "groups", "crisis", "targets",
-                      "outputs", "format"});
+                      "outputs", "published", "format"});
   });
   if (const auto f = r.find("format"))
     guard([&] { f->choice({"steppe-scenario/1"}); });
@@ -900,6 +908,28 @@ void Parser::parse() {
   out_.outputs.window_first = out_.steps.front().year;
   out_.outputs.window_last = out_.steps.back().year;
   if (const auto o = r.find("outputs")) guard([&] { outputs(*o); });
+  if (const auto p = r.find("published")) guard([&] { published(*p); });
+}
+
+void Parser::published(const JsonCursor& c) {
+  c.reject_unknown({"source", "value", "low", "high", "measure", "group", "note"});
+  PublishedEstimate e;
+  e.source = c.at("source").string();
+  const auto& sources = out_.meta.sources;
+  if (std::none_of(sources.begin(), sources.end(), [&](const auto& s) { return s.id == e.source; }))
+    c.at("source").expected("the id of a citation in /meta/sources");
+  e.value = c.at("value").number_in(1, kInf, "a count of persons > 0");
+  if (const auto lo = c.find("low")) e.low = lo->number_in(0, e.value, "persons, at most value");
+  if (const auto hi = c.find("high")) e.high = hi->number_in(e.value, kInf, "persons, at least value");
+  e.losses = c.at("measure").choice({"excess_deaths", "losses"}) == "losses";
+  if (const auto g = c.find("group")) {
+    const auto& names = out_.dims.groups();
+    const auto it = std::find(names.begin(), names.end(), g->string());
+    if (it == names.end()) g->expected("a group name");
+    e.group = int(it - names.begin());
+  }
+  if (const auto n = c.find("note")) e.note = n->string();
+  out_.outputs.published = std::move(e);
 }
 
 }  // namespace

@@ -214,7 +214,7 @@ TEST_CASE("run_draws: metric paths are unique, in the documented order", "[unit]
                                           "/lost_births", "/lost_births_rate_based",
                                           "/net_emigration", "/emigrants", "/returnees",
                                           "/immigrants", "/deaths_abroad", "/abroad_at_end",
-                                          "/targets", "/log_likelihood"});
+                                          "/balance", "/balance_by_year", "/targets", "/log_likelihood"});
   CHECK(r.find("/excess_deaths/by_year/1933") != nullptr);
   CHECK(r.find("/excess_deaths/by_year/1934") == nullptr);
   CHECK_THROWS_AS(r.at("/no/such/metric"), std::out_of_range);
@@ -490,4 +490,140 @@ TEST_CASE("run_draws: cancelled before the first draw, nothing is summarised", "
   CHECK(r.at("/excess_deaths/total").count == 0);
   CHECK(std::isnan(r.at("/excess_deaths/total").quantiles[0]));
   CHECK_THROWS_AS(steppe::detail::run_draws(tiny_model(), opts(0, 1)), steppe::domain_error);
+}
+
+TEST_CASE("run_draws: kept per-draw values match the summaries, whatever the thread count",
+          "[unit]") {
+  const auto scenario = steppe::Scenario::load(repo_dir + "/scenarios/famine_sketch.json");
+  RunOptions o = opts(300, 1, 5);
+  o.keep = {"/excess_deaths/total", "/log_likelihood/total"};
+  const RunResult one = steppe::run_draws(scenario, o);
+  REQUIRE(one.kept.size() == 600);
+  double sum = 0.0;
+  for (std::size_t i = 0; i < 300; ++i) sum += one.kept[2 * i];
+  CHECK_THAT(sum / 300.0, WithinRel(one.at("/excess_deaths/total").mean, 1e-12));
+  CHECK(one.ess == 300.0);
+  o.threads = 2;
+  const RunResult two = steppe::run_draws(scenario, o);
+  REQUIRE(two.kept.size() == one.kept.size());
+  for (std::size_t j = 0; j < one.kept.size(); ++j) CHECK(two.kept[j] == one.kept[j]);
+  o.keep = {"/excess_deaths/nonsense"};
+  CHECK_THROWS_AS(steppe::run_draws(scenario, o), std::out_of_range);
+}
+
+TEST_CASE("run_draws: importance weights select and weight draws", "[unit]") {
+  const auto scenario = steppe::Scenario::load(repo_dir + "/scenarios/famine_sketch.json");
+  RunOptions o = opts(256, 2, 9);
+  o.keep = {"/excess_deaths/total"};
+  const RunResult prior = steppe::run_draws(scenario, o);
+
+  SECTION("one draw with all the weight is that draw, exactly") {
+    o.weights.assign(256, 0.0);
+    o.weights[131] = 0.7;
+    const RunResult r = steppe::run_draws(scenario, o);
+    const steppe::Summary& s = r.at("/excess_deaths/total");
+    CHECK(s.count == 1);
+    CHECK(s.mean == prior.kept[131]);
+    for (double q : s.quantiles) CHECK(q == prior.kept[131]);
+    CHECK(r.ess == 1.0);
+    CHECK(std::isnan(r.kept[130]));
+    CHECK(r.kept[131] == prior.kept[131]);
+  }
+  SECTION("weights 0/1 give the mean of the draws selected; 1 and 2 threads agree") {
+    o.weights.assign(256, 0.0);
+    double sum = 0.0;
+    int n = 0;
+    for (std::size_t i = 0; i < 256; i += 3) {
+      o.weights[i] = 1.0;
+      sum += prior.kept[i];
+      ++n;
+    }
+    const RunResult r = steppe::run_draws(scenario, o);
+    CHECK(r.at("/excess_deaths/total").count == std::uint64_t(n));
+    CHECK_THAT(r.at("/excess_deaths/total").mean, WithinRel(sum / n, 1e-12));
+    CHECK_THAT(r.ess, WithinRel(double(n), 1e-12));
+    o.threads = 1;
+    require_identical(r, steppe::run_draws(scenario, o));
+  }
+  SECTION("weights that favour large tolls move the mean up") {
+    o.weights.resize(256);
+    for (std::size_t i = 0; i < 256; ++i) o.weights[i] = prior.kept[i] / 1e5;
+    const RunResult r = steppe::run_draws(scenario, o);
+    CHECK(r.at("/excess_deaths/total").mean > prior.at("/excess_deaths/total").mean);
+    CHECK(r.ess < 256.0);
+  }
+  SECTION("bad weights are refused") {
+    o.weights.assign(255, 1.0);
+    CHECK_THROWS_AS(steppe::run_draws(scenario, o), steppe::domain_error);
+    o.weights.assign(256, 0.0);
+    CHECK_THROWS_AS(steppe::run_draws(scenario, o), steppe::domain_error);
+    o.weights[3] = -1.0;
+    o.weights[4] = 1.0;
+    CHECK_THROWS_AS(steppe::run_draws(scenario, o), steppe::domain_error);
+  }
+}
+
+TEST_CASE("run_draws: each group's balance sheet balances in every draw, at home and abroad",
+          "[unit]") {
+  const auto scenario = steppe::Scenario::load(data_dir + "/scenarios/sim_rate_based.json");
+  RunOptions o = opts(40, 2, 3);
+  const char* items[] = {"initial", "births", "immigrants", "returnees", "net_migration", "deaths",
+                         "emigrants", "final", "initial_abroad", "births_abroad", "deaths_abroad",
+                         "final_abroad", "excess_deaths", "normal_deaths"};
+  for (const char* g : {"kazakh", "other"})
+    for (const char* item : items) o.keep.push_back(std::string("/balance/") + g + "/" + item);
+  const RunResult r = steppe::run_draws(scenario, o);
+  const std::size_t K = o.keep.size(), n = std::size(items);
+  for (std::size_t i = 0; i < 40; ++i)
+    for (std::size_t g = 0; g < 2; ++g) {
+      const double* v = &r.kept[i * K + g * n];
+      const double home = v[0] + v[1] + v[2] + v[3] + v[4] - v[5] - v[6];
+      const double abroad = v[8] + v[9] + v[6] - v[3] - v[10];
+      INFO("draw " << i << " group " << g);
+      CHECK_THAT(home, WithinAbs(v[7], 1e-6 * v[0]));
+      CHECK_THAT(abroad, WithinAbs(v[11], 1e-6 * v[0]));
+      CHECK_THAT(v[12] + v[13], WithinRel(v[5] + v[10], 1e-12));  // excess + normal = all deaths
+      if (g == 0) CHECK(v[6] > 0.0);  // the kazakh group's flight is in the books
+    }
+  // By year: the population at the end of the last year is the final population.
+  CHECK_THAT(r.at("/balance_by_year/kazakh/1934/population_end").mean,
+             WithinRel(r.at("/balance/kazakh/final").mean, 1e-12));
+}
+
+TEST_CASE("run_draws: a target's plus adds persons to the modelled count", "[unit]") {
+  const auto base = steppe::Scenario::load(data_dir + "/scenarios/sim_rate_based.json");
+  const auto plus = steppe::Scenario::load(
+      data_dir + "/scenarios/sim_rate_based.json",
+      {"/targets/2/plus=[1000, {\"uniform\": [-500, -100]}]"});
+  const RunResult a = steppe::run_draws(base, opts(50, 1, 4));
+  RunOptions o = opts(50, 2, 4);
+  o.keep = {"/targets/kazakh_abroad_1933/modelled"};
+  const RunResult b = steppe::run_draws(plus, o);
+  const double shift = b.at("/targets/kazakh_abroad_1933/modelled").mean -
+                       a.at("/targets/kazakh_abroad_1933/modelled").mean;
+  CHECK(shift > 1000.0 - 500.0);
+  CHECK(shift < 1000.0 - 100.0);
+  CHECK(a.at("/targets/kazakh_1932/modelled").mean == b.at("/targets/kazakh_1932/modelled").mean);
+}
+
+TEST_CASE("run_draws: a published estimate's modelled counterpart follows its measure", "[unit]") {
+  const std::string file = data_dir + "/scenarios/sim_rate_based.json";
+  const auto deaths = steppe::Scenario::load(
+      file, {"/published={\"source\": \"none\", \"value\": 50000, \"measure\": \"excess_deaths\", "
+             "\"group\": \"kazakh\"}"});
+  const auto losses = steppe::Scenario::load(
+      file, {"/published={\"source\": \"none\", \"value\": 50000, \"measure\": \"losses\", "
+             "\"group\": \"kazakh\"}"});
+  REQUIRE(deaths.outputs().published.has_value());
+  const RunResult d = steppe::run_draws(deaths, opts(1, 1));
+  const RunResult l = steppe::run_draws(losses, opts(1, 1));
+  CHECK(d.at("/published/modelled").mean == d.at("/excess_deaths/by_group/kazakh").mean);
+  CHECK_THAT(l.at("/published/modelled").mean,
+             WithinRel(d.at("/excess_deaths/by_group/kazakh").mean +
+                           d.at("/abroad_at_end/by_group/kazakh").mean, 1e-12));
+  CHECK(steppe::run_draws(steppe::Scenario::load(file), opts(1, 1)).find("/published/modelled") ==
+        nullptr);
+  CHECK_THROWS_AS(steppe::Scenario::load(file, {"/published={\"source\": \"nope\", \"value\": 1, "
+                                                "\"measure\": \"losses\"}"}),
+                  steppe::scenario_errors);
 }
