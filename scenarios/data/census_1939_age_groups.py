@@ -3,7 +3,7 @@
 # Prints the 1939 Kazakh SSR census age-sex targets of scenarios/kazakhstan-1926-1939.json:
 # 5-year groups 0-4 ... 65-69 and 70+ per sex, from kazakh-ssr-census-1939-age-sex.csv.
 #
-# Usage: python3 census_1939_age_groups.py [--sd 0.06] > targets.json   (standard library only)
+# Usage: python3 census_1939_age_groups.py [--sd 0.07] [--sd-old 0.10] > targets.json   (stdlib only)
 #
 # Treatment (also stated in the scenario's meta.description):
 #  - residence "total", all nationalities (the census table is not by nationality);
@@ -23,7 +23,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sd", type=float, default=0.06)
+    ap.add_argument("--sd", type=float, default=0.07, help="relative sd below age 60")
+    ap.add_argument("--sd-old", type=float, default=0.10, help="relative sd from age 60")
     a = ap.parse_args()
     counts = {"F": {}, "M": {}}
     unknown = {"F": 0, "M": 0}
@@ -50,7 +51,7 @@ def main():
                 "sex": name,
                 "ages": [lo, hi],
                 "value": round(n * factor),
-                "error": {"bias": {"shared": "inflation_1939"}, "sd": a.sd},
+                "error": {"bias": {"shared": "inflation_1939"}, "sd": a.sd if lo < 60 else a.sd_old},
             })
     for t in out:
         print("    " + json.dumps(t, ensure_ascii=False) + ",")
