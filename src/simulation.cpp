@@ -468,12 +468,35 @@ class DrawRunner {
   double clamped_persons_ = 0.0;
 };
 
-/// The moments of one block of draws (merged in block order by the calling thread).
+/// The moments of one block of draws (merged in block order by the calling thread): plain
+/// Moments for an unweighted run, WeightedMoments for an importance-weighted one.
 struct Partial {
   std::vector<Moments> moments;
-  std::uint64_t draws = 0, clamps = 0;
+  std::vector<WeightedMoments> weighted;
+  std::uint64_t draws = 0, visited = 0, clamps = 0;  // draws run; draws run or skipped (weight 0)
   double clamped_persons = 0.0;
 };
+
+/// The integer weights of RunOptions::weights (empty if unweighted), after checking them.
+std::vector<std::uint64_t> integer_weights(const std::vector<double>& w, std::uint64_t n) {
+  if (w.empty()) return {};
+  if (w.size() != n)
+    throw domain_error("run_draws: " + std::to_string(w.size()) + " weights for " +
+                       std::to_string(n) + " draws, expected one per draw");
+  double top = 0.0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (!std::isfinite(w[i]) || w[i] < 0.0)
+      throw domain_error("run_draws: weight of draw " + std::to_string(i) + " = " +
+                         std::to_string(w[i]) + ", expected a finite number >= 0");
+    top = std::max(top, w[i]);
+  }
+  if (top == 0.0) throw domain_error("run_draws: every weight is 0, expected at least one > 0");
+  // ⌊2^62/n⌋ per unit of the largest weight: the total stays below 2^62 (no overflow).
+  const double scale = std::floor(std::ldexp(1.0, 62) / double(n)) / top;
+  std::vector<std::uint64_t> u(n);
+  for (std::size_t i = 0; i < n; ++i) u[i] = std::uint64_t(std::llround(w[i] * scale));
+  return u;
+}
 
 }  // namespace
 
@@ -490,6 +513,17 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
 
   const std::uint64_t N = options.draws;
   const bool central = N == 1;
+  const std::vector<std::uint64_t> weight = integer_weights(options.weights, N);
+  const bool weighted = !weight.empty();
+  std::vector<std::size_t> kept_index;  // metric index of each kept path
+  for (const std::string& k : options.keep) {
+    auto it = std::find(L.paths.begin(), L.paths.end(), k);
+    if (it == L.paths.end())
+      throw std::out_of_range("run_draws: no metric \"" + k + "\" to keep");
+    kept_index.push_back(std::size_t(it - L.paths.begin()));
+  }
+  const std::size_t K = kept_index.size();
+  std::vector<double> kept(K ? N * K : 0, std::numeric_limits<double>::quiet_NaN());
   const std::uint64_t n_blocks = (N + block_draws - 1) / block_draws;
   unsigned threads = options.threads > 0 ? unsigned(options.threads)
                                          : std::max(1u, std::thread::hardware_concurrency());
@@ -553,7 +587,8 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
         // merger merges what is left in block order once all workers have finished.
         if (b * block_draws >= stop_draw.load()) break;
         Partial p;
-        p.moments.resize(M);
+        if (weighted) p.weighted.resize(M);
+        else p.moments.resize(M);
         const std::uint64_t end = std::min(N, (b + 1) * block_draws);
         for (std::uint64_t i = b * block_draws; i < end; ++i) {
           if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
@@ -561,6 +596,8 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
             stop_at(i);
           }
           if (i >= stop_draw.load(std::memory_order_relaxed)) break;
+          ++p.visited;
+          if (weighted && weight[i] == 0) continue;  // negligible weight: not run
           try {
             runner.run(options.seed, i, central);
           } catch (const domain_error& e) {
@@ -575,12 +612,23 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
             break;
           }
           const std::vector<double>& x = runner.metrics();
-          for (std::size_t m = 0; m < M; ++m) {
-            p.moments[m].add(x[m]);
-            sk[m].add(x[m]);
-            lo[m] = lower(lo[m], x[m]);
-            hi[m] = upper(hi[m], x[m]);
+          if (weighted) {
+            const double w = options.weights[i];
+            for (std::size_t m = 0; m < M; ++m) {
+              p.weighted[m].add(x[m], w);
+              sk[m].add(x[m], weight[i]);
+              lo[m] = lower(lo[m], x[m]);
+              hi[m] = upper(hi[m], x[m]);
+            }
+          } else {
+            for (std::size_t m = 0; m < M; ++m) {
+              p.moments[m].add(x[m]);
+              sk[m].add(x[m]);
+              lo[m] = lower(lo[m], x[m]);
+              hi[m] = upper(hi[m], x[m]);
+            }
           }
+          for (std::size_t k = 0; k < K; ++k) kept[i * K + k] = x[kept_index[k]];  // own slots
           ++p.draws;
           p.clamps += runner.clamps();
           p.clamped_persons += runner.clamped_persons();
@@ -597,12 +645,16 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
     submitted_cv.notify_one();
   };
 
-  std::vector<Moments> total(M);
-  std::uint64_t done = 0, clamps = 0;
+  std::vector<Moments> total(weighted ? 0 : M);
+  std::vector<WeightedMoments> weighted_total(weighted ? M : 0);
+  std::uint64_t done = 0, visited = 0, clamps = 0;
   double clamped_persons = 0.0;
   auto merge = [&](const Partial& p) {
-    for (std::size_t m = 0; m < M; ++m) total[m].merge(p.moments[m]);
+    for (std::size_t m = 0; m < M; ++m)
+      if (weighted) weighted_total[m].merge(p.weighted[m]);
+      else total[m].merge(p.moments[m]);
     done += p.draws;
+    visited += p.visited;
     clamps += p.clamps;
     clamped_persons += p.clamped_persons;
   };
@@ -623,7 +675,7 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
       pending.erase(it);
       lock.unlock();
       merge(p);
-      if (options.progress) options.progress(done, N);
+      if (options.progress) options.progress(visited, N);
       lock.lock();
       ++merged_blocks;
       merged_cv.notify_all();
@@ -639,12 +691,22 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
   for (const auto& [b, p] : pending) merge(p);
   const bool any_left = !pending.empty();
   pending.clear();
-  if (any_left && options.progress) options.progress(done, N);
+  if (any_left && options.progress) options.progress(visited, N);
 
   RunResult r;
   r.seed = options.seed;
   r.draws = done;
-  r.cancelled = cancelled && done < N;
+  r.cancelled = cancelled && visited < N;
+  r.kept = std::move(kept);
+  if (weighted) {
+    if (M > 0) {
+      r.weight_total = weighted_total[0].weight();
+      r.ess = weighted_total[0].effective_size();
+    }
+  } else {
+    r.weight_total = double(done);
+    r.ess = double(done);
+  }
   r.quantile_levels = model.outputs.quantiles;
   r.clamps = clamps;
   r.clamped_persons = clamped_persons;
@@ -660,9 +722,9 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
         hi = upper(hi, highs[w][m]);
       }
     Summary s;
-    s.count = total[m].count();
-    s.mean = total[m].mean();
-    s.sd = total[m].sd();
+    s.count = weighted ? weighted_total[m].count() : total[m].count();
+    s.mean = weighted ? weighted_total[m].mean() : total[m].mean();
+    s.sd = weighted ? weighted_total[m].sd() : total[m].sd();
     for (double level : r.quantile_levels)
       s.quantiles.push_back(q.count() ? std::clamp(q.quantile(level), lo, hi)
                                       : std::numeric_limits<double>::quiet_NaN());

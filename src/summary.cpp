@@ -37,6 +37,38 @@ double Moments::sd() const noexcept {
   return n_ < 2 ? 0.0 : std::sqrt(std::max(0.0, m2_ / double(n_ - 1)));
 }
 
+void WeightedMoments::add(double x, double w) noexcept {
+  ++n_;
+  if (w <= 0.0) return;
+  w_ += w;
+  w2_ += w * w;
+  const double delta = x - mean_;
+  mean_ += delta * (w / w_);
+  m2_ += w * delta * (x - mean_);
+}
+
+void WeightedMoments::merge(const WeightedMoments& o) noexcept {
+  if (o.n_ == 0) return;
+  if (w_ == 0.0) {
+    const std::uint64_t n = n_;
+    *this = o;
+    n_ += n;
+    return;
+  }
+  n_ += o.n_;
+  if (o.w_ == 0.0) return;
+  const double w = w_ + o.w_, delta = o.mean_ - mean_;
+  mean_ += delta * (o.w_ / w);
+  m2_ += o.m2_ + delta * delta * (w_ * o.w_ / w);
+  w_ = w;
+  w2_ += o.w2_;
+}
+
+double WeightedMoments::sd() const noexcept {
+  const double denominator = w_ - (w_ > 0 ? w2_ / w_ : 0.0);
+  return denominator > 0 ? std::sqrt(std::max(0.0, m2_ / denominator)) : 0.0;
+}
+
 QuantileSketch::QuantileSketch(double alpha) : alpha_(alpha) {
   if (!(alpha > 0.0 && alpha < 1.0))
     throw domain_error("QuantileSketch: alpha = " + std::to_string(alpha) + ", expected (0, 1)");
@@ -105,14 +137,17 @@ void QuantileSketch::Store::add(std::int64_t i, std::uint64_t n) {
   counts[std::size_t(i - offset)] += n;
 }
 
-void QuantileSketch::add(double x) {
+void QuantileSketch::add(double x) { add(x, 1); }
+
+void QuantileSketch::add(double x, std::uint64_t weight) {
   if (!std::isfinite(x))
     throw domain_error("QuantileSketch::add: x = " + std::to_string(x) + ", expected finite");
-  ++n_;
+  if (weight == 0) return;
+  n_ += weight;
   // Magnitudes below 1e-300 count as zero: their logarithm is out of any useful range.
-  if (std::abs(x) < 1e-300) ++zeros_;
-  else if (x > 0.0) positive_.add(index(x), 1);
-  else negative_.add(index(-x), 1);
+  if (std::abs(x) < 1e-300) zeros_ += weight;
+  else if (x > 0.0) positive_.add(index(x), weight);
+  else negative_.add(index(-x), weight);
 }
 
 void QuantileSketch::merge(const QuantileSketch& o) {

@@ -29,9 +29,12 @@ void run_run(const RunRequest& r) {
   RunResult result;
   {
     ProgressBar bar;
-    RunOptions options{r.seed, r.draws, r.threads,
-                       [&bar](std::uint64_t done, std::uint64_t total) { bar.update(done, total); },
-                       interrupt.flag()};
+    RunOptions options;
+    options.seed = r.seed;
+    options.draws = r.draws;
+    options.threads = r.threads;
+    options.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
+    options.cancel = interrupt.flag();
     result = run_draws(scenario, options);  // domain_error: a draw makes impossible demography
   }
   if (result.cancelled || interrupt.interrupted())

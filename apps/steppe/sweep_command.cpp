@@ -59,10 +59,14 @@ void run_sweep(const RunRequest& r) {
     for (std::size_t k = 0; k < combos.size() && !interrupt.interrupted(); ++k) {
       const std::string note =
           "combination " + std::to_string(k + 1) + " of " + std::to_string(combos.size());
-      RunOptions options{
-          r.seed, r.draws, r.threads,
-          [&](std::uint64_t done, std::uint64_t) { bar.update(k * r.draws + done, total, note); },
-          interrupt.flag()};
+      RunOptions options;
+      options.seed = r.seed;
+      options.draws = r.draws;
+      options.threads = r.threads;
+      options.progress = [&](std::uint64_t done, std::uint64_t) {
+        bar.update(k * r.draws + done, total, note);
+      };
+      options.cancel = interrupt.flag();
       try {
         points.push_back({combos[k], run_draws(scenarios[k], options)});
       } catch (const domain_error& e) {

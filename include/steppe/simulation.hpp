@@ -27,6 +27,15 @@ struct RunOptions {
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
   /// If set and it becomes true, the run stops early and RunResult::cancelled is true.
   const std::atomic<bool>* cancel = nullptr;
+  /// Metric paths (as in RunResult::metrics, e.g. "/excess_deaths/total") whose value in every
+  /// draw is returned in RunResult::kept: what calibration and `steppe compare` work from.
+  std::vector<std::string> keep;
+  /// Importance weights: empty, or one per draw, each finite and ≥ 0, not all 0. Draw i then
+  /// counts with weight weights[i] in every summary (weighted mean and sd, WeightedMoments;
+  /// weighted quantiles). Weights are scaled to integers u_i = round(w_i/max w · ⌊2^62/draws⌋) so
+  /// that quantile sketches merge exactly; a draw with u_i = 0 (weight below ≈ draws·2^−62 of the
+  /// largest) is not run at all. Summary::count is then the number of draws run.
+  std::vector<double> weights;
 };
 
 /// Summary of one output across draws. quantiles[k] is at RunResult::quantile_levels[k].
@@ -50,6 +59,11 @@ struct RunResult {
   bool cancelled = false;
   std::vector<double> quantile_levels;  ///< from OutputSpec::quantiles
   std::vector<Metric> metrics;
+  /// kept[i·K + k], K = RunOptions::keep.size(): the value of keep[k] in draw i (NaN for a draw
+  /// not run: zero weight, or after a cancel). Empty when nothing is kept.
+  std::vector<double> kept;
+  double weight_total = 0;  ///< Σ of the weights of the draws run (their number if unweighted)
+  double ess = 0;           ///< Kish's effective sample size (Σw)²/Σw² (= draws if unweighted)
   std::uint64_t clamps = 0;     ///< out-flows clamped to the people present, over all draws
   double clamped_persons = 0;   ///< persons those clamps removed from out-flows, over all draws
 
@@ -86,7 +100,9 @@ struct RunResult {
 /// summing excess.hpp's arrays in that order. Means and sds are exact (Moments); quantiles are
 /// within 0.1 % relative (QuantileSketch, alpha 1e-3) of the order statistics.
 /// @throws domain_error if a draw's parameters make impossible demography (the first such draw
-///         in draw order; the message names the draw and the parameter).
+///         in draw order; the message names the draw and the parameter), or if the weights are
+///         not as documented in RunOptions; std::out_of_range naming a kept path that is not a
+///         metric.
 RunResult run_draws(const Scenario& scenario, const RunOptions& options);
 
 namespace detail {

@@ -27,6 +27,27 @@ class Moments {
   double mean_ = 0, m2_ = 0;  // running mean and sum of squared deviations
 };
 
+/// Weighted count, mean and standard deviation (importance-weighted draws): West's (1979)
+/// weighted updates and the same pairwise merge as Moments. Weights are ≥ 0 (frequency-free
+/// "reliability" weights): sd() is the unbiased estimate Σw(x − mean)² / (W − Σw²/W), which
+/// reduces to Moments::sd() when every weight is 1.
+class WeightedMoments {
+ public:
+  /// Adds x with weight w ≥ 0 (a weight of 0 counts the value but moves nothing).
+  void add(double x, double w) noexcept;
+  void merge(const WeightedMoments& other) noexcept;
+  std::uint64_t count() const noexcept { return n_; }  ///< values added
+  double weight() const noexcept { return w_; }        ///< W = Σ w
+  double mean() const noexcept { return mean_; }
+  double sd() const noexcept;
+  /// Kish's effective sample size W² / Σw² (0 when W = 0).
+  double effective_size() const noexcept { return w2_ > 0 ? w_ * w_ / w2_ : 0.0; }
+
+ private:
+  std::uint64_t n_ = 0;
+  double w_ = 0, w2_ = 0, mean_ = 0, m2_ = 0;
+};
+
 /// Quantiles of a stream with relative accuracy `alpha` (DDSketch, Masson, Rim & Lee 2019):
 /// a value x ≠ 0 falls in a bucket of logarithmic width at most ln γ, γ = (1 + α)/(1 − α) — the
 /// index is ceil(P(log2 |x|)·k), with DDSketch's cubic approximation P of log2 from the exponent
@@ -41,6 +62,10 @@ class QuantileSketch {
   explicit QuantileSketch(double alpha = 1e-3);
   /// @throws domain_error if x is not finite.
   void add(double x);
+  /// Adds x `weight` times (integer weights keep merging exact and order-free; importance
+  /// weights are scaled to integers by the caller). count() is then the total weight.
+  /// @throws domain_error if x is not finite.
+  void add(double x, std::uint64_t weight);
   /// @throws domain_error if the sketches have different alpha.
   void merge(const QuantileSketch& other);
   std::uint64_t count() const noexcept { return n_; }

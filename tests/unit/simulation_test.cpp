@@ -491,3 +491,74 @@ TEST_CASE("run_draws: cancelled before the first draw, nothing is summarised", "
   CHECK(std::isnan(r.at("/excess_deaths/total").quantiles[0]));
   CHECK_THROWS_AS(steppe::detail::run_draws(tiny_model(), opts(0, 1)), steppe::domain_error);
 }
+
+TEST_CASE("run_draws: kept per-draw values match the summaries, whatever the thread count",
+          "[unit]") {
+  const auto scenario = steppe::Scenario::load(repo_dir + "/scenarios/famine_sketch.json");
+  RunOptions o = opts(300, 1, 5);
+  o.keep = {"/excess_deaths/total", "/log_likelihood/total"};
+  const RunResult one = steppe::run_draws(scenario, o);
+  REQUIRE(one.kept.size() == 600);
+  double sum = 0.0;
+  for (std::size_t i = 0; i < 300; ++i) sum += one.kept[2 * i];
+  CHECK_THAT(sum / 300.0, WithinRel(one.at("/excess_deaths/total").mean, 1e-12));
+  CHECK(one.ess == 300.0);
+  o.threads = 2;
+  const RunResult two = steppe::run_draws(scenario, o);
+  REQUIRE(two.kept.size() == one.kept.size());
+  for (std::size_t j = 0; j < one.kept.size(); ++j) CHECK(two.kept[j] == one.kept[j]);
+  o.keep = {"/excess_deaths/nonsense"};
+  CHECK_THROWS_AS(steppe::run_draws(scenario, o), std::out_of_range);
+}
+
+TEST_CASE("run_draws: importance weights select and weight draws", "[unit]") {
+  const auto scenario = steppe::Scenario::load(repo_dir + "/scenarios/famine_sketch.json");
+  RunOptions o = opts(256, 2, 9);
+  o.keep = {"/excess_deaths/total"};
+  const RunResult prior = steppe::run_draws(scenario, o);
+
+  SECTION("one draw with all the weight is that draw, exactly") {
+    o.weights.assign(256, 0.0);
+    o.weights[131] = 0.7;
+    const RunResult r = steppe::run_draws(scenario, o);
+    const steppe::Summary& s = r.at("/excess_deaths/total");
+    CHECK(s.count == 1);
+    CHECK(s.mean == prior.kept[131]);
+    for (double q : s.quantiles) CHECK(q == prior.kept[131]);
+    CHECK(r.ess == 1.0);
+    CHECK(std::isnan(r.kept[130]));
+    CHECK(r.kept[131] == prior.kept[131]);
+  }
+  SECTION("weights 0/1 give the mean of the draws selected; 1 and 2 threads agree") {
+    o.weights.assign(256, 0.0);
+    double sum = 0.0;
+    int n = 0;
+    for (std::size_t i = 0; i < 256; i += 3) {
+      o.weights[i] = 1.0;
+      sum += prior.kept[i];
+      ++n;
+    }
+    const RunResult r = steppe::run_draws(scenario, o);
+    CHECK(r.at("/excess_deaths/total").count == std::uint64_t(n));
+    CHECK_THAT(r.at("/excess_deaths/total").mean, WithinRel(sum / n, 1e-12));
+    CHECK_THAT(r.ess, WithinRel(double(n), 1e-12));
+    o.threads = 1;
+    require_identical(r, steppe::run_draws(scenario, o));
+  }
+  SECTION("weights that favour large tolls move the mean up") {
+    o.weights.resize(256);
+    for (std::size_t i = 0; i < 256; ++i) o.weights[i] = prior.kept[i] / 1e5;
+    const RunResult r = steppe::run_draws(scenario, o);
+    CHECK(r.at("/excess_deaths/total").mean > prior.at("/excess_deaths/total").mean);
+    CHECK(r.ess < 256.0);
+  }
+  SECTION("bad weights are refused") {
+    o.weights.assign(255, 1.0);
+    CHECK_THROWS_AS(steppe::run_draws(scenario, o), steppe::domain_error);
+    o.weights.assign(256, 0.0);
+    CHECK_THROWS_AS(steppe::run_draws(scenario, o), steppe::domain_error);
+    o.weights[3] = -1.0;
+    o.weights[4] = 1.0;
+    CHECK_THROWS_AS(steppe::run_draws(scenario, o), steppe::domain_error);
+  }
+}

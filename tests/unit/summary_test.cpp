@@ -114,3 +114,47 @@ TEST_CASE("QuantileSketch keeps relative accuracy alpha for values spanning 1e-3
     CHECK(all.quantile(q) == reversed.quantile(q));
   }
 }
+
+TEST_CASE("WeightedMoments: integer weights equal repeated values; merges in any split", "[unit]") {
+  // Weights 1, 3, 2, 2 on 2, 4, 5, 9 = the values 2, 4, 4, 4, 5, 5, 9, 9 unweighted.
+  steppe::WeightedMoments w;
+  const double xs[] = {2.0, 4.0, 5.0, 9.0}, ws[] = {1.0, 3.0, 2.0, 2.0};
+  for (int i = 0; i < 4; ++i) w.add(xs[i], ws[i]);
+  CHECK(w.count() == 4);
+  CHECK(w.weight() == 8.0);
+  CHECK_THAT(w.mean(), WithinRel(42.0 / 8.0, 1e-15));
+  // Σw(x − m)² = 1·3.25² + 3·1.25² + 2·0.25² + 2·3.75² = 43.5; W − Σw²/W = 8 − 18/8.
+  CHECK_THAT(w.sd(), WithinRel(std::sqrt(43.5 / (8.0 - 18.0 / 8.0)), 1e-14));
+  CHECK_THAT(w.effective_size(), WithinRel(64.0 / 18.0, 1e-15));
+  // Unit weights reduce to Moments.
+  steppe::WeightedMoments unit;
+  steppe::Moments plain;
+  for (double x : {2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0}) {
+    unit.add(x, 1.0);
+    plain.add(x);
+  }
+  CHECK_THAT(unit.sd(), WithinRel(plain.sd(), 1e-14));
+  CHECK(unit.effective_size() == 8.0);
+  // A zero weight counts the value and moves nothing; merging splits gives the same summary.
+  steppe::WeightedMoments a, b, all;
+  for (int i = 0; i < 100; ++i) {
+    const double x = 1e6 + i % 7, wt = (i % 5 == 0) ? 0.0 : 0.5 + (i % 3);
+    all.add(x, wt);
+    (i < 37 ? a : b).add(x, wt);
+  }
+  a.merge(b);
+  CHECK(a.count() == 100);
+  CHECK_THAT(a.weight(), WithinRel(all.weight(), 1e-15));
+  CHECK_THAT(a.mean(), WithinRel(all.mean(), 1e-15));
+  CHECK_THAT(a.sd(), WithinRel(all.sd(), 1e-9));
+}
+
+TEST_CASE("QuantileSketch: a weight counts as that many copies", "[unit]") {
+  steppe::QuantileSketch weighted, copies;
+  for (int i = 1; i <= 50; ++i) {
+    weighted.add(double(i), std::uint64_t(i % 4));
+    for (int c = 0; c < i % 4; ++c) copies.add(double(i));
+  }
+  CHECK(weighted.count() == copies.count());
+  for (double q : {0.0, 0.1, 0.5, 0.9, 1.0}) CHECK(weighted.quantile(q) == copies.quantile(q));
+}
