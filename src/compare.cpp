@@ -88,12 +88,10 @@ void diff(const json* a, const json* b, const pointer_t& ptr, std::vector<std::s
   const bool both_objects = a && b && a->is_object() && b->is_object();
   const bool one_sided_object = !(a && b) && present->is_object();
   if ((both_objects || one_sided_object) && !is_leaf(*present) && !(a && b && is_leaf(*b))) {
-    std::vector<std::string> keys;  // a's order, then b's members that a lacks
-    if (a)
-      for (const auto& [k, v] : a->items()) keys.push_back(k);
-    if (b)
-      for (const auto& [k, v] : b->items())
-        if (!a || !a->contains(k)) keys.push_back(k);
+    std::set<std::string> keys;  // members of either side, in key order
+    for (const json* side : {a, b})
+      if (side)
+        for (const auto& [k, v] : side->items()) keys.insert(k);
     for (const std::string& k : keys) {
       const json* ca = a && a->contains(k) ? &a->at(k) : nullptr;
       const json* cb = b && b->contains(k) ? &b->at(k) : nullptr;
@@ -530,7 +528,8 @@ ojson summary_json(const CompareSummary& s) {
 
 ojson side_json(const std::string& file, const std::string& title, const CompareSummary& s) {
   ojson j{{"file", file}, {"title", title}};
-  for (auto& [k, v] : summary_json(s).items()) j[k] = v;
+  const ojson summary = summary_json(s);
+  for (const auto& [k, v] : summary.items()) j[k] = v;
   return j;
 }
 
@@ -617,6 +616,7 @@ void write_compare_table(std::ostream& out, const CompareResult& r) {
   out << ".\nPersons, rounded to thousands; contributions are B − A, means across draws"
       << (ranges ? " with their 95 % range" : "") << ".\n\n";
 
+  // factor | mean | 95 % range | fields: the fields last, as their lists vary in length.
   std::vector<std::array<std::string, 4>> rows{{"factor", "mean", ranges ? "95 % range" : "", "fields"}};
   for (const Attribution& x : r.attribution) {
     std::string fields;
@@ -629,10 +629,10 @@ void write_compare_table(std::ostream& out, const CompareResult& r) {
     for (std::size_t c = 0; c < 3; ++c) w[c] = std::max(w[c], width(row[c]));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& row = rows[i];
-    if (i + 1 == rows.size())
-      out << std::string(w[0] + w[1] + w[2] + 6, '-') << '\n';
-    std::string line = pad(row[0], w[0]) + "  " + pad(row[1], w[1], i > 0) + "  " +
-                       pad(row[2], w[2], i > 0) + "  " + row[3];
+    if (i + 1 == rows.size()) out << std::string(w[0] + w[1] + w[2] + (ranges ? 4 : 2), '-') << '\n';
+    std::string line = pad(row[0], w[0]) + "  " + pad(row[1], w[1], true) + "  ";
+    if (ranges) line += pad(row[2], w[2], true) + "  ";
+    line += row[3];
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out << line << '\n';
   }

@@ -79,8 +79,8 @@ struct FactorRule {
 /// factor of its own ("shared draw <name>") if they are in several; anything else to "other".
 const std::vector<FactorRule>& compare_factor_rules();
 
-/// Where two resolved scenario documents (JSON text) differ, leaf by leaf: JSON pointers in
-/// document order. A distribution, a time series and an array of numbers are single leaves;
+/// Where two resolved scenario documents (JSON text) differ, leaf by leaf: JSON pointers with
+/// object members in key order and array elements in index order. A distribution, a time series and an array of numbers are single leaves;
 /// "meta", "compare_factors", "format" and the descriptive members of "published" (source,
 /// value, low, high, note) are ignored; a member present on one side only is a difference (an
 /// object is then listed by its leaves). For tests and `steppe compare`.

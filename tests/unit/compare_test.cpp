@@ -59,10 +59,9 @@ TEST_CASE("scenario_differences: leaves are distributions, series and number arr
     "crisis": {"kazakh": {"flight": {"rate": 0.1}, "return": {"rate": 0.2, "enabled": true}}},
     "outputs": {"window": [1930, 1934]}})";
   CHECK(steppe::scenario_differences(a, b) ==
-        std::vector<std::string>{"/groups/0/fertility/tfr",
-                                 "/groups/0/initial_population/undercount",
-                                 "/crisis/kazakh/return/rate", "/crisis/kazakh/return/enabled",
-                                 "/outputs/window"});
+        std::vector<std::string>{"/crisis/kazakh/return/enabled", "/crisis/kazakh/return/rate",
+                                 "/groups/0/fertility/tfr",
+                                 "/groups/0/initial_population/undercount", "/outputs/window"});
   CHECK(steppe::scenario_differences(a, a).empty());
 }
 
@@ -150,7 +149,7 @@ TEST_CASE("compare: --factor regroups fields", "[unit][compare]") {
   REQUIRE(r.attribution.size() == 3);
   CHECK(r.attribution[0].factor == "famine response");
   CHECK(r.attribution[0].fields ==
-        std::vector<std::string>{"/groups/0/fertility/tfr", "/crisis/kazakh/flight/rate"});
+        std::vector<std::string>{"/crisis/kazakh/flight/rate", "/groups/0/fertility/tfr"});
 }
 
 TEST_CASE("compare: scenarios that cannot be aligned are refused with the reason", "[unit][compare]") {
@@ -203,4 +202,31 @@ TEST_CASE("compare: the JSON output has the documented keys, and adds up", "[uni
   }
   CHECK_THAT(sum, WithinRel(doc.at("difference").at("mean").get<double>(), 1e-9));
   CHECK(doc.at("factors_used").size() == 4);
+}
+
+TEST_CASE("compare: beyond ten factors, Shapley values from sampled orders still add up",
+          "[unit][compare]") {
+  const std::vector<std::string> fields{
+      "/crisis/kazakh/flight/rate",          "/crisis/kazakh/return/rate",
+      "/groups/0/fertility/srb",             "/groups/0/fertility/tfr",
+      "/groups/0/initial_population/female", "/groups/0/initial_population/male",
+      "/groups/0/initial_population/undercount", "/groups/0/mortality/coale_demeny/e0/male",
+      "/groups/1/fertility/tfr",             "/groups/1/mortality/coale_demeny/e0",
+      "/targets/0/value"};
+  CompareOptions o = few_draws(2);
+  o.run.threads = 1;  // ~2,000 hybrids of two draws each: threads would cost more than they save
+  for (const std::string& f : fields) o.factors.push_back({f, {f}});  // one factor per field
+  const CompareResult r = steppe::compare(dir / "base.json", dir / "eleven_fields.json", o);
+  REQUIRE(r.attribution.size() == 11);
+  CHECK_FALSE(r.exact);
+  CHECK(r.permutations == 2000);
+  CHECK(r.hybrids_run > 11);
+  CHECK(r.hybrids_run <= 2048);
+  for (std::size_t f = 0; f < 11; ++f) CHECK(r.attribution[f].fields == std::vector<std::string>{fields[f]});
+  for (std::size_t i = 0; i < r.draws; ++i) {
+    double sum = 0;
+    for (const auto& a : r.attribution) sum += a.per_draw[i];
+    CHECK_THAT(sum, WithinRel(r.b_per_draw[i] - r.a_per_draw[i], 1e-9));
+  }
+  for (double x : factor(r, "/targets/0/value").per_draw) CHECK(x == 0.0);
 }
