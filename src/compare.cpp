@@ -107,6 +107,22 @@ void diff(const json* a, const json* b, const pointer_t& ptr, std::vector<std::s
   out.push_back(ptr.to_string());
 }
 
+// The differing leaves of two resolved documents. "published" only matters when both have it
+// (the headline is then /published/modelled): if one lacks it, it is left out of the comparison,
+// so no hybrid gets a half-written "published" block.
+std::vector<std::string> differences(const json& a, const json& b) {
+  std::vector<std::string> out;
+  if (a.is_object() && b.is_object() && a.contains("published") != b.contains("published")) {
+    json a2 = a, b2 = b;
+    a2.erase("published");
+    b2.erase("published");
+    diff(&a2, &b2, pointer_t(), out);
+  } else {
+    diff(&a, &b, pointer_t(), out);
+  }
+  return out;
+}
+
 // ---- factors ---------------------------------------------------------------------------------
 
 bool rule_matches(const std::vector<std::string>& rule, const std::vector<std::string>& tokens) {
@@ -350,9 +366,7 @@ std::vector<std::string> scenario_differences(const std::string& json_a, const s
     }
   };
   const json a = parse(json_a, "A"), b = parse(json_b, file_b);
-  std::vector<std::string> out;
-  diff(&a, &b, pointer_t(), out);
-  return out;
+  return differences(a, b);
 }
 
 CompareResult compare(const std::filesystem::path& a_file, const std::filesystem::path& b_file,
@@ -371,8 +385,7 @@ CompareResult compare(const std::filesystem::path& a_file, const std::filesystem
   add_file_rules(b.doc, rules);
   for (const FactorRule& r : compare_factor_rules()) rules.add(r.factor, r.prefix);
 
-  std::vector<std::string> fields;
-  diff(&a.doc, &b.doc, pointer_t(), fields);
+  const std::vector<std::string> fields = differences(a.doc, b.doc);
   const std::vector<Factor> factors = group_fields(fields, rules, a.doc, b.doc);
   const std::size_t k = factors.size();
   if (k > kMaxFactors)

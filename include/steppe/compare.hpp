@@ -82,7 +82,7 @@ const std::vector<FactorRule>& compare_factor_rules();
 /// Where two resolved scenario documents (JSON text) differ, leaf by leaf: JSON pointers with
 /// object members in key order and array elements in index order. A distribution, a time series and an array of numbers are single leaves;
 /// "meta", "compare_factors", "format" and the descriptive members of "published" (source,
-/// value, low, high, note) are ignored; a member present on one side only is a difference (an
+/// value, low, high, note) are ignored, and "published" entirely unless both have it; a member present on one side only is a difference (an
 /// object is then listed by its leaves). For tests and `steppe compare`.
 /// @throws input_error naming `file_b` if a text is not JSON.
 std::vector<std::string> scenario_differences(const std::string& json_a, const std::string& json_b,

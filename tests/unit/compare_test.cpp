@@ -63,6 +63,11 @@ TEST_CASE("scenario_differences: leaves are distributions, series and number arr
                                  "/groups/0/fertility/tfr",
                                  "/groups/0/initial_population/undercount", "/outputs/window"});
   CHECK(steppe::scenario_differences(a, a).empty());
+  // "published" is compared (its measure and group) only when both have it.
+  const std::string pa = R"({"published": {"source": "x", "value": 1, "measure": "excess_deaths"}})";
+  const std::string pb = R"({"published": {"source": "y", "value": 2, "measure": "losses"}})";
+  CHECK(steppe::scenario_differences(pa, pb) == std::vector<std::string>{"/published/measure"});
+  CHECK(steppe::scenario_differences(pa, "{}").empty());
 }
 
 TEST_CASE("compare: a difference in one field is attributed wholly to its factor", "[unit][compare]") {
@@ -229,4 +234,45 @@ TEST_CASE("compare: beyond ten factors, Shapley values from sampled orders still
     CHECK_THAT(sum, WithinRel(r.b_per_draw[i] - r.a_per_draw[i], 1e-9));
   }
   for (double x : factor(r, "/targets/0/value").per_draw) CHECK(x == 0.0);
+}
+
+TEST_CASE("compare: a scenario's compare_factors regroup fields, --factor overrides them",
+          "[unit][compare]") {
+  CompareOptions o = few_draws(3);
+  const CompareResult r = steppe::compare(dir / "base.json", dir / "regrouped.json", o);
+  REQUIRE(r.attribution.size() == 3);
+  CHECK(r.attribution[0].factor == "famine response");
+  CHECK(r.attribution[0].fields ==
+        std::vector<std::string>{"/crisis/kazakh/flight/rate", "/groups/0/fertility/tfr"});
+
+  o.factors = {{"flight alone", {"/crisis/kazakh/flight"}}};
+  const CompareResult c = steppe::compare(dir / "base.json", dir / "regrouped.json", o);
+  REQUIRE(c.attribution.size() == 4);
+  CHECK(c.attribution[0].factor == "flight alone");
+  CHECK(c.attribution[1].factor == "famine response");
+  CHECK(c.attribution[1].fields == std::vector<std::string>{"/groups/0/fertility/tfr"});
+
+  CHECK_THROWS_WITH(steppe::Scenario::load(dir / "base.json", {"/compare_factors={\"x\": \"/crisis\"}"}),
+                    Contains("/compare_factors/x: expected an array of JSON pointer prefixes"));
+  CHECK_THROWS_WITH(steppe::Scenario::load(dir / "base.json", {"/compare_factors={\"x\": [\"crisis\"]}"}),
+                    Contains("/compare_factors/x/0: expected a JSON pointer prefix"));
+}
+
+TEST_CASE("compare: a shared distribution goes with the fields that draw from it", "[unit][compare]") {
+  CompareOptions o = few_draws(3);
+  o.sets_b = {R"(/distributions/severity={"uniform": [1.0, 2.0]})"};
+  const CompareResult r = steppe::compare(dir / "base.json", dir / "base.json", o);
+  REQUIRE(r.attribution.size() == 1);
+  CHECK(r.attribution[0].factor == "famine mortality");  // only the famine intensity uses it
+  CHECK(r.attribution[0].fields == std::vector<std::string>{"/distributions/severity"});
+  CHECK(r.difference.mean > 0);
+
+  // Drawn by flight too: then it is a factor of its own.
+  const std::string flight =
+      R"(/crisis/kazakh/flight/rate={"values": {"1928": 0, "1930": 0.1, "1931": 0}, "scale": {"shared": "severity"}})";
+  o.sets_a = {flight};
+  o.sets_b.push_back(flight);
+  const CompareResult s = steppe::compare(dir / "base.json", dir / "base.json", o);
+  REQUIRE(s.attribution.size() == 1);
+  CHECK(s.attribution[0].factor == "shared draw severity");
 }
