@@ -338,8 +338,8 @@ CompareSummary summarise(std::vector<double> v) {
 const std::vector<FactorRule>& compare_factor_rules() {
   static const std::vector<FactorRule> rules{
       {"toll definition", "/outputs"},
-      {"toll definition", "/published/measure"},
-      {"toll definition", "/published/group"},
+      {"deaths or losses (permanent emigrants)", "/published/measure"},
+      {"groups counted", "/published/group"},
       {"base population and undercount", "/groups/*/initial_population"},
       {"fertility", "/groups/*/fertility"},
       {"fertility", "/crisis/*/fertility_reduction"},

@@ -69,8 +69,9 @@ struct FactorRule {
   std::string prefix;  ///< JSON pointer prefix, "*" matching any one reference token
 };
 
-/// The default grouping (first matching rule wins): /outputs and /published/{measure,group} →
-/// "toll definition"; /groups/*/initial_population → "base population and undercount";
+/// The default grouping (first matching rule wins): /outputs → "toll definition" (window and
+/// excess definition); /published/measure → "deaths or losses (permanent emigrants)";
+/// /published/group → "groups counted"; /groups/*/initial_population → "base population and undercount";
 /// /groups/*/fertility, /crisis/*/fertility_reduction → "fertility"; /groups/*/mortality →
 /// "baseline mortality"; /crisis/*/{flight,return,abroad} → "flight, returns and deaths abroad";
 /// /crisis/*/excess_mortality → "famine mortality"; /crisis/*/in_migration, /groups/*/migration
