@@ -276,3 +276,16 @@ TEST_CASE("compare: a shared distribution goes with the fields that draw from it
   REQUIRE(s.attribution.size() == 1);
   CHECK(s.attribution[0].factor == "shared draw severity");
 }
+
+TEST_CASE("compare: two published tolls are compared on their own measures", "[unit][compare]") {
+  const std::filesystem::path lit = std::filesystem::path(STEPPE_REPO_DIR) / "scenarios" / "literature";
+  const CompareResult r = steppe::compare(lit / "cameron-2018.json", lit / "alekseenko.json", few_draws(1));
+  CHECK(r.headline == "/published/modelled");
+  REQUIRE(r.attribution.size() == 2);
+  CHECK(r.attribution[0].factor == "deaths or losses (permanent emigrants)");
+  CHECK(r.attribution[1].factor == "groups counted");
+  CHECK(r.attribution[0].value.mean > 0);  // emigrants alive abroad add to the losses
+  CHECK(r.attribution[1].value.mean < 0);  // Kazakhs only: fewer than all inhabitants
+  CHECK_THAT(r.attribution[0].value.mean + r.attribution[1].value.mean,
+             WithinRel(r.difference.mean, 1e-9));
+}
