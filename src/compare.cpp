@@ -25,10 +25,10 @@ namespace {
 using json = nlohmann::json;
 using pointer_t = json::json_pointer;
 
-constexpr std::size_t kExactFactors = 10;        // exact Shapley values up to 2^10 hybrids
-constexpr std::uint64_t kPermutations = 2000;    // sampled beyond
+constexpr std::size_t kExactFactors = 10;      // exact Shapley values up to 2^10 hybrids
+constexpr std::uint64_t kPermutations = 2000;  // sampled beyond
 constexpr std::uint64_t kPermutationSeed = 0x5eed5a91e7ULL;  // fixed: results are reproducible
-constexpr std::size_t kMaxFactors = 63;          // subsets are bit masks of a uint64
+constexpr std::size_t kMaxFactors = 63;                      // subsets are bit masks of a uint64
 
 // ---- the two documents ---------------------------------------------------------------------
 
@@ -56,7 +56,8 @@ bool is_time_series(const json& v) {
   if (!v.is_object() || v.empty()) return false;
   if (v.contains("values")) return true;
   for (const auto& [key, value] : v.items())
-    if (key.empty() || !std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    if (key.empty() ||
+        !std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; }))
       return false;
   return true;
 }
@@ -157,7 +158,8 @@ struct Rules {
 };
 
 // Pointers of every {"shared": name} in `doc`, by name.
-void shared_users(const json& v, const pointer_t& ptr, std::map<std::string, std::set<std::string>>& out) {
+void shared_users(const json& v, const pointer_t& ptr,
+                  std::map<std::string, std::set<std::string>>& out) {
   if (v.is_object()) {
     if (v.contains("shared") && v.at("shared").is_string())
       out[v.at("shared").get<std::string>()].insert(ptr.to_string());
@@ -191,10 +193,13 @@ Side load_side(const std::filesystem::path& file, const std::vector<std::string>
   // (parsed from text) finds it and two scenarios in different folders naming the same CSV agree.
   if (r.doc.contains("groups") && r.doc.at("groups").is_array())
     for (std::size_t g = 0; g < r.doc.at("groups").size(); ++g) {
-      const pointer_t p = pointer_t("/groups") / g / "initial_population" / "age_structure" / "file";
+      const pointer_t p =
+          pointer_t("/groups") / g / "initial_population" / "age_structure" / "file";
       if (r.doc.contains(p) && r.doc.at(p).is_string()) {
-        const std::filesystem::path base = std::filesystem::path(r.file_of(p.to_string())).parent_path();
-        r.doc[p] = std::filesystem::weakly_canonical(base / r.doc.at(p).get<std::string>()).string();
+        const std::filesystem::path base =
+            std::filesystem::path(r.file_of(p.to_string())).parent_path();
+        r.doc[p] =
+            std::filesystem::weakly_canonical(base / r.doc.at(p).get<std::string>()).string();
       }
     }
   s.doc = std::move(r.doc);
@@ -217,16 +222,15 @@ void check_aligned(const Side& a, const Side& b) {
   const auto sa = a.scenario.steps(), sb = b.scenario.steps();
   const bool same_steps =
       sa.size() == sb.size() &&
-      std::equal(sa.begin(), sa.end(), sb.begin(), [](const StepTime& x, const StepTime& y) {
-        return x.year == y.year;
-      });
+      std::equal(sa.begin(), sa.end(), sb.begin(),
+                 [](const StepTime& x, const StepTime& y) { return x.year == y.year; });
   if (!same_steps)
     throw input_error(b.file, "/projection",
                       "compare needs the same projection steps, got " + std::to_string(sb.size()) +
                           " steps (" + std::to_string(sb.front().year) + "–" +
                           std::to_string(sb.back().year) + ") against " +
-                          std::to_string(sa.size()) + " (" + std::to_string(sa.front().year) +
-                          "–" + std::to_string(sa.back().year) + ") in " + a.file);
+                          std::to_string(sa.size()) + " (" + std::to_string(sa.front().year) + "–" +
+                          std::to_string(sa.back().year) + ") in " + a.file);
 }
 
 // ---- factors of the differences -------------------------------------------------------------
@@ -268,7 +272,8 @@ std::vector<Factor> group_fields(const std::vector<std::string>& fields, const R
       f = "other";
       r = rules.rules.size() + 1;
     }
-    auto it = std::find_if(factors.begin(), factors.end(), [&](const Factor& x) { return x.name == f; });
+    auto it =
+        std::find_if(factors.begin(), factors.end(), [&](const Factor& x) { return x.name == f; });
     if (it == factors.end()) {
       factors.push_back({f, {}});
       rank[f] = r;
@@ -283,7 +288,8 @@ std::vector<Factor> group_fields(const std::vector<std::string>& fields, const R
 
 // A's document with B's values at every field of the factors in `mask` (members B lacks are
 // removed, with the objects that removal empties and B does not have).
-json hybrid_doc(const json& a, const json& b, const std::vector<Factor>& factors, std::uint64_t mask) {
+json hybrid_doc(const json& a, const json& b, const std::vector<Factor>& factors,
+                std::uint64_t mask) {
   json doc = a;
   for (std::size_t f = 0; f < factors.size(); ++f) {
     if (!(mask >> f & 1)) continue;
@@ -378,7 +384,9 @@ CompareResult compare(const std::filesystem::path& a_file, const std::filesystem
   for (const auto& [name, prefixes] : options.factors)
     for (const std::string& p : prefixes) {
       if (p.empty() || p[0] != '/')
-        throw input_error("--factor", p, "expected a JSON pointer prefix (\"/crisis/*/flight\") for factor \"" + name + "\"");
+        throw input_error(
+            "--factor", p,
+            "expected a JSON pointer prefix (\"/crisis/*/flight\") for factor \"" + name + "\"");
       rules.add(name, p);
     }
   add_file_rules(a.doc, rules);
@@ -389,9 +397,10 @@ CompareResult compare(const std::filesystem::path& a_file, const std::filesystem
   const std::vector<Factor> factors = group_fields(fields, rules, a.doc, b.doc);
   const std::size_t k = factors.size();
   if (k > kMaxFactors)
-    throw input_error(b.file, "", "the scenarios differ in " + std::to_string(k) +
-                                      " factors; compare handles at most " +
-                                      std::to_string(kMaxFactors) + " (group them with --factor)");
+    throw input_error(b.file, "",
+                      "the scenarios differ in " + std::to_string(k) +
+                          " factors; compare handles at most " + std::to_string(kMaxFactors) +
+                          " (group them with --factor)");
   const std::uint64_t full = k == 0 ? 0 : (~std::uint64_t(0) >> (64 - k));
 
   CompareResult out;
@@ -399,8 +408,9 @@ CompareResult compare(const std::filesystem::path& a_file, const std::filesystem
   out.file_b = b.file;
   out.title_a = a.scenario.meta().title;
   out.title_b = b.scenario.meta().title;
-  out.headline = a.doc.contains("published") && b.doc.contains("published") ? "/published/modelled"
-                                                                             : "/excess_deaths/total";
+  out.headline = a.doc.contains("published") && b.doc.contains("published")
+                     ? "/published/modelled"
+                     : "/excess_deaths/total";
   out.seed = options.run.seed;
   out.exact = k <= kExactFactors;
 
@@ -435,8 +445,8 @@ CompareResult compare(const std::filesystem::path& a_file, const std::filesystem
     } else {
       const std::string with = factor_list(factors, m);
       try {
-        scenarios.push_back(
-            Scenario::parse(hybrid_doc(a.doc, b.doc, factors, m).dump(), a.file + "+" + b.file + "[" + with + "]"));
+        scenarios.push_back(Scenario::parse(hybrid_doc(a.doc, b.doc, factors, m).dump(),
+                                            a.file + "+" + b.file + "[" + with + "]"));
       } catch (const scenario_errors& e) {
         std::vector<input_error> named;
         for (const input_error& x : e.errors())
@@ -463,11 +473,11 @@ CompareResult compare(const std::filesystem::path& a_file, const std::filesystem
     try {
       r = run_draws(scenarios[j], run);
     } catch (const domain_error& e) {
-      throw domain_error(masks[j] == 0 ? std::string(e.what())
+      throw domain_error(masks[j] == 0      ? std::string(e.what())
                          : masks[j] == full ? std::string(e.what())
                                             : "hybrid of " + a.file + " with the " +
-                                                  factor_list(factors, masks[j]) + " of " +
-                                                  b.file + ": " + e.what());
+                                                  factor_list(factors, masks[j]) + " of " + b.file +
+                                                  ": " + e.what());
     }
     ++out.hybrids_run;
     if (r.cancelled) {
@@ -524,7 +534,8 @@ CompareResult compare(const std::filesystem::path& a_file, const std::filesystem
   out.b = summarise(out.b_per_draw);
   out.difference = summarise(gap);
   for (std::size_t f = 0; f < k; ++f)
-    out.attribution.push_back({factors[f].name, factors[f].fields, summarise(phi[f]), std::move(phi[f])});
+    out.attribution.push_back(
+        {factors[f].name, factors[f].fields, summarise(phi[f]), std::move(phi[f])});
   return out;
 }
 
@@ -535,8 +546,8 @@ namespace {
 using ojson = nlohmann::ordered_json;
 
 ojson summary_json(const CompareSummary& s) {
-  return ojson{{"mean", s.mean}, {"sd", s.sd},     {"q025", s.q025}, {"q10", s.q10},
-               {"q50", s.q50},   {"q90", s.q90},   {"q975", s.q975}};
+  return ojson{{"mean", s.mean}, {"sd", s.sd},   {"q025", s.q025}, {"q10", s.q10},
+               {"q50", s.q50},   {"q90", s.q90}, {"q975", s.q975}};
 }
 
 ojson side_json(const std::string& file, const std::string& title, const CompareSummary& s) {
@@ -630,7 +641,8 @@ void write_compare_table(std::ostream& out, const CompareResult& r) {
       << (ranges ? " with their 95 % range" : "") << ".\n\n";
 
   // factor | mean | 95 % range | fields: the fields last, as their lists vary in length.
-  std::vector<std::array<std::string, 4>> rows{{"factor", "mean", ranges ? "95 % range" : "", "fields"}};
+  std::vector<std::array<std::string, 4>> rows{
+      {"factor", "mean", ranges ? "95 % range" : "", "fields"}};
   for (const Attribution& x : r.attribution) {
     std::string fields;
     for (const std::string& f : x.fields) fields += (fields.empty() ? "" : ", ") + f;
@@ -642,14 +654,16 @@ void write_compare_table(std::ostream& out, const CompareResult& r) {
     for (std::size_t c = 0; c < 3; ++c) w[c] = std::max(w[c], width(row[c]));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& row = rows[i];
-    if (i + 1 == rows.size()) out << std::string(w[0] + w[1] + w[2] + (ranges ? 4 : 2), '-') << '\n';
+    if (i + 1 == rows.size())
+      out << std::string(w[0] + w[1] + w[2] + (ranges ? 4 : 2), '-') << '\n';
     std::string line = pad(row[0], w[0]) + "  " + pad(row[1], w[1], true) + "  ";
     if (ranges) line += pad(row[2], w[2], true) + "  ";
     line += row[3];
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out << line << '\n';
   }
-  if (r.attribution.empty()) out << "(the scenarios do not differ in any field that changes the numbers)\n";
+  if (r.attribution.empty())
+    out << "(the scenarios do not differ in any field that changes the numbers)\n";
   if (!out) throw error("write_compare_table: write failed");
 }
 

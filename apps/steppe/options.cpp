@@ -231,7 +231,8 @@ RunRequest parse_compare(const std::vector<std::string>& args) {
         throw po::error("--factor " + arg + ": expected NAME=/pointer/prefix,/other/prefix");
       std::vector<std::string> prefixes;
       std::string rest = arg.substr(eq + 1) + ",";
-      for (std::size_t at = 0, comma; (comma = rest.find(',', at)) != std::string::npos; at = comma + 1) {
+      for (std::size_t at = 0, comma; (comma = rest.find(',', at)) != std::string::npos;
+           at = comma + 1) {
         prefixes.push_back(rest.substr(at, comma - at));
         if (prefixes.back().empty() || prefixes.back()[0] != '/')
           throw po::error("--factor " + arg + ": \"" + prefixes.back() +

@@ -49,16 +49,16 @@ struct Attribution {
 /// Result of compare(). Σ attribution[k].per_draw[i] = b_i − a_i for every draw i (up to rounding:
 /// the efficiency of Shapley values), so the attribution means sum to difference.mean.
 struct CompareResult {
-  std::string file_a, file_b;   ///< as given
-  std::string title_a, title_b; ///< their meta titles
-  std::string headline;         ///< metric compared: "/published/modelled" or "/excess_deaths/total"
+  std::string file_a, file_b;    ///< as given
+  std::string title_a, title_b;  ///< their meta titles
+  std::string headline;  ///< metric compared: "/published/modelled" or "/excess_deaths/total"
   std::uint64_t seed = 0, draws = 0;
-  bool cancelled = false;       ///< stopped by RunOptions::cancel: the result is incomplete
-  bool exact = true;            ///< exact Shapley values (≤ 10 factors), else sampled permutations
-  std::uint64_t permutations = 0;   ///< permutations sampled (0 when exact)
-  std::uint64_t hybrids_run = 0;    ///< number of scenarios run (2^factors when exact)
-  CompareSummary a, b;          ///< each scenario's headline across draws
-  CompareSummary difference;    ///< b − a, draw by draw
+  bool cancelled = false;  ///< stopped by RunOptions::cancel: the result is incomplete
+  bool exact = true;       ///< exact Shapley values (≤ 10 factors), else sampled permutations
+  std::uint64_t permutations = 0;  ///< permutations sampled (0 when exact)
+  std::uint64_t hybrids_run = 0;   ///< number of scenarios run (2^factors when exact)
+  CompareSummary a, b;             ///< each scenario's headline across draws
+  CompareSummary difference;       ///< b − a, draw by draw
   std::vector<double> a_per_draw, b_per_draw;
   std::vector<Attribution> attribution;  ///< one per factor with a difference, in rule order
 };
@@ -71,20 +71,22 @@ struct FactorRule {
 
 /// The default grouping (first matching rule wins): /outputs → "toll definition" (window and
 /// excess definition); /published/measure → "deaths or losses (permanent emigrants)";
-/// /published/group → "groups counted"; /groups/*/initial_population → "base population and undercount";
-/// /groups/*/fertility, /crisis/*/fertility_reduction → "fertility"; /groups/*/mortality →
-/// "baseline mortality"; /crisis/*/{flight,return,abroad} → "flight, returns and deaths abroad";
-/// /crisis/*/excess_mortality → "famine mortality"; /crisis/*/in_migration, /groups/*/migration
-/// → "migration"; /targets → "census corrections"; /projection → "projection options". A shared
-/// distribution /distributions/<name> goes to the factor of the fields that use it, or to a
-/// factor of its own ("shared draw <name>") if they are in several; anything else to "other".
+/// /published/group → "groups counted"; /groups/*/initial_population → "base population and
+/// undercount"; /groups/*/fertility, /crisis/*/fertility_reduction → "fertility";
+/// /groups/*/mortality → "baseline mortality"; /crisis/*/{flight,return,abroad} → "flight, returns
+/// and deaths abroad"; /crisis/*/excess_mortality → "famine mortality"; /crisis/*/in_migration,
+/// /groups/*/migration → "migration"; /targets → "census corrections"; /projection → "projection
+/// options". A shared distribution /distributions/<name> goes to the factor of the fields that use
+/// it, or to a factor of its own ("shared draw <name>") if they are in several; anything else to
+/// "other".
 const std::vector<FactorRule>& compare_factor_rules();
 
 /// Where two resolved scenario documents (JSON text) differ, leaf by leaf: JSON pointers with
-/// object members in key order and array elements in index order. A distribution, a time series and an array of numbers are single leaves;
-/// "meta", "compare_factors", "format" and the descriptive members of "published" (source,
-/// value, low, high, note) are ignored, and "published" entirely unless both have it; a member present on one side only is a difference (an
-/// object is then listed by its leaves). For tests and `steppe compare`.
+/// object members in key order and array elements in index order. A distribution, a time series and
+/// an array of numbers are single leaves; "meta", "compare_factors", "format" and the descriptive
+/// members of "published" (source, value, low, high, note) are ignored, and "published" entirely
+/// unless both have it; a member present on one side only is a difference (an object is then listed
+/// by its leaves). For tests and `steppe compare`.
 /// @throws input_error naming `file_b` if a text is not JSON.
 std::vector<std::string> scenario_differences(const std::string& json_a, const std::string& json_b,
                                               const std::string& file_b = "B");

@@ -6,7 +6,6 @@
 #include "steppe/compare.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -38,8 +37,8 @@ const steppe::Attribution& factor(const CompareResult& r, const std::string& nam
 }
 
 // The headline (/excess_deaths/total) of every draw of `file` with `sets`.
-std::vector<double> headline(const std::filesystem::path& file, const std::vector<std::string>& sets,
-                             const steppe::RunOptions& base) {
+std::vector<double> headline(const std::filesystem::path& file,
+                             const std::vector<std::string>& sets, const steppe::RunOptions& base) {
   steppe::RunOptions o = base;
   o.keep = {"/excess_deaths/total"};
   return steppe::run_draws(steppe::Scenario::load(file, sets), o).kept;
@@ -47,7 +46,8 @@ std::vector<double> headline(const std::filesystem::path& file, const std::vecto
 
 }  // namespace
 
-TEST_CASE("scenario_differences: leaves are distributions, series and number arrays", "[unit][compare]") {
+TEST_CASE("scenario_differences: leaves are distributions, series and number arrays",
+          "[unit][compare]") {
   const std::string a = R"({"meta": {"title": "a"},
     "groups": [{"fertility": {"tfr": {"1927": 6, "1935": 5}, "srb": 1.05},
                 "initial_population": {"undercount": {"uniform": [0, 0.04]}}}],
@@ -64,13 +64,15 @@ TEST_CASE("scenario_differences: leaves are distributions, series and number arr
                                  "/groups/0/initial_population/undercount", "/outputs/window"});
   CHECK(steppe::scenario_differences(a, a).empty());
   // "published" is compared (its measure and group) only when both have it.
-  const std::string pa = R"({"published": {"source": "x", "value": 1, "measure": "excess_deaths"}})";
+  const std::string pa =
+      R"({"published": {"source": "x", "value": 1, "measure": "excess_deaths"}})";
   const std::string pb = R"({"published": {"source": "y", "value": 2, "measure": "losses"}})";
   CHECK(steppe::scenario_differences(pa, pb) == std::vector<std::string>{"/published/measure"});
   CHECK(steppe::scenario_differences(pa, "{}").empty());
 }
 
-TEST_CASE("compare: a difference in one field is attributed wholly to its factor", "[unit][compare]") {
+TEST_CASE("compare: a difference in one field is attributed wholly to its factor",
+          "[unit][compare]") {
   const CompareResult r = steppe::compare(dir / "base.json", dir / "more_flight.json", few_draws());
   REQUIRE(r.draws == 12);
   REQUIRE(r.attribution.size() == 1);
@@ -91,7 +93,8 @@ TEST_CASE("compare: a difference in one field is attributed wholly to its factor
 }
 
 TEST_CASE("compare: attributions add up to the difference, draw by draw", "[unit][compare]") {
-  const CompareResult r = steppe::compare(dir / "base.json", dir / "three_factors.json", few_draws());
+  const CompareResult r =
+      steppe::compare(dir / "base.json", dir / "three_factors.json", few_draws());
   REQUIRE(r.attribution.size() == 4);
   CHECK(r.exact);
   CHECK(r.hybrids_run == 16);
@@ -111,12 +114,15 @@ TEST_CASE("compare: attributions add up to the difference, draw by draw", "[unit
   }
   // A census value changes no death: on common random numbers its share is exactly zero.
   for (double x : factor(r, "census corrections").per_draw) CHECK(x == 0.0);
-  for (const char* f : {"base population and undercount", "fertility", "flight, returns and deaths abroad"})
+  for (const char* f :
+       {"base population and undercount", "fertility", "flight, returns and deaths abroad"})
     CHECK(factor(r, f).value.mean != 0.0);
 }
 
-TEST_CASE("compare: Shapley values of two factors match hybrids built with --set", "[unit][compare]") {
-  const std::string flight = "/crisis/kazakh/flight/rate={\"1928\": 0, \"1930\": 0.25, \"1931\": 0}";
+TEST_CASE("compare: Shapley values of two factors match hybrids built with --set",
+          "[unit][compare]") {
+  const std::string flight =
+      "/crisis/kazakh/flight/rate={\"1928\": 0, \"1930\": 0.25, \"1931\": 0}";
   const std::string tfr = "/groups/0/fertility/tfr=7.5";
   CompareOptions o = few_draws(8);
   o.sets_b = {flight, tfr};
@@ -130,7 +136,8 @@ TEST_CASE("compare: Shapley values of two factors match hybrids built with --set
   for (std::size_t i = 0; i < 8; ++i) {
     const double phi_flight = 0.5 * (only_flight[i] - none[i]) + 0.5 * (both[i] - only_tfr[i]);
     const double phi_tfr = 0.5 * (only_tfr[i] - none[i]) + 0.5 * (both[i] - only_flight[i]);
-    CHECK_THAT(factor(r, "flight, returns and deaths abroad").per_draw[i], WithinAbs(phi_flight, 1e-6));
+    CHECK_THAT(factor(r, "flight, returns and deaths abroad").per_draw[i],
+               WithinAbs(phi_flight, 1e-6));
     CHECK_THAT(factor(r, "fertility").per_draw[i], WithinAbs(phi_tfr, 1e-6));
     CHECK(r.a_per_draw[i] == none[i]);
     CHECK(r.b_per_draw[i] == both[i]);
@@ -138,7 +145,8 @@ TEST_CASE("compare: Shapley values of two factors match hybrids built with --set
 }
 
 TEST_CASE("compare: identical scenarios differ by nothing", "[unit][compare]") {
-  const CompareResult r = steppe::compare(dir / "base.json", dir / "same_as_base.json", few_draws());
+  const CompareResult r =
+      steppe::compare(dir / "base.json", dir / "same_as_base.json", few_draws());
   CHECK(r.attribution.empty());
   CHECK(r.difference.mean == 0.0);
   CHECK(r.difference.q025 == 0.0);
@@ -157,20 +165,22 @@ TEST_CASE("compare: --factor regroups fields", "[unit][compare]") {
         std::vector<std::string>{"/crisis/kazakh/flight/rate", "/groups/0/fertility/tfr"});
 }
 
-TEST_CASE("compare: scenarios that cannot be aligned are refused with the reason", "[unit][compare]") {
+TEST_CASE("compare: scenarios that cannot be aligned are refused with the reason",
+          "[unit][compare]") {
   const auto groups = dir / "other_groups.json";
-  CHECK_THROWS_MATCHES(steppe::compare(dir / "base.json", groups, few_draws(2)), steppe::input_error,
-                       Catch::Matchers::Predicate<steppe::input_error>([&](const steppe::input_error& e) {
-                         return e.file() == groups.string() && e.pointer() == "/groups" &&
-                                e.reason().find("[kazakh, russian] against [kazakh, other]") !=
-                                    std::string::npos;
-                       }));
+  CHECK_THROWS_MATCHES(
+      steppe::compare(dir / "base.json", groups, few_draws(2)), steppe::input_error,
+      Catch::Matchers::Predicate<steppe::input_error>([&](const steppe::input_error& e) {
+        return e.file() == groups.string() && e.pointer() == "/groups" &&
+               e.reason().find("[kazakh, russian] against [kazakh, other]") != std::string::npos;
+      }));
   const auto shorter = dir / "shorter.json";
-  CHECK_THROWS_MATCHES(steppe::compare(dir / "base.json", shorter, few_draws(2)), steppe::input_error,
-                       Catch::Matchers::Predicate<steppe::input_error>([&](const steppe::input_error& e) {
-                         return e.file() == shorter.string() && e.pointer() == "/projection" &&
-                                e.reason().find("4 steps") != std::string::npos;
-                       }));
+  CHECK_THROWS_MATCHES(
+      steppe::compare(dir / "base.json", shorter, few_draws(2)), steppe::input_error,
+      Catch::Matchers::Predicate<steppe::input_error>([&](const steppe::input_error& e) {
+        return e.file() == shorter.string() && e.pointer() == "/projection" &&
+               e.reason().find("4 steps") != std::string::npos;
+      }));
   // A bad --set names its pointer, as everywhere else.
   CompareOptions o = few_draws(2);
   o.sets_b = {"/groups/0/fertility/srb=2"};
@@ -179,7 +189,8 @@ TEST_CASE("compare: scenarios that cannot be aligned are refused with the reason
 }
 
 TEST_CASE("compare: the JSON output has the documented keys, and adds up", "[unit][compare]") {
-  const CompareResult r = steppe::compare(dir / "base.json", dir / "three_factors.json", few_draws(6));
+  const CompareResult r =
+      steppe::compare(dir / "base.json", dir / "three_factors.json", few_draws(6));
   std::ostringstream text;
   steppe::write_compare_json(text, r);
   const nlohmann::ordered_json doc = nlohmann::ordered_json::parse(text.str());
@@ -211,13 +222,17 @@ TEST_CASE("compare: the JSON output has the documented keys, and adds up", "[uni
 
 TEST_CASE("compare: beyond ten factors, Shapley values from sampled orders still add up",
           "[unit][compare]") {
-  const std::vector<std::string> fields{
-      "/crisis/kazakh/flight/rate",          "/crisis/kazakh/return/rate",
-      "/groups/0/fertility/srb",             "/groups/0/fertility/tfr",
-      "/groups/0/initial_population/female", "/groups/0/initial_population/male",
-      "/groups/0/initial_population/undercount", "/groups/0/mortality/coale_demeny/e0/male",
-      "/groups/1/fertility/tfr",             "/groups/1/mortality/coale_demeny/e0",
-      "/targets/0/value"};
+  const std::vector<std::string> fields{"/crisis/kazakh/flight/rate",
+                                        "/crisis/kazakh/return/rate",
+                                        "/groups/0/fertility/srb",
+                                        "/groups/0/fertility/tfr",
+                                        "/groups/0/initial_population/female",
+                                        "/groups/0/initial_population/male",
+                                        "/groups/0/initial_population/undercount",
+                                        "/groups/0/mortality/coale_demeny/e0/male",
+                                        "/groups/1/fertility/tfr",
+                                        "/groups/1/mortality/coale_demeny/e0",
+                                        "/targets/0/value"};
   CompareOptions o = few_draws(2);
   o.run.threads = 1;  // ~2,000 hybrids of two draws each: threads would cost more than they save
   for (const std::string& f : fields) o.factors.push_back({f, {f}});  // one factor per field
@@ -227,7 +242,8 @@ TEST_CASE("compare: beyond ten factors, Shapley values from sampled orders still
   CHECK(r.permutations == 2000);
   CHECK(r.hybrids_run > 11);
   CHECK(r.hybrids_run <= 2048);
-  for (std::size_t f = 0; f < 11; ++f) CHECK(r.attribution[f].fields == std::vector<std::string>{fields[f]});
+  for (std::size_t f = 0; f < 11; ++f)
+    CHECK(r.attribution[f].fields == std::vector<std::string>{fields[f]});
   for (std::size_t i = 0; i < r.draws; ++i) {
     double sum = 0;
     for (const auto& a : r.attribution) sum += a.per_draw[i];
@@ -252,13 +268,16 @@ TEST_CASE("compare: a scenario's compare_factors regroup fields, --factor overri
   CHECK(c.attribution[1].factor == "famine response");
   CHECK(c.attribution[1].fields == std::vector<std::string>{"/groups/0/fertility/tfr"});
 
-  CHECK_THROWS_WITH(steppe::Scenario::load(dir / "base.json", {"/compare_factors={\"x\": \"/crisis\"}"}),
-                    Contains("/compare_factors/x: expected an array of JSON pointer prefixes"));
-  CHECK_THROWS_WITH(steppe::Scenario::load(dir / "base.json", {"/compare_factors={\"x\": [\"crisis\"]}"}),
-                    Contains("/compare_factors/x/0: expected a JSON pointer prefix"));
+  CHECK_THROWS_WITH(
+      steppe::Scenario::load(dir / "base.json", {"/compare_factors={\"x\": \"/crisis\"}"}),
+      Contains("/compare_factors/x: expected an array of JSON pointer prefixes"));
+  CHECK_THROWS_WITH(
+      steppe::Scenario::load(dir / "base.json", {"/compare_factors={\"x\": [\"crisis\"]}"}),
+      Contains("/compare_factors/x/0: expected a JSON pointer prefix"));
 }
 
-TEST_CASE("compare: a shared distribution goes with the fields that draw from it", "[unit][compare]") {
+TEST_CASE("compare: a shared distribution goes with the fields that draw from it",
+          "[unit][compare]") {
   CompareOptions o = few_draws(3);
   o.sets_b = {R"(/distributions/severity={"uniform": [1.0, 2.0]})"};
   const CompareResult r = steppe::compare(dir / "base.json", dir / "base.json", o);
@@ -278,8 +297,10 @@ TEST_CASE("compare: a shared distribution goes with the fields that draw from it
 }
 
 TEST_CASE("compare: two published tolls are compared on their own measures", "[unit][compare]") {
-  const std::filesystem::path lit = std::filesystem::path(STEPPE_REPO_DIR) / "scenarios" / "literature";
-  const CompareResult r = steppe::compare(lit / "cameron-2018.json", lit / "alekseenko.json", few_draws(1));
+  const std::filesystem::path lit =
+      std::filesystem::path(STEPPE_REPO_DIR) / "scenarios" / "literature";
+  const CompareResult r =
+      steppe::compare(lit / "cameron-2018.json", lit / "alekseenko.json", few_draws(1));
   CHECK(r.headline == "/published/modelled");
   REQUIRE(r.attribution.size() == 2);
   CHECK(r.attribution[0].factor == "deaths or losses (permanent emigrants)");
