@@ -9,11 +9,12 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace steppe::cli {
 
-enum class Command { help, version, project, run, validate, sweep };
+enum class Command { help, version, project, run, validate, sweep, compare };
 enum class Format { csv, json, table };
 
 /// One `--grid /json/pointer=v1,v2,…` of `steppe sweep`: the pointer and its values, each as
@@ -38,6 +39,9 @@ struct RunRequest {
   std::uint64_t seed = 1;                       ///< run, sweep: --seed
   int threads = 0;                              ///< run, sweep: --threads (0 = all cores)
   std::vector<GridAxis> grid;                   ///< sweep: --grid, in order (at least one)
+  std::filesystem::path input_b;                ///< compare: the second scenario (B)
+  /// compare: --factor NAME=/p1,/p2, in order: factor name and JSON pointer prefixes
+  std::vector<std::pair<std::string, std::vector<std::string>>> factors;
 };
 
 /// Parses `steppe <command> [options]`.
@@ -73,6 +77,10 @@ void run_validate(const RunRequest& request);
 /// @throws steppe::scenario_errors naming the first invalid combination; as run_run otherwise
 ///         (a domain_error names its combination).
 void run_sweep(const RunRequest& request);
+
+/// `steppe compare A.json B.json`: attributes the gap between their headline tolls to the
+/// factors in which they differ. @throws as run_run; input_error if they cannot be aligned.
+void run_compare(const RunRequest& request);
 
 /// Writes `write`'s output to `output` atomically (temp file + rename), or whole to stdout.
 void write_output(const std::optional<std::filesystem::path>& output,

@@ -873,8 +873,19 @@ void Parser::parse() {
   }
   guard([&] {
     r.reject_unknown({"meta", "projection", "distributions", "groups", "crisis", "targets",
-                      "outputs", "published", "format"});
+                      "outputs", "published", "format", "compare_factors"});
   });
+  // Read only by `steppe compare` (src/compare.cpp): {"factor name": ["/pointer/prefix", …]}.
+  if (const auto cf = r.find("compare_factors"))
+    guard([&] {
+      for (const auto& [name, prefixes] : cf->object().items()) {
+        const JsonCursor list = cf->at(name);
+        if (!list.is_array() || list.size() == 0) list.expected("an array of JSON pointer prefixes");
+        for (std::size_t i = 0; i < list.size(); ++i)
+          if (!list.at(i).is_string() || list.at(i).string().empty() || list.at(i).string()[0] != '/')
+            list.at(i).expected("a JSON pointer prefix such as \"/crisis/*/flight\"");
+      }
+    });
   if (const auto f = r.find("format"))
     guard([&] { f->choice({"steppe-scenario/1"}); });
   guard([&] { meta(r.at("meta")); });
