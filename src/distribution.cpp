@@ -313,6 +313,31 @@ double Distribution::sample(Rng& rng) const {
   }
 }
 
+double Distribution::at_probability(double u) const {
+  if (!(u > 0.0 && u < 1.0)) bad("at_probability", "expected u in (0, 1), got " + num(u));
+  switch (kind_) {
+    case Kind::constant: return a_;
+    case Kind::choice: {
+      const auto it = std::upper_bound(cumulative_.begin(), cumulative_.end(), u);
+      return values_[std::size_t(std::min<std::ptrdiff_t>(it - cumulative_.begin(),
+                                                          std::ptrdiff_t(values_.size()) - 1))];
+    }
+    case Kind::beta: {
+      // Bisection on the CDF within the truncated support: 200 halvings reach the last bit.
+      const double target = u_lo_ + (u_hi_ - u_lo_) * u;
+      double lo = std::max(lower_, c_), hi = std::min(upper_, d_);
+      for (int it = 0; it < 200 && hi - lo > 0; ++it) {
+        const double mid = 0.5 * (lo + hi);
+        if (mid <= lo || mid >= hi) break;
+        (cdf(mid) < target ? lo : hi) = mid;
+      }
+      return 0.5 * (lo + hi);
+    }
+    default:
+      return std::clamp(quantile(u_lo_ + (u_hi_ - u_lo_) * u), lower_, upper_);
+  }
+}
+
 double Distribution::mean() const {
   switch (kind_) {
     case Kind::constant: return a_;

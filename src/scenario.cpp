@@ -765,7 +765,11 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
       double total = v[std::size_t(in.totals[std::size_t(sex)])];
       if (in.undercount[std::size_t(sex)] >= 0)
         total /= 1.0 - v[std::size_t(in.undercount[std::size_t(sex)])];
-      if (in.stable) {
+      if (in.stable && in.stable_share >= 0) {  // blend of the stable and the given shapes
+        const double share = v[std::size_t(in.stable_share)];
+        const Eigen::ArrayXd& st = memo[std::size_t(c)].stable_weights;
+        w = share / st.sum() * st + (1.0 - share) / in.shape.col(sex).sum() * in.shape.col(sex);
+      } else if (in.stable) {
         w = memo[std::size_t(c)].stable_weights;
       } else {
         w = in.shape.col(sex);

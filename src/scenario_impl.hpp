@@ -67,7 +67,8 @@ struct InitialSpec {
   std::array<int, 2> abroad{-1, -1};
   bool stable = true;
   int growth_rate = -1;   ///< stable
-  Eigen::ArrayXXd shape;  ///< ages × 2 weights (explicit or from a file)
+  Eigen::ArrayXXd shape;  ///< ages × 2 weights (explicit or from a file); empty if stable only
+  int stable_share = -1;  ///< a blend of both: weight of the stable shape (parameter index)
 };
 
 struct GroupSpec {

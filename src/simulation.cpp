@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <numbers>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -64,9 +65,11 @@ struct Layout {
     bool abroad = false, all_ages = true;
     double observed = 0;
     int bias = -1, sd = -1;
+    std::vector<int> plus;
   };
   std::vector<TargetCells> targets;
   bool any_likelihood = false;
+  std::optional<PublishedEstimate> published;
   std::vector<std::string> paths;  // filled by visit_metrics in naming mode
 };
 
@@ -79,6 +82,9 @@ Layout make_layout(const detail::DrawModel& m) {
   L.n_steps = int(m.steps.size());
   L.groups = d.groups();
   L.headline_cf = m.outputs.headline_counterfactual;
+  L.published = m.outputs.published;
+  if (L.published && (L.published->group < -1 || L.published->group >= L.n_groups))
+    throw domain_error("run_draws: published estimate: group " + std::to_string(L.published->group));
   bool window_started = false;
   for (int k = 0; k < L.n_steps; ++k) {
     const int year = m.steps[std::size_t(k)].year;
@@ -119,6 +125,7 @@ Layout make_layout(const detail::DrawModel& m) {
     c.observed = t.observed;
     c.bias = t.bias;
     c.sd = t.sd;
+    c.plus = t.plus;
     auto fail = [&](const std::string& why) {
       throw domain_error("run_draws: target \"" + t.name + "\": " + why);
     };
@@ -153,6 +160,10 @@ struct DrawData {
   Eigen::ArrayXXd cf_home, cf_abroad, cf_both, rb_home, rb_abroad, rb_both;  // excess deaths
   Eigen::ArrayXXd lb_cf, lb_rb;                                             // lost births
   Eigen::ArrayXXd emigrants, returnees, net_emigration, immigrants, deaths_abroad;
+  // Balance sheet of the crisis run: flows at home and abroad, populations at the step's end.
+  Eigen::ArrayXXd births_home, births_abroad, deaths_home, net_migrants, population_home,
+      population_abroad;
+  Eigen::ArrayXd initial_home, initial_abroad;  // cols
   Eigen::ArrayXXd cf_by_age;       // age groups × cols, window, counterfactual definition
   Eigen::ArrayXd abroad_at_end;    // groups
   std::vector<double> target_modelled;
@@ -161,8 +172,11 @@ struct DrawData {
   explicit DrawData(const Layout& L) {
     for (Eigen::ArrayXXd* a : {&cf_home, &cf_abroad, &cf_both, &rb_home, &rb_abroad, &rb_both,
                                &lb_cf, &lb_rb, &emigrants, &returnees, &net_emigration,
-                               &immigrants, &deaths_abroad})
+                               &immigrants, &deaths_abroad, &births_home, &births_abroad,
+                               &deaths_home, &net_migrants, &population_home, &population_abroad})
       a->setZero(L.n_cols, L.n_steps);
+    initial_home.setZero(L.n_cols);
+    initial_abroad.setZero(L.n_cols);
     cf_by_age.setZero(Eigen::Index(L.age_labels.size()), L.n_cols);
     abroad_at_end.setZero(L.n_groups);
     target_modelled.assign(L.targets.size(), 0.0);
@@ -306,6 +320,97 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
            [&] { return d->abroad_at_end(g); });
   }
 
+  // The published figure's modelled counterpart: headline excess deaths (home + abroad) in the
+  // window, of its group or all, plus for "losses" the emigrants alive abroad at the end.
+  if (L.published) {
+    const PublishedEstimate& p = *L.published;
+    sink([] { return std::string("/published/modelled"); }, [&] {
+      const Eigen::ArrayXXd& both = L.headline_cf ? d->cf_both : d->rb_both;
+      const int c0 = p.group < 0 ? 0 : 2 * p.group, c1 = p.group < 0 ? C : 2 * p.group + 2;
+      double v = sum_cols_steps(both, c0, c1, window);
+      if (p.losses)
+        for (int g = 0; g < G; ++g)
+          if (p.group < 0 || g == p.group) v += d->abroad_at_end(g);
+      return v;
+    });
+  }
+
+  // Balance sheet of each group over the whole projection (crisis run): at home, initial +
+  // births + immigrants + returnees + net_migration − deaths − emigrants = final; abroad,
+  // initial_abroad + births_abroad + emigrants − returnees − deaths_abroad = final_abroad. Excess
+  // deaths and lost births here are over every step (not only the window), both definitions.
+  {
+    const std::pair<int, int> all{0, L.n_steps};
+    auto col_sum = [&](const Eigen::ArrayXd& a, int c0, int c1) {
+      double acc = 0.0;
+      for (int c = c0; c < c1; ++c) acc += a(c);
+      return acc;
+    };
+    for (int g = 0; g < G; ++g) {
+      auto [c0, c1] = group_cols(g);
+      const std::string h = d ? std::string() : "/balance/" + gname(L, g);
+      auto item = [&](const char* name, auto&& value) {
+        sink([&] { return h + "/" + name; }, value);
+      };
+      auto flow_sum = [&](const Eigen::ArrayXXd DrawData::*member) {
+        return sum_cols_steps(d->*member, c0, c1, all);
+      };
+      item("initial", [&] { return col_sum(d->initial_home, c0, c1); });
+      item("births", [&] { return flow_sum(&DrawData::births_home); });
+      item("immigrants", [&] { return flow_sum(&DrawData::immigrants); });
+      item("returnees", [&] { return flow_sum(&DrawData::returnees); });
+      item("net_migration", [&] { return flow_sum(&DrawData::net_migrants); });
+      item("deaths", [&] { return flow_sum(&DrawData::deaths_home); });
+      item("emigrants", [&] { return flow_sum(&DrawData::emigrants); });
+      item("final", [&] { return col_sum(d->population_home.col(L.n_steps - 1), c0, c1); });
+      item("initial_abroad", [&] { return col_sum(d->initial_abroad, c0, c1); });
+      item("births_abroad", [&] { return flow_sum(&DrawData::births_abroad); });
+      item("deaths_abroad", [&] { return flow_sum(&DrawData::deaths_abroad); });
+      item("final_abroad", [&] { return col_sum(d->population_abroad.col(L.n_steps - 1), c0, c1); });
+      item("excess_deaths", [&] {
+        return flow_sum(L.headline_cf ? &DrawData::cf_both : &DrawData::rb_both);
+      });
+      item(L.headline_cf ? "excess_deaths_rate_based" : "excess_deaths_counterfactual", [&] {
+        return flow_sum(L.headline_cf ? &DrawData::rb_both : &DrawData::cf_both);
+      });
+      item("normal_deaths", [&] {  // deaths at home and abroad less the headline excess
+        return (flow_sum(&DrawData::deaths_home) + flow_sum(&DrawData::deaths_abroad)) -
+               flow_sum(L.headline_cf ? &DrawData::cf_both : &DrawData::rb_both);
+      });
+      item("lost_births", [&] { return flow_sum(L.headline_cf ? &DrawData::lb_cf : &DrawData::lb_rb); });
+    }
+    // By year (steps named by the year of their midpoint), each group.
+    for (int g = 0; g < G; ++g) {
+      auto [c0, c1] = group_cols(g);
+      for (int y = 0; y < Y; ++y) {
+        const std::pair<int, int> ks = year_is(y);
+        const std::string h = d ? std::string() : "/balance_by_year/" + gname(L, g) + "/" + year_str(y);
+        auto item = [&](const char* name, auto&& value) {
+          sink([&] { return h + "/" + name; }, value);
+        };
+        auto flow_sum = [&](const Eigen::ArrayXXd DrawData::*member) {
+          return sum_cols_steps(d->*member, c0, c1, ks);
+        };
+        item("births", [&] { return flow_sum(&DrawData::births_home); });
+        item("deaths", [&] { return flow_sum(&DrawData::deaths_home); });
+        item("deaths_abroad", [&] { return flow_sum(&DrawData::deaths_abroad); });
+        item("excess_deaths", [&] {
+          return flow_sum(L.headline_cf ? &DrawData::cf_both : &DrawData::rb_both);
+        });
+        item("lost_births", [&] { return flow_sum(L.headline_cf ? &DrawData::lb_cf : &DrawData::lb_rb); });
+        item("emigrants", [&] { return flow_sum(&DrawData::emigrants); });
+        item("returnees", [&] { return flow_sum(&DrawData::returnees); });
+        item("immigrants", [&] { return flow_sum(&DrawData::immigrants); });
+        item("population_end", [&] {
+          return col_sum(d->population_home.col(ks.second - 1), c0, c1);
+        });
+        item("population_abroad_end", [&] {
+          return col_sum(d->population_abroad.col(ks.second - 1), c0, c1);
+        });
+      }
+    }
+  }
+
   // Targets: modelled count, deviations, census-error log-likelihood.
   double ll_total = 0.0;
   for (std::size_t i = 0; i < L.targets.size(); ++i) {
@@ -334,12 +439,14 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
 /// One thread's engine: runner, inputs and scratch, reused for every draw it runs.
 class DrawRunner {
  public:
-  DrawRunner(const detail::DrawModel& model, const Layout& L)
+  /// needed[m]: whether metric m (L.paths order) is computed per draw (the others stay 0).
+  DrawRunner(const detail::DrawModel& model, const Layout& L, const std::vector<char>& needed)
       : model_(model),
         L_(L),
+        needed_(needed),
         runner_(model.dims, model.projector_options, L.n_steps, /*keep_by_age=*/true),
         data_(L),
-        metrics_(L.paths.size()) {
+        metrics_(L.paths.size(), 0.0) {
     data_.values = &values_;
     // By-age ledgers are read only in the window (excess by age) and at target boundaries inside
     // the projection (population by age): skip the copies elsewhere.
@@ -359,17 +466,21 @@ class DrawRunner {
       throw domain_error("run_draws: the model built " + std::to_string(inputs_.rates.size()) +
                          " rate sets for " + std::to_string(L_.n_steps) + " steps");
     for (const Layout::TargetCells& t : L_.targets)
-      if (t.bias >= int(values_.size()) || t.sd >= int(values_.size()))
+      if (t.bias >= int(values_.size()) || t.sd >= int(values_.size()) ||
+          std::any_of(t.plus.begin(), t.plus.end(), [&](int p) { return p < 0 || p >= int(values_.size()); }))
         throw domain_error("run_draws: target \"" + t.name + "\": bias or sd parameter index beyond the " +
                            std::to_string(values_.size()) + " parameters");
     const StepTime& first = model_.steps.front();
     runner_.run(inputs_.initial, inputs_.rates, int(std::floor(first.start)));
     fill();
-    double* out = metrics_.data();
-    visit_metrics(L_, &data_, [&out](auto&&, auto&& value) { *out++ = value(); });
-    STEPPE_ASSERT(out == metrics_.data() + metrics_.size());
-    for (std::size_t m = 0; m < metrics_.size(); ++m)
-      if (!std::isfinite(metrics_[m]))
+    std::size_t m = 0;
+    visit_metrics(L_, &data_, [this, &m](auto&&, auto&& value) {
+      if (needed_[m]) metrics_[m] = value();
+      ++m;
+    });
+    STEPPE_ASSERT(m == metrics_.size());
+    for (m = 0; m < metrics_.size(); ++m)
+      if (needed_[m] && !std::isfinite(metrics_[m]))
         throw domain_error("run_draws: " + L_.paths[m] + " = " + std::to_string(metrics_[m]) +
                            ", expected a finite number");
     clamps_ = 0;
@@ -409,6 +520,12 @@ class DrawRunner {
         d.net_emigration(c, k) = s.emigrants(c) - s.returnees(c);
         d.immigrants(c, k) = s.immigrants(c);
         d.deaths_abroad(c, k) = s.deaths_abroad(c);
+        d.births_home(c, k) = s.births(c);
+        d.births_abroad(c, k) = s.births_abroad(c);
+        d.deaths_home(c, k) = s.deaths(c);
+        d.net_migrants(c, k) = s.net_migrants(c);
+        d.population_home(c, k) = s.population(c);
+        d.population_abroad(c, k) = s.population_abroad(c);
       }
       // Excess by age (Lexis: the age cell at the end of the step), window steps only: Σ over
       // steps in order, then cells in order, per (age group, column).
@@ -428,7 +545,16 @@ class DrawRunner {
     }
     const Population& end = runner_.crisis_end();
     for (int g = 0; g < L_.n_groups; ++g) d.abroad_at_end(g) = end.group_abroad(g);
-    for (std::size_t i = 0; i < L_.targets.size(); ++i) d.target_modelled[i] = modelled(L_.targets[i]);
+    const Population& start = inputs_.initial;
+    for (int c = 0; c < L_.n_cols; ++c) {
+      d.initial_home(c) = start.home().col(c).sum();
+      d.initial_abroad(c) = start.abroad().col(c).sum();
+    }
+    for (std::size_t i = 0; i < L_.targets.size(); ++i) {
+      double m = modelled(L_.targets[i]);
+      for (int p : L_.targets[i].plus) m += values_[std::size_t(p)];
+      d.target_modelled[i] = m;
+    }
   }
 
   // The target's count at its boundary: Σ over groups, sexes (columns in order), then age cells.
@@ -459,6 +585,7 @@ class DrawRunner {
 
   const detail::DrawModel& model_;
   const Layout& L_;
+  const std::vector<char>& needed_;
   CrisisRunner runner_;
   ModelInputs inputs_;
   std::vector<double> values_;
@@ -475,6 +602,7 @@ struct Partial {
   std::vector<WeightedMoments> weighted;
   std::uint64_t draws = 0, visited = 0, clamps = 0;  // draws run; draws run or skipped (weight 0)
   double clamped_persons = 0.0;
+  double weight = 0.0, weight_squares = 0.0;  // Σw and Σw² of the draws run (weighted runs)
 };
 
 /// The integer weights of RunOptions::weights (empty if unweighted), after checking them.
@@ -509,7 +637,7 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
 
   Layout L = make_layout(model);
   visit_metrics(L, nullptr, [&L](auto&& name, auto&&) { L.paths.push_back(name()); });
-  const std::size_t M = L.paths.size();
+  const std::size_t M_all = L.paths.size();
 
   const std::uint64_t N = options.draws;
   const bool central = N == 1;
@@ -523,6 +651,25 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
     kept_index.push_back(std::size_t(it - L.paths.begin()));
   }
   const std::size_t K = kept_index.size();
+  // The metrics summarised (all, or only the kept ones) and those computed per draw: these, the
+  // kept ones, and the targets' log-likelihoods if their total is needed (it is their sum).
+  std::vector<std::size_t> summarised;
+  if (options.only_kept) {
+    summarised = kept_index;
+    std::sort(summarised.begin(), summarised.end());
+    summarised.erase(std::unique(summarised.begin(), summarised.end()), summarised.end());
+  } else {
+    for (std::size_t m = 0; m < M_all; ++m) summarised.push_back(m);
+  }
+  const std::size_t M = summarised.size();
+  std::vector<char> needed(M_all, 0);
+  for (std::size_t m : summarised) needed[m] = 1;
+  for (std::size_t m : kept_index) needed[m] = 1;
+  for (std::size_t m = 0; m < M_all; ++m)
+    if (needed[m] && L.paths[m] == "/log_likelihood/total")
+      for (std::size_t j = 0; j < M_all; ++j)
+        if (L.paths[j].rfind("/targets/", 0) == 0 && L.paths[j].ends_with("/log_likelihood"))
+          needed[j] = 1;
   std::vector<double> kept(K ? N * K : 0, std::numeric_limits<double>::quiet_NaN());
   const std::uint64_t n_blocks = (N + block_draws - 1) / block_draws;
   unsigned threads = options.threads > 0 ? unsigned(options.threads)
@@ -570,7 +717,7 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
     std::vector<double>& lo = lows[w];
     std::vector<double>& hi = highs[w];
     try {
-      DrawRunner runner(model, L);
+      DrawRunner runner(model, L, needed);
       sk.assign(M, QuantileSketch(sketch_alpha));
       lo.assign(M, std::numeric_limits<double>::infinity());
       hi.assign(M, -std::numeric_limits<double>::infinity());
@@ -614,18 +761,22 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
           const std::vector<double>& x = runner.metrics();
           if (weighted) {
             const double w = options.weights[i];
+            p.weight += w;
+            p.weight_squares += w * w;
             for (std::size_t m = 0; m < M; ++m) {
-              p.weighted[m].add(x[m], w);
-              sk[m].add(x[m], weight[i]);
-              lo[m] = lower(lo[m], x[m]);
-              hi[m] = upper(hi[m], x[m]);
+              const double v = x[summarised[m]];
+              p.weighted[m].add(v, w);
+              sk[m].add(v, weight[i]);
+              lo[m] = lower(lo[m], v);
+              hi[m] = upper(hi[m], v);
             }
           } else {
             for (std::size_t m = 0; m < M; ++m) {
-              p.moments[m].add(x[m]);
-              sk[m].add(x[m]);
-              lo[m] = lower(lo[m], x[m]);
-              hi[m] = upper(hi[m], x[m]);
+              const double v = x[summarised[m]];
+              p.moments[m].add(v);
+              sk[m].add(v);
+              lo[m] = lower(lo[m], v);
+              hi[m] = upper(hi[m], v);
             }
           }
           for (std::size_t k = 0; k < K; ++k) kept[i * K + k] = x[kept_index[k]];  // own slots
@@ -648,6 +799,7 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
   std::vector<Moments> total(weighted ? 0 : M);
   std::vector<WeightedMoments> weighted_total(weighted ? M : 0);
   std::uint64_t done = 0, visited = 0, clamps = 0;
+  double weight_sum = 0.0, weight_squares = 0.0;
   double clamped_persons = 0.0;
   auto merge = [&](const Partial& p) {
     for (std::size_t m = 0; m < M; ++m)
@@ -655,6 +807,8 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
       else total[m].merge(p.moments[m]);
     done += p.draws;
     visited += p.visited;
+    weight_sum += p.weight;
+    weight_squares += p.weight_squares;
     clamps += p.clamps;
     clamped_persons += p.clamped_persons;
   };
@@ -699,10 +853,8 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
   r.cancelled = cancelled && visited < N;
   r.kept = std::move(kept);
   if (weighted) {
-    if (M > 0) {
-      r.weight_total = weighted_total[0].weight();
-      r.ess = weighted_total[0].effective_size();
-    }
+    r.weight_total = weight_sum;
+    r.ess = weight_squares > 0 ? weight_sum * weight_sum / weight_squares : 0.0;
   } else {
     r.weight_total = double(done);
     r.ess = double(done);
@@ -728,20 +880,46 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
     for (double level : r.quantile_levels)
       s.quantiles.push_back(q.count() ? std::clamp(q.quantile(level), lo, hi)
                                       : std::numeric_limits<double>::quiet_NaN());
-    r.metrics.push_back({std::move(L.paths[m]), std::move(s)});
+    r.metrics.push_back({std::move(L.paths[summarised[m]]), std::move(s)});
   }
   return r;
 }
 
 }  // namespace detail
 
-RunResult run_draws(const Scenario& scenario, const RunOptions& options) {
+namespace {
+detail::DrawModel draw_model(const Scenario& scenario) {
   detail::DrawModel m;
   m.dims = scenario.dims();
   m.projector_options = scenario.projector_options();
   m.steps.assign(scenario.steps().begin(), scenario.steps().end());
   m.targets.assign(scenario.targets().begin(), scenario.targets().end());
   m.outputs = scenario.outputs();
+  return m;
+}
+}  // namespace
+
+RunResult run_parameter_sets(const Scenario& scenario, std::span<const std::vector<double>> values,
+                             const RunOptions& options) {
+  const std::size_t P = scenario.parameters().size();
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (values[i].size() != P)
+      throw domain_error("run_parameter_sets: set " + std::to_string(i) + " has " +
+                         std::to_string(values[i].size()) + " values, expected " + std::to_string(P));
+  if (values.empty()) throw domain_error("run_parameter_sets: no parameter set to run");
+  detail::DrawModel m = draw_model(scenario);
+  m.build = [&scenario, values](std::uint64_t, std::uint64_t draw, bool, std::vector<double>& v,
+                                ModelInputs& inputs) {
+    v = values[draw];
+    scenario.build(v, inputs);
+  };
+  RunOptions o = options;
+  o.draws = values.size();
+  return detail::run_draws(m, o);
+}
+
+RunResult run_draws(const Scenario& scenario, const RunOptions& options) {
+  detail::DrawModel m = draw_model(scenario);
   m.build = [&scenario](std::uint64_t seed, std::uint64_t draw, bool central,
                         std::vector<double>& values, ModelInputs& inputs) {
     if (central) scenario.central(values);

@@ -37,6 +37,9 @@ int main(int argc, char* argv[]) {
       case Command::calibrate:
         run_calibrate(request);
         return 0;
+      case Command::compare:
+        run_compare(request);
+        return 0;
     }
   } catch (const boost::program_options::error& e) {
     std::cerr << "steppe: " << e.what() << " (see steppe --help)\n";

@@ -23,6 +23,8 @@ const char* usage =
     "  sweep SCENARIO.json      one run per combination of --grid values (sensitivity)\n"
     "  calibrate SCENARIO.json  weight the draws by the census targets' likelihood: posterior\n"
     "                           death toll and parameters beside the prior, fit to each target\n"
+    "  compare A.json B.json    attribute the gap between two scenarios' tolls to the groups\n"
+    "                           of assumptions in which they differ (Shapley values)\n"
     "  project FILE.json        deterministic cohort-component projection from explicit rates\n"
     "                           (input format: docs/project_input.md)\n\n"
     "Run 'steppe <command> --help' for the options of a command.\n"
@@ -108,6 +110,21 @@ po::options_description calibrate_options() {
       "write the output to FILE instead of stdout (whole, or not at all)");
   add_set_option(o);
   o.add_options()("input", po::value<std::string>(), "scenario JSON file");
+  return o;
+}
+
+po::options_description compare_options() {
+  po::options_description o("steppe compare A.json B.json [options]");
+  o.add_options()("help,h", "show this help");
+  add_draw_options(o);
+  o.add_options()("format,f", po::value<std::string>()->default_value("table"),
+                  "output format: table (for reading) or json")(
+      "output,o", po::value<std::string>(),
+      "write the output to FILE instead of stdout (whole, or not at all)")(
+      "factor", po::value<std::vector<std::string>>()->composing(),
+      "group fields into a factor: --factor NAME=/pointer/prefix,/other/prefix ('*' matches one "
+      "token); repeatable, takes precedence over the scenarios' compare_factors and the defaults")(
+      "input", po::value<std::vector<std::string>>(), "scenario JSON files A and B");
   return o;
 }
 
@@ -221,6 +238,49 @@ RunRequest parse_calibrate(const std::vector<std::string>& args) {
   return r;
 }
 
+RunRequest parse_compare(const std::vector<std::string>& args) {
+  po::variables_map vm;
+  RunRequest r;
+  const po::options_description opts = compare_options();
+  po::positional_options_description pos;
+  pos.add("input", 2);
+  po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::ostringstream s;
+    s << opts;
+    r.help_text = s.str();
+    return r;
+  }
+  const auto inputs =
+      vm.count("input") ? vm["input"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  if (inputs.size() != 2)
+    throw po::error("compare: expected two scenario files (steppe compare A.json B.json)");
+  r.command = Command::compare;
+  r.input = inputs[0];
+  r.input_b = inputs[1];
+  parse_draw_options(vm, r);
+  r.format = parse_format(vm, {"table", "json"});
+  if (vm.count("output")) r.output = vm["output"].as<std::string>();
+  if (vm.count("factor"))
+    for (const std::string& arg : vm["factor"].as<std::vector<std::string>>()) {
+      const std::size_t eq = arg.find('=');
+      if (eq == 0 || eq == std::string::npos || eq + 1 == arg.size())
+        throw po::error("--factor " + arg + ": expected NAME=/pointer/prefix,/other/prefix");
+      std::vector<std::string> prefixes;
+      std::string rest = arg.substr(eq + 1) + ",";
+      for (std::size_t at = 0, comma; (comma = rest.find(',', at)) != std::string::npos;
+           at = comma + 1) {
+        prefixes.push_back(rest.substr(at, comma - at));
+        if (prefixes.back().empty() || prefixes.back()[0] != '/')
+          throw po::error("--factor " + arg + ": \"" + prefixes.back() +
+                          "\" is not a JSON pointer prefix (expected NAME=/p1,/p2)");
+      }
+      r.factors.emplace_back(arg.substr(0, eq), std::move(prefixes));
+    }
+  return r;
+}
+
 GridAxis parse_grid_axis(const std::string& arg) {
   const std::size_t eq = arg.find('=');
   if (arg.empty() || arg[0] != '/' || eq == std::string::npos || eq + 1 == arg.size())
@@ -316,6 +376,7 @@ RunRequest parse_command_line(int argc, const char* const argv[]) {
   if (command == "validate") return parse_validate(rest);
   if (command == "sweep") return parse_sweep(rest);
   if (command == "calibrate") return parse_calibrate(rest);
+  if (command == "compare") return parse_compare(rest);
   throw po::error("unknown command '" + command + "' (steppe --help lists the commands)");
 }
 

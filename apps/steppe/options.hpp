@@ -9,11 +9,12 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace steppe::cli {
 
-enum class Command { help, version, project, run, validate, sweep, calibrate };
+enum class Command { help, version, project, run, validate, sweep, compare, calibrate };
 enum class Format { csv, json, table };
 
 /// One `--grid /json/pointer=v1,v2,…` of `steppe sweep`: the pointer and its values, each as
@@ -39,6 +40,9 @@ struct RunRequest {
   int threads = 0;                              ///< run, sweep, calibrate: --threads (0 = all cores)
   double min_ess = 100;                         ///< calibrate: --min-ess (> 0)
   std::vector<GridAxis> grid;                   ///< sweep: --grid, in order (at least one)
+  std::filesystem::path input_b;                ///< compare: the second scenario (B)
+  /// compare: --factor NAME=/p1,/p2, in order: factor name and JSON pointer prefixes
+  std::vector<std::pair<std::string, std::vector<std::string>>> factors;
 };
 
 /// Parses `steppe <command> [options]`.
@@ -79,6 +83,10 @@ void run_sweep(const RunRequest& request);
 /// prior and posterior (the degeneracy warning also on stderr for json and csv).
 /// @throws as run_run; steppe::domain_error if the scenario has no target with an sd.
 void run_calibrate(const RunRequest& request);
+
+/// `steppe compare A.json B.json`: attributes the gap between their headline tolls to the
+/// factors in which they differ. @throws as run_run; input_error if they cannot be aligned.
+void run_compare(const RunRequest& request);
 
 /// Writes `write`'s output to `output` atomically (temp file + rename), or whole to stdout.
 void write_output(const std::optional<std::filesystem::path>& output,

@@ -41,6 +41,11 @@ class Distribution {
 
   /// One draw. Deterministic given the generator's state.
   double sample(Rng& rng) const;
+  /// The value at probability u ∈ (0, 1) of the distribution after truncation: its inverse CDF
+  /// (choice: the value whose cumulative interval holds u; beta: the CDF inverted by bisection).
+  /// Maps a uniform (or, through Φ, a standard normal) coordinate onto the parameter, as
+  /// calibration's MCMC moves need; sample() equals at_probability(uniform01()) except for beta.
+  double at_probability(double u) const;
   /// Cumulative distribution function of the untruncated distribution (choice: step function).
   double cdf(double x) const;
   /// Mean of the untruncated distribution.

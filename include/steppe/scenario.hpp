@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -61,6 +62,24 @@ struct Target {
   double observed = 0;  ///< persons
   int bias = -1;        ///< parameter index of the relative bias (e.g. 0.02 = census 2 % too high)
   int sd = -1;          ///< parameter index of the relative error sd (> 0)
+  /// Parameter indices of persons added to the modelled count before the comparison (people the
+  /// census counted but the model's books do not hold, e.g. a diaspora that predates the
+  /// projection; negative for people the books hold but the census did not count).
+  std::vector<int> plus;
+};
+
+/// A published death toll that a scenario encodes (literature scenarios), and what it counts, so
+/// that `steppe run` can print it beside the modelled figure of the same definition.
+struct PublishedEstimate {
+  std::string source;       ///< id of the citation in ScenarioMeta::sources
+  double value = 0;         ///< the published figure, persons
+  double low = -1, high = -1;  ///< the published range, persons (−1 = none)
+  /// What is counted: excess deaths (headline definition, at home and abroad, over the window),
+  /// or losses = those excess deaths + the group's emigrants still alive abroad at the end of
+  /// the projection (permanent emigrants).
+  bool losses = false;
+  int group = -1;           ///< index into dims().groups(), or −1 for all groups
+  std::string note;         ///< what the figure counts and how it was derived
 };
 
 /// What `steppe run` reports.
@@ -68,6 +87,9 @@ struct OutputSpec {
   int window_first = 0, window_last = 0;  ///< famine window: steps whose StepTime::year is inside
   bool headline_counterfactual = true;    ///< headline excess: counterfactual (true) or rate-based
   std::vector<double> quantiles{0.025, 0.10, 0.50, 0.90, 0.975};  ///< probabilities, increasing
+  /// The published figure the scenario encodes (its "published" member), if any; its modelled
+  /// counterpart is the metric /published/modelled.
+  std::optional<PublishedEstimate> published;
 };
 
 /// Title, authors and citations of a scenario (its "meta" member).

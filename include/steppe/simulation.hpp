@@ -30,6 +30,9 @@ struct RunOptions {
   /// Metric paths (as in RunResult::metrics, e.g. "/excess_deaths/total") whose value in every
   /// draw is returned in RunResult::kept: what calibration and `steppe compare` work from.
   std::vector<std::string> keep;
+  /// Summarise only the kept metrics (RunResult::metrics then holds just those, in metric
+  /// order) and compute no other per draw: much less work when a caller needs a few outputs.
+  bool only_kept = false;
   /// Importance weights: empty, or one per draw, each finite and ≥ 0, not all 0. Draw i then
   /// counts with weight weights[i] in every summary (weighted mean and sd, WeightedMoments;
   /// weighted quantiles). Weights are scaled to integers u_i = round(w_i/max w · ⌊2^62/draws⌋) so
@@ -93,6 +96,17 @@ struct RunResult {
 ///  - crisis run: /net_emigration/ (emigrants − returnees) and /deaths_abroad/ {total, by_group/<g>,
 ///    by_year/<Y>}; /emigrants/, /returnees/, /immigrants/ {total, by_group/<g>};
 ///    /abroad_at_end/by_group/<g>. Totals and by_group are over the window.
+///  - if the scenario encodes a published estimate (OutputSpec::published): /published/modelled,
+///    the same definition as the published figure (PublishedEstimate).
+///  - each group's balance sheet over the whole projection (crisis run, every step):
+///    /balance/<g>/{initial, births, immigrants, returnees, net_migration, deaths, emigrants, final,
+///    initial_abroad, births_abroad, deaths_abroad, final_abroad, excess_deaths (headline),
+///    excess_deaths_rate_based | excess_deaths_counterfactual (the other), normal_deaths (deaths at
+///    home and abroad − headline excess), lost_births (headline)}. At home: initial + births +
+///    immigrants + returnees + net_migration − deaths − emigrants = final; abroad: initial_abroad +
+///    births_abroad + emigrants − returnees − deaths_abroad = final_abroad. Then by year:
+///    /balance_by_year/<g>/<Y>/{births, deaths, deaths_abroad, excess_deaths, lost_births,
+///    emigrants, returnees, immigrants, population_end, population_abroad_end}.
 ///  - per target: /targets/<name>/{modelled, deviation, relative_deviation, log_likelihood}, and
 ///    /log_likelihood/total (Σ over targets) if any target has an sd.
 /// Deaths are home + abroad unless the path says otherwise. Every sum runs over steps in order,
@@ -104,6 +118,15 @@ struct RunResult {
 ///         not as documented in RunOptions; std::out_of_range naming a kept path that is not a
 ///         metric.
 RunResult run_draws(const Scenario& scenario, const RunOptions& options);
+
+/// run_draws at given parameter values instead of draws from the scenario's distributions: draw i
+/// runs `values[i]` (one value per Scenario::parameters(), as sample() fills them), so
+/// options.draws is ignored (= values.size(); a single set is run like any other, not as the
+/// central values). What calibration uses to run its posterior particles. Same contract
+/// otherwise (keep, only_kept, weights, thread-invariant bits).
+/// @throws domain_error if a set has the wrong number of values, or as run_draws.
+RunResult run_parameter_sets(const Scenario& scenario, std::span<const std::vector<double>> values,
+                             const RunOptions& options);
 
 namespace detail {
 

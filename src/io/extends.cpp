@@ -74,6 +74,49 @@ json parse_file(const std::filesystem::path& file) {
   return parse_text(text.str(), file);
 }
 
+/// A JSON pointer token for `key` (RFC 6901: "~" → "~0", "/" → "~1").
+std::string escape_token(const std::string& key) {
+  std::string t;
+  for (char c : key) t += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+  return t;
+}
+
+/// Writes `value` at `pointer` (whose parent must exist), recording `who` as the field's origin.
+/// Errors name `err_file` and `err_pointer` (where the assignment was written).
+void set_at(ResolvedJson& r, const std::string& pointer, json value, const std::string& who,
+            const std::string& err_file, const std::string& err_pointer) {
+  json::json_pointer ptr;
+  try {
+    ptr = json::json_pointer(pointer);
+  } catch (const json::exception& e) {
+    throw input_error(err_file, err_pointer, std::string("not a JSON pointer: ") + e.what());
+  }
+  if (ptr.empty()) throw input_error(err_file, err_pointer, "expected a pointer below the root, got \"\"");
+  const json::json_pointer parent = ptr.parent_pointer();
+  if (!r.doc.contains(parent))
+    throw input_error(err_file, err_pointer, "no such place in the scenario: " +
+                                                 (parent.empty() ? std::string("/") : parent.to_string()) +
+                                                 " does not exist");
+  json& container = r.doc.at(parent);
+  if (container.is_array()) {
+    const std::string& last = ptr.back();
+    const bool index = !last.empty() && last.find_first_not_of("0123456789") == std::string::npos;
+    if (!index || std::stoul(last) >= container.size())
+      throw input_error(err_file, err_pointer, "expected an index below " +
+                                                   std::to_string(container.size()) + ", got " + last);
+  } else if (!container.is_object()) {
+    throw input_error(err_file, err_pointer, parent.to_string() + " is not an object or array");
+  }
+  r.doc[ptr] = std::move(value);
+  erase_below(r.origin, pointer);
+  r.origin[pointer] = who;
+  for (json::json_pointer p = ptr; !p.empty();) {
+    p = p.parent_pointer();
+    r.touched[p.to_string()] = who;
+  }
+}
+
+
 ResolvedJson resolve(const std::filesystem::path& file, std::vector<std::filesystem::path>& chain,
                      const std::string* text = nullptr) {
   const std::filesystem::path canonical = std::filesystem::weakly_canonical(file);
@@ -98,8 +141,25 @@ ResolvedJson resolve(const std::filesystem::path& file, std::vector<std::filesys
                         "base scenario \"" + base_path.string() + "\" does not exist");
     out = resolve(base_path, chain);
     doc.erase("extends");
+    json set;
+    if (doc.contains("set")) {
+      set = std::move(doc["set"]);
+      doc.erase("set");
+    }
     apply(out.doc, doc, json::json_pointer(), file.string(), out.origin, &out.touched);
+    // "set": {"/json/pointer": value, …}, in key order (a parent before its members): one
+    // field of the base changed in place (inside an array, which a merge patch replaces whole).
+    if (!set.is_null()) {
+      if (!set.is_object())
+        throw input_error(file.string(), "/set",
+                          "expected an object {\"/json/pointer\": value, ...}, got " + set.dump());
+      for (auto it = set.begin(); it != set.end(); ++it)
+        set_at(out, it.key(), it.value(), file.string(), file.string(),
+               "/set/" + escape_token(it.key()));  // names the assignment
+    }
   } else {
+    if (doc.is_object() && doc.contains("set"))
+      throw input_error(file.string(), "/set", "\"set\" needs \"extends\": it changes fields of a base scenario");
     out.doc = std::move(doc);
     out.origin[""] = file.string();
   }
@@ -126,45 +186,19 @@ const std::string& ResolvedJson::file_of(const std::string& pointer) const {
   return none;
 }
 
+
 void apply_override(ResolvedJson& r, const std::string& assignment) {
   const std::size_t eq = assignment.find('=');
   if (assignment.empty() || assignment[0] != '/' || eq == std::string::npos)
     throw input_error("--set", "", "expected /json/pointer=value, got \"" + assignment + "\"");
   const std::string pointer = assignment.substr(0, eq), text = assignment.substr(eq + 1);
-  json::json_pointer ptr;
-  try {
-    ptr = json::json_pointer(pointer);
-  } catch (const json::exception& e) {
-    throw input_error("--set", pointer, std::string("not a JSON pointer: ") + e.what());
-  }
   json value;
   try {
     value = json::parse(text);
   } catch (const json::parse_error&) {
     value = text;  // a bare word: a string ("--set /outputs/headline=rate_based")
   }
-  const json::json_pointer parent = ptr.parent_pointer();
-  if (!r.doc.contains(parent))
-    throw input_error("--set", pointer, "no such place in the scenario: " +
-                                            (parent.empty() ? std::string("/") : parent.to_string()) +
-                                            " does not exist");
-  json& container = r.doc.at(parent);
-  if (container.is_array()) {
-    const std::string& last = ptr.back();
-    const bool index = !last.empty() && last.find_first_not_of("0123456789") == std::string::npos;
-    if (!index || std::stoul(last) >= container.size())
-      throw input_error("--set", pointer, "expected an index below " +
-                                              std::to_string(container.size()) + ", got " + last);
-  } else if (!container.is_object()) {
-    throw input_error("--set", pointer, parent.to_string() + " is not an object or array");
-  }
-  r.doc[ptr] = std::move(value);
-  erase_below(r.origin, pointer);
-  r.origin[pointer] = "--set";
-  for (json::json_pointer p = ptr; !p.empty();) {
-    p = p.parent_pointer();
-    r.touched[p.to_string()] = "--set";
-  }
+  set_at(r, pointer, std::move(value), "--set", "--set", pointer);
 }
 
 ResolvedJson load_with_extends(const std::filesystem::path& file) {

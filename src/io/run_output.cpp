@@ -240,6 +240,20 @@ class Table {
     return names;
   }
 
+  // The distinct next tokens of every metric "<prefix><name>/…", in result order.
+  std::vector<std::string> names_under_branches(std::string_view prefix) const {
+    std::vector<std::string> names;
+    for (const Metric& m : r_.metrics) {
+      if (m.path.size() <= prefix.size() || m.path.compare(0, prefix.size(), prefix) != 0) continue;
+      const std::string rest = m.path.substr(prefix.size());
+      const std::size_t slash = rest.find('/');
+      if (slash == std::string::npos) continue;
+      const std::string name = pointer_tokens("/" + rest.substr(0, slash)).front();
+      if (names.empty() || names.back() != name) names.push_back(name);
+    }
+    return names;
+  }
+
   // A section: "<title>: <estimate>", then indented rows "label  median (range)[note]".
   struct Row {
     std::string label;
@@ -363,6 +377,69 @@ void write_targets(std::ostream& out, const RunDescription& run, const Table& t)
     out << "  log-likelihood: " << nats(t.central(*ll)) << t.range(*ll, nats) << " nats\n";
 }
 
+// Each group's balance sheet over the projection, then its flows by year (medians).
+void write_balance(std::ostream& out, const RunDescription& run, const Table& t,
+                   const std::string& headline, const std::string& other) {
+  for (const std::string& g : run.groups) {
+    const std::string b = "/balance/" + escape_token(g) + "/";
+    if (!t.find(b + "initial")) continue;
+    struct Item {
+      const char* key;
+      std::string label;
+    };
+    const std::vector<Item> items = {
+        {"initial", "population at the start (after undercount)"},
+        {"births", "+ births"},
+        {"immigrants", "+ in-migrants"},
+        {"returnees", "+ returnees"},
+        {"net_migration", "+ baseline net migration"},
+        {"deaths", "- deaths at home"},
+        {"emigrants", "- emigrants"},
+        {"final", "= population at the end"},
+        {"initial_abroad", "abroad at the start"},
+        {"births_abroad", "+ births abroad"},
+        {"deaths_abroad", "- deaths abroad"},
+        {"final_abroad", "= abroad at the end (emigrants not returned)"},
+        {"normal_deaths", "normal deaths (at home and abroad)"},
+        {"excess_deaths", "excess deaths, " + headline},
+        {"excess_deaths_rate_based", "excess deaths, " + other},
+        {"excess_deaths_counterfactual", "excess deaths, " + other},
+        {"lost_births", "lost births, " + headline},
+    };
+    std::size_t w = 0;
+    for (const Item& i : items) w = std::max(w, i.label.size());
+    out << "\nBalance sheet, " << g << ", whole projection (each line: median and range)\n";
+    for (const Item& i : items)
+      if (const Summary* s = t.find(b + i.key))
+        out << "  " << pad_right(i.label, w) << "  " << pad_left(persons(t.central(*s)), 10)
+            << t.range(*s, persons, false) << '\n';
+    // By year: one row per step year, medians.
+    const std::string y = "/balance_by_year/" + escape_token(g) + "/";
+    const std::vector<std::string> years = [&] {
+      std::vector<std::string> v;
+      for (const std::string& name : t.names_under_branches(y)) v.push_back(name);
+      return v;
+    }();
+    if (years.empty()) continue;
+    const char* cols[] = {"births", "deaths", "deaths_abroad", "excess_deaths", "lost_births",
+                          "emigrants", "returnees", "immigrants", "population_end",
+                          "population_abroad_end"};
+    const char* heads[] = {"births", "deaths", "d. abroad", "excess", "lost births",
+                           "emigrants", "returnees", "in-migr.", "pop. end", "abroad end"};
+    out << "  by year (medians; d. abroad = deaths abroad):\n  " << pad_right("year", 6);
+    for (const char* h : heads) out << pad_left(h, 12);
+    out << '\n';
+    for (const std::string& year : years) {
+      out << "  " << pad_right(year, 6);
+      for (const char* c : cols) {
+        const Summary* s = t.find(y + year + "/" + c);
+        out << pad_left(s ? persons(t.central(*s)) : "-", 12);
+      }
+      out << '\n';
+    }
+  }
+}
+
 }  // namespace
 
 std::string quantile_key(double level) {
@@ -390,6 +467,20 @@ RunDescription describe_run(const Scenario& s) {
   d.window_last = s.outputs().window_last;
   d.headline_counterfactual = s.outputs().headline_counterfactual;
   const AgeAxis& ages = s.dims().ages();
+  for (int g = 0; g < s.dims().n_groups(); ++g) d.groups.push_back(s.dims().group_name(g));
+  if (const auto& p = s.outputs().published) {
+    RunDescription::PublishedInfo i;
+    i.source = p->source;
+    for (const auto& src : s.meta().sources)
+      if (src.id == p->source) i.citation = src.citation;
+    i.value = p->value;
+    i.low = p->low;
+    i.high = p->high;
+    i.measure = p->losses ? "losses" : "excess_deaths";
+    if (p->group >= 0) i.group = s.dims().group_name(p->group);
+    i.note = p->note;
+    d.published = std::move(i);
+  }
   for (const Target& t : s.targets()) {
     RunDescription::TargetInfo i;
     i.name = t.name;
@@ -431,6 +522,17 @@ void write_run_json(std::ostream& out, const RunDescription& run, const RunResul
         node = target_json(*t);
         described.insert(t->name);
       }
+    if (tokens.size() == 1 && tokens[0] == "published" && run.published) {
+      const RunDescription::PublishedInfo& p = *run.published;
+      node.emplace("source", p.source);
+      node.emplace("citation", p.citation);
+      node.emplace("value", p.value);
+      if (p.low >= 0) node.emplace("low", p.low);
+      if (p.high >= 0) node.emplace("high", p.high);
+      node.emplace("measure", p.measure);
+      node.emplace("group", p.group);
+      node.emplace("note", p.note);
+    }
   };
   MetricTree tree;
   for (const Metric& m : r.metrics)
@@ -483,6 +585,18 @@ void write_run_table(std::ostream& out, const RunDescription& run, const RunResu
         << percent(100 * r.quantile_levels.back()) << " % quantiles). ";
   }
   out << "Persons, rounded to thousands.\n\n";
+  if (run.published)
+    if (const Summary* m = t.find("/published/modelled")) {
+      const RunDescription::PublishedInfo& p = *run.published;
+      const std::string what = (p.measure == "losses" ? "losses (excess deaths + emigrants alive abroad at the end)"
+                                                      : "excess deaths") +
+                               std::string(", ") + (p.group == "all" ? "all groups" : p.group) + ", " + window;
+      out << "Published estimate (" << p.source << "): " << persons(p.value);
+      if (p.low >= 0 && p.high >= 0) out << " (range " << persons(p.low) << "–" << persons(p.high) << ")";
+      out << "\n  counts: " << what << "\n  modelled, same definition: " << t.estimate(*m) << '\n';
+      if (!p.note.empty()) out << "  note: " << p.note << '\n';
+      out << '\n';
+    }
 
   // "; <a> X, <b> Y": medians of two further metrics of a group, where the result has them.
   auto split = [&](const char* a, const std::string& pa, const char* b, const std::string& pb) {
@@ -516,6 +630,7 @@ void write_run_table(std::ostream& out, const RunDescription& run, const RunResu
   t.section("Deaths abroad " + window, "/deaths_abroad/", no_note);
   t.flush();
 
+  write_balance(out, run, t, headline, other);
   write_targets(out, run, t);
 
   if (r.clamps > 0)

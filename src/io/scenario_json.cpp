@@ -155,6 +155,7 @@ class Parser {
   ShockSpec shock(const JsonCursor& c);
   void targets(const JsonCursor& c);
   void outputs(const JsonCursor& c);
+  void published(const JsonCursor& c);
 
   const ResolvedJson& doc_;
   std::string root_;
@@ -574,24 +575,31 @@ void Parser::initial(const JsonCursor& c, InitialSpec& s) {
       s.abroad = {value(a->at("female"), kPersons), value(a->at("male"), kPersons)};
     });
   const JsonCursor a = c.at("age_structure");
-  a.reject_unknown({"stable", "file", "ages", "female", "male"});
-  const int kinds = int(a.has("stable")) + int(a.has("file")) + int(a.has("ages"));
-  if (kinds != 1)
-    a.fail("expected exactly one of \"stable\", \"file\" or \"ages\" (with \"female\", \"male\")");
+  a.reject_unknown({"stable", "file", "ages", "female", "male", "stable_share"});
+  const int kinds = int(a.has("file")) + int(a.has("ages"));
+  if (a.has("stable_share")) {
+    // A blend: stable_share × the stable shape + (1 − stable_share) × the file or step shape.
+    if (!a.has("stable") || kinds != 1)
+      a.fail("expected \"stable\" and exactly one of \"file\" or \"ages\" with \"stable_share\"");
+  } else if (int(a.has("stable")) + kinds != 1) {
+    a.fail("expected exactly one of \"stable\", \"file\" or \"ages\" (with \"female\", \"male\"), "
+           "or \"stable\" and one of the others with \"stable_share\"");
+  }
+  s.stable = a.has("stable");
   if (const auto st = a.find("stable")) {
     st->reject_unknown({"growth_rate"});
-    s.stable = true;
     s.growth_rate = value(st->at("growth_rate"), {-0.1, 0.1, "a growth rate per year in [-0.1, 0.1]"});
-  } else if (const auto f = a.find("file")) {
-    s.stable = false;
+  }
+  if (const auto f = a.find("file")) {
     s.shape = age_structure_file(*f);
-  } else {
-    s.stable = false;
+  } else if (a.has("ages")) {
     s.shape.resize(out_.dims.n_ages(), 2);
     for (int x = 0; x < 2; ++x)
       s.shape.col(x) = step_function(a.at("ages"), a.at(x == 0 ? "female" : "male"), 0, "a weight >= 0");
   }
-  if (!s.stable)
+  if (const auto b = a.find("stable_share"))
+    s.stable_share = value(*b, {0, 1, "a share of the stable shape in [0, 1]"});
+  if (s.shape.size() > 0)
     for (int x = 0; x < 2; ++x)
       if (!(s.shape.col(x).sum() > 0)) a.fail("expected an age structure with some people, got all zeros");
 }
@@ -770,7 +778,8 @@ void Parser::targets(const JsonCursor& c) {
   for (std::size_t i = 0; i < c.array().size(); ++i) {
     const JsonCursor t = c.at(i);
     guard([&] {
-      t.reject_unknown({"name", "date", "group", "sex", "ages", "abroad", "value", "error", "source"});
+      t.reject_unknown(
+          {"name", "date", "group", "sex", "ages", "abroad", "value", "plus", "error", "source"});
       Target x;
       x.name = t.at("name").string();
       if (x.name.empty() || x.name.find_first_of("/~\"") != std::string::npos)
@@ -811,6 +820,12 @@ void Parser::targets(const JsonCursor& c) {
       x.bias = e.has("bias") ? value(e.at("bias"), {-0.5, 0.5, "a relative bias in [-0.5, 0.5]"})
                              : constant(0.0, e);
       x.sd = value(e.at("sd"), {1e-6, 1, "a relative standard deviation in [1e-6, 1]"});
+      if (const auto p = t.find("plus")) {
+        const Domain persons{-1e9, 1e9, "persons added to the modelled count"};
+        if (p->is_array())
+          for (std::size_t k = 0; k < p->size(); ++k) x.plus.push_back(value(p->at(k), persons));
+        else x.plus.push_back(value(*p, persons));
+      }
       if (const auto src = t.find("source")) (void)src->string();
       out_.targets.push_back(std::move(x));
     });
@@ -858,8 +873,19 @@ void Parser::parse() {
   }
   guard([&] {
     r.reject_unknown({"meta", "projection", "distributions", "groups", "crisis", "targets",
-                      "outputs", "format"});
+                      "outputs", "published", "format", "compare_factors"});
   });
+  // Read only by `steppe compare` (src/compare.cpp): {"factor name": ["/pointer/prefix", …]}.
+  if (const auto cf = r.find("compare_factors"))
+    guard([&] {
+      for (const auto& [name, prefixes] : cf->object().items()) {
+        const JsonCursor list = cf->at(name);
+        if (!list.is_array() || list.size() == 0) list.expected("an array of JSON pointer prefixes");
+        for (std::size_t i = 0; i < list.size(); ++i)
+          if (!list.at(i).is_string() || list.at(i).string().empty() || list.at(i).string()[0] != '/')
+            list.at(i).expected("a JSON pointer prefix such as \"/crisis/*/flight\"");
+      }
+    });
   if (const auto f = r.find("format"))
     guard([&] { f->choice({"steppe-scenario/1"}); });
   guard([&] { meta(r.at("meta")); });
@@ -900,6 +926,28 @@ void Parser::parse() {
   out_.outputs.window_first = out_.steps.front().year;
   out_.outputs.window_last = out_.steps.back().year;
   if (const auto o = r.find("outputs")) guard([&] { outputs(*o); });
+  if (const auto p = r.find("published")) guard([&] { published(*p); });
+}
+
+void Parser::published(const JsonCursor& c) {
+  c.reject_unknown({"source", "value", "low", "high", "measure", "group", "note"});
+  PublishedEstimate e;
+  e.source = c.at("source").string();
+  const auto& sources = out_.meta.sources;
+  if (std::none_of(sources.begin(), sources.end(), [&](const auto& s) { return s.id == e.source; }))
+    c.at("source").expected("the id of a citation in /meta/sources");
+  e.value = c.at("value").number_in(1, kInf, "a count of persons > 0");
+  if (const auto lo = c.find("low")) e.low = lo->number_in(0, e.value, "persons, at most value");
+  if (const auto hi = c.find("high")) e.high = hi->number_in(e.value, kInf, "persons, at least value");
+  e.losses = c.at("measure").choice({"excess_deaths", "losses"}) == "losses";
+  if (const auto g = c.find("group")) {
+    const auto& names = out_.dims.groups();
+    const auto it = std::find(names.begin(), names.end(), g->string());
+    if (it == names.end()) g->expected("a group name");
+    e.group = int(it - names.begin());
+  }
+  if (const auto n = c.find("note")) e.note = n->string();
+  out_.outputs.published = std::move(e);
 }
 
 }  // namespace

@@ -277,3 +277,33 @@ TEST_CASE("describe_run: what the writers need from a scenario file", "[io]") {
                                         {"/outputs/headline=rate_based"});
   CHECK_FALSE(steppe::describe_run(r).headline_counterfactual);
 }
+
+TEST_CASE("run output: the published estimate and the balance sheet, in JSON and the table",
+          "[io]") {
+  const auto scenario = steppe::Scenario::load(
+      std::string(STEPPE_TEST_DATA_DIR) + "/scenarios/sim_rate_based.json",
+      {"/published={\"source\": \"none\", \"value\": 50000, \"low\": 40000, \"high\": 60000, "
+       "\"measure\": \"losses\", \"group\": \"kazakh\", \"note\": \"made up\"}"});
+  steppe::RunOptions o;
+  o.draws = 20;
+  o.threads = 1;
+  const steppe::RunResult r = steppe::run_draws(scenario, o);
+  std::ostringstream js;
+  steppe::write_run_json(js, scenario, r);
+  const ojson doc = ojson::parse(js.str());
+  const ojson& p = doc.at("published");
+  CHECK(p.at("value") == 50000);
+  CHECK(p.at("low") == 40000);
+  CHECK(p.at("measure") == "losses");
+  CHECK(p.at("group") == "kazakh");
+  CHECK(p.at("citation") == "made up for tests/unit/simulation_test.cpp");
+  CHECK(p.at("modelled").at("mean") == r.at("/published/modelled").mean);
+  CHECK(doc.at("balance").at("kazakh").at("final").at("mean") == r.at("/balance/kazakh/final").mean);
+  std::ostringstream table;
+  steppe::write_run_table(table, scenario, r);
+  CHECK_THAT(table.str(), Contains("Published estimate (none): 50,000 (range 40,000–60,000)"));
+  CHECK_THAT(table.str(), Contains("modelled, same definition: "));
+  CHECK_THAT(table.str(), Contains("Balance sheet, kazakh, whole projection"));
+  CHECK_THAT(table.str(), Contains("= population at the end"));
+  CHECK_THAT(table.str(), Contains("  1934  "));
+}

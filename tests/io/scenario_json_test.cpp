@@ -252,6 +252,25 @@ TEST_CASE("a chain of three files takes each value from the last file that wrote
   CHECK_THAT(ps[parameter_at(s, "/groups/0/fertility/tfr")].file, EndsWith("base.json"));
 }
 
+TEST_CASE("a variant's \"set\" changes one field inside an array of its base",
+          "[io][scenario_json]") {
+  const std::string base = (extends_dir / "base.json").string(),
+                    variant = (extends_dir / "variant_sets_in_array.json").string();
+  const Scenario b = Scenario::load(base);
+  const Scenario v = Scenario::load(variant);
+  CHECK(central_value(v, "/groups/0/fertility/tfr") == 6.5);
+  CHECK(v.parameters()[parameter_at(v, "/groups/0/fertility/tfr")].file == variant);
+  const steppe::Parameter& u = v.parameters()[parameter_at(v, "/groups/0/initial_population/undercount")];
+  CHECK(u.file == variant);
+  CHECK(u.distribution.upper() == 0.06);
+  // Everything else in the group comes from the base.
+  CHECK(v.parameters()[parameter_at(v, "/groups/0/initial_population/female")].file == base);
+  CHECK(v.dims().groups() == b.dims().groups());
+  // A pointer whose parent does not exist is an error at /set/<pointer> of the variant.
+  const std::string bad = (extends_dir / "variant_sets_nowhere.json").string();
+  CHECK_THAT(load_errors(bad), HasError("/set/~1groups~17~1fertility~1tfr", "does not exist", bad));
+}
+
 TEST_CASE("an extends cycle and a missing base are errors at /extends", "[io][scenario_json]") {
   SECTION("a.json extends b.json extends a.json") {
     const auto errors = load_errors(extends_dir / "cycle_a.json");

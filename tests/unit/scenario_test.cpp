@@ -164,6 +164,43 @@ TEST_CASE("stable initial population follows L(x)·exp(-r·x)", "[scenario]") {
   CHECK(home(31, 0) / home(30, 0) == Approx(expected).epsilon(1e-12));
 }
 
+TEST_CASE("an age structure blends the stable shape and a given one by stable_share", "[scenario]") {
+  auto build = [](const json& age_structure) {
+    json j = tiny();
+    j["groups"][0]["initial_population"]["age_structure"] = age_structure;
+    const Scenario s = load(j);
+    std::vector<double> v;
+    s.central(v);
+    steppe::ModelInputs in;
+    s.build(v, in);
+    return Eigen::ArrayXXd(in.initial.home());
+  };
+  const json steps = {{"ages", {0, 20, 40}}, {"female", {3, 2, 1}}, {"male", {3, 2, 1}}};
+  const json stable = {{"growth_rate", 0.02}};
+  const Eigen::ArrayXXd a = build(steps), b = build({{"stable", stable}});
+  json blend = steps;
+  blend["stable"] = stable;
+  for (double share : {0.0, 0.25, 1.0}) {
+    blend["stable_share"] = share;
+    const Eigen::ArrayXXd m = build(blend);
+    for (int c = 0; c < 2; ++c) {
+      INFO("share " << share << " col " << c);
+      CHECK(m.col(c).sum() == Approx(a.col(c).sum()).epsilon(1e-12));  // the totals stay
+      CHECK((m.col(c) - (share * b.col(c) + (1 - share) * a.col(c))).abs().maxCoeff() <
+            1e-9 * a.col(c).sum());
+    }
+  }
+  blend["stable_share"] = {{"uniform", {0, 1}}};
+  json j = tiny();
+  j["groups"][0]["initial_population"]["age_structure"] = blend;
+  CHECK(load(j).has_uncertainty());
+  blend.erase("ages");
+  blend.erase("female");
+  blend.erase("male");
+  j["groups"][0]["initial_population"]["age_structure"] = blend;  // a share of nothing to blend
+  CHECK_THROWS_AS(load(j), steppe::scenario_errors);
+}
+
 TEST_CASE("a flight rate per year empties nobody and is absent outside the crisis", "[scenario]") {
   const json patch = {{"crisis", {{"kazakh", {{"flight", {{"rate", {{"1926", 0}, {"1927", 0.1}, {"1928", 0}}}}},
                                               {"return", {{"rate", 0.5}}}}}}}};

@@ -214,7 +214,7 @@ TEST_CASE("run_draws: metric paths are unique, in the documented order", "[unit]
                                           "/lost_births", "/lost_births_rate_based",
                                           "/net_emigration", "/emigrants", "/returnees",
                                           "/immigrants", "/deaths_abroad", "/abroad_at_end",
-                                          "/targets", "/log_likelihood"});
+                                          "/balance", "/balance_by_year", "/targets", "/log_likelihood"});
   CHECK(r.find("/excess_deaths/by_year/1933") != nullptr);
   CHECK(r.find("/excess_deaths/by_year/1934") == nullptr);
   CHECK_THROWS_AS(r.at("/no/such/metric"), std::out_of_range);
@@ -561,4 +561,91 @@ TEST_CASE("run_draws: importance weights select and weight draws", "[unit]") {
     o.weights[4] = 1.0;
     CHECK_THROWS_AS(steppe::run_draws(scenario, o), steppe::domain_error);
   }
+}
+
+TEST_CASE("run_draws: each group's balance sheet balances in every draw, at home and abroad",
+          "[unit]") {
+  const auto scenario = steppe::Scenario::load(data_dir + "/scenarios/sim_rate_based.json");
+  RunOptions o = opts(40, 2, 3);
+  const char* items[] = {"initial", "births", "immigrants", "returnees", "net_migration", "deaths",
+                         "emigrants", "final", "initial_abroad", "births_abroad", "deaths_abroad",
+                         "final_abroad", "excess_deaths", "normal_deaths"};
+  for (const char* g : {"kazakh", "other"})
+    for (const char* item : items) o.keep.push_back(std::string("/balance/") + g + "/" + item);
+  const RunResult r = steppe::run_draws(scenario, o);
+  const std::size_t K = o.keep.size(), n = std::size(items);
+  for (std::size_t i = 0; i < 40; ++i)
+    for (std::size_t g = 0; g < 2; ++g) {
+      const double* v = &r.kept[i * K + g * n];
+      const double home = v[0] + v[1] + v[2] + v[3] + v[4] - v[5] - v[6];
+      const double abroad = v[8] + v[9] + v[6] - v[3] - v[10];
+      INFO("draw " << i << " group " << g);
+      CHECK_THAT(home, WithinAbs(v[7], 1e-6 * v[0]));
+      CHECK_THAT(abroad, WithinAbs(v[11], 1e-6 * v[0]));
+      CHECK_THAT(v[12] + v[13], WithinRel(v[5] + v[10], 1e-12));  // excess + normal = all deaths
+      if (g == 0) CHECK(v[6] > 0.0);  // the kazakh group's flight is in the books
+    }
+  // By year: the population at the end of the last year is the final population.
+  CHECK_THAT(r.at("/balance_by_year/kazakh/1934/population_end").mean,
+             WithinRel(r.at("/balance/kazakh/final").mean, 1e-12));
+}
+
+TEST_CASE("run_draws: a target's plus adds persons to the modelled count", "[unit]") {
+  const auto base = steppe::Scenario::load(data_dir + "/scenarios/sim_rate_based.json");
+  const auto plus = steppe::Scenario::load(
+      data_dir + "/scenarios/sim_rate_based.json",
+      {"/targets/2/plus=[1000, {\"uniform\": [-500, -100]}]"});
+  const RunResult a = steppe::run_draws(base, opts(50, 1, 4));
+  RunOptions o = opts(50, 2, 4);
+  o.keep = {"/targets/kazakh_abroad_1933/modelled"};
+  const RunResult b = steppe::run_draws(plus, o);
+  const double shift = b.at("/targets/kazakh_abroad_1933/modelled").mean -
+                       a.at("/targets/kazakh_abroad_1933/modelled").mean;
+  CHECK(shift > 1000.0 - 500.0);
+  CHECK(shift < 1000.0 - 100.0);
+  CHECK(a.at("/targets/kazakh_1932/modelled").mean == b.at("/targets/kazakh_1932/modelled").mean);
+}
+
+TEST_CASE("run_draws: a published estimate's modelled counterpart follows its measure", "[unit]") {
+  const std::string file = data_dir + "/scenarios/sim_rate_based.json";
+  const auto deaths = steppe::Scenario::load(
+      file, {"/published={\"source\": \"none\", \"value\": 50000, \"measure\": \"excess_deaths\", "
+             "\"group\": \"kazakh\"}"});
+  const auto losses = steppe::Scenario::load(
+      file, {"/published={\"source\": \"none\", \"value\": 50000, \"measure\": \"losses\", "
+             "\"group\": \"kazakh\"}"});
+  REQUIRE(deaths.outputs().published.has_value());
+  const RunResult d = steppe::run_draws(deaths, opts(1, 1));
+  const RunResult l = steppe::run_draws(losses, opts(1, 1));
+  CHECK(d.at("/published/modelled").mean == d.at("/excess_deaths/by_group/kazakh").mean);
+  CHECK_THAT(l.at("/published/modelled").mean,
+             WithinRel(d.at("/excess_deaths/by_group/kazakh").mean +
+                           d.at("/abroad_at_end/by_group/kazakh").mean, 1e-12));
+  CHECK(steppe::run_draws(steppe::Scenario::load(file), opts(1, 1)).find("/published/modelled") ==
+        nullptr);
+  CHECK_THROWS_AS(steppe::Scenario::load(file, {"/published={\"source\": \"nope\", \"value\": 1, "
+                                                "\"measure\": \"losses\"}"}),
+                  steppe::scenario_errors);
+}
+
+TEST_CASE("run_draws: only_kept summarises the kept metrics alone, with the same values",
+          "[unit]") {
+  const auto scenario = steppe::Scenario::load(data_dir + "/scenarios/sim_rate_based.json");
+  RunOptions o = opts(100, 2, 8);
+  const RunResult all = steppe::run_draws(scenario, o);
+  o.keep = {"/log_likelihood/total", "/excess_deaths/by_group/kazakh"};
+  o.only_kept = true;
+  const RunResult few = steppe::run_draws(scenario, o);
+  REQUIRE(few.metrics.size() == 2);
+  CHECK(few.metrics[0].path == "/excess_deaths/by_group/kazakh");  // metric order
+  for (const steppe::Metric& m : few.metrics) {
+    INFO(m.path);
+    CHECK(m.summary.mean == all.at(m.path).mean);
+    CHECK(m.summary.quantiles == all.at(m.path).quantiles);
+  }
+  o.weights.assign(100, 1.0);
+  o.keep.clear();  // nothing summarised or kept: the weights' totals are still reported
+  const RunResult none = steppe::run_draws(scenario, o);
+  CHECK(none.metrics.empty());
+  CHECK(none.ess == 100.0);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -31,6 +32,16 @@ struct RunDescription {
   int window_first = 0, window_last = 0;  ///< famine window (calendar years, inclusive)
   bool headline_counterfactual = true;    ///< headline excess definition (OutputSpec)
   std::vector<TargetInfo> targets;        ///< in file order
+  /// The published estimate the scenario encodes, if any (compared with /published/modelled).
+  struct PublishedInfo {
+    std::string source, citation;  ///< id in meta.sources, and its citation
+    double value = 0, low = -1, high = -1;  ///< persons (−1 = no range)
+    std::string measure = "excess_deaths";  ///< "excess_deaths" or "losses"
+    std::string group = "all";
+    std::string note;
+  };
+  std::optional<PublishedInfo> published;
+  std::vector<std::string> groups;  ///< group names, in scenario order (balance sheet)
 };
 
 /// The description of `scenario` (file, title, window, headline definition, targets).
@@ -47,7 +58,8 @@ std::string quantile_key(double level);
 ///   (levels), window [first, last], definition ("counterfactual" | "rate_based": the headline
 ///   excess definition), then every metric nested by its JSON pointer in RunResult order, each
 ///   leaf a summary {"mean", "sd", <quantile_key(level)>…}; under targets/<name> also observed,
-///   date, group, sex, ages, abroad; finally clamps and clamped_persons.
+///   date, group, sex, ages, abroad; under published also source, citation, value, low, high
+///   (if given), measure, group, note; finally clamps and clamped_persons.
 /// Persons are persons and log-likelihoods nats, in shortest round-trip decimals.
 /// So "/excess_deaths/total/q50" in the document is the median of the metric
 /// "/excess_deaths/total". @throws error if the stream fails, or if one metric's path is a
@@ -62,10 +74,13 @@ void write_run_json(std::ostream& out, const Scenario& scenario, const RunResult
 void write_run_csv(std::ostream& out, const RunResult& result);
 
 /// `steppe run --format table` (the default): a text summary for people. Title, draws and seed;
+/// the published figure the scenario encodes beside its modelled counterpart (if any);
 /// headline excess deaths in the famine window, total and by group (deaths at home and abroad),
 /// and the other definition; lost births; net emigration by group (with emigrants and
-/// returnees when the result has them); deaths abroad; then the targets, observed against
-/// modelled, with the relative deviation; clamps if any. Each figure is the median and the
+/// returnees when the result has them); deaths abroad; each group's balance sheet from the
+/// start to the end of the projection (at home and abroad, with excess deaths of both
+/// definitions and lost births), and by year; then the targets, observed against modelled,
+/// with the relative deviation; clamps if any. Each figure is the median and the
 /// range between the outermost quantile levels (the 95 % range with the default levels),
 /// persons rounded to thousands and written with thousands separators ("1,234,000"). A line
 /// whose metric the result lacks is left out. @throws error if the stream fails.
