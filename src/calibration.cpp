@@ -130,8 +130,9 @@ std::string CalibrationResult::warning() const {
   std::snprintf(min_text, sizeof min_text, "%g", min_ess);
   return "warning: the posterior rests on " + std::string(ess_text) + " effective draws of " +
          with_separators(draws) + " (fewer than " + min_text +
-         "): too few; run more draws or widen the census errors (or use a sequential method "
-         "such as ABC-SMC, which steppe does not implement yet)";
+         "): too few; run more draws or widen the census errors, or use a sequential Monte "
+         "Carlo sampler (the library's calibrate_smc, likelihood tempering) instead of "
+         "importance sampling from the prior";
 }
 
 CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& options) {
@@ -259,20 +260,32 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
     f.posterior_modelled = r.posterior.at(base + "modelled");
     f.prior_relative_deviation = r.prior.at(base + "relative_deviation");
     f.posterior_relative_deviation = r.posterior.at(base + "relative_deviation");
+    double cdf = 0, total = 0;  // Σ w Φ(z) and Σ w, in draw order
     for (std::uint64_t i = 0; i < N; ++i) {
       const double bias = t.bias >= 0 ? parameter_value(params[std::size_t(t.bias)], seed, i) : 0.0;
       x[i] = kept(i, 1 + j) * (1.0 + bias);
-      if (f.has_sd && w[i] > 0)
+      z[i] = 0.0;
+      if (f.has_sd && w[i] > 0) {
         z[i] = (t.observed / x[i] - 1.0) / parameter_value(params[std::size_t(t.sd)], seed, i);
-      else
-        z[i] = 0.0;
+        // A census count expected·(1 + ε) is below the observed one iff ε < observed/expected
+        // − 1 = z·sd: probability Φ(z) given this draw.
+        cdf += w[i] * normal_cdf(z[i]);
+        total += w[i];
+      }
     }
     f.prior_expected = weighted_summary(x, {}, levels);
     f.posterior_expected = weighted_summary(x, w, levels);
-    if (f.has_sd) f.posterior_z = weighted_summary(z, w, levels);
-    if (levels.size() >= 2)
-      f.within = f.posterior_expected.quantiles.front() <= t.observed &&
+    const double lo = levels.size() >= 2 ? levels.front() : 0.0;
+    const double hi = levels.size() >= 2 ? levels.back() : 1.0;
+    if (f.has_sd) {
+      f.posterior_z = weighted_summary(z, w, levels);
+      f.predictive_cdf = cdf / total;
+      f.within = lo <= f.predictive_cdf && f.predictive_cdf <= hi;
+    } else {
+      f.predictive_cdf = std::numeric_limits<double>::quiet_NaN();
+      f.within = levels.size() >= 2 && f.posterior_expected.quantiles.front() <= t.observed &&
                  t.observed <= f.posterior_expected.quantiles.back();
+    }
     r.targets.push_back(std::move(f));
   }
   return r;

@@ -44,7 +44,7 @@ struct ParameterPosterior {
 
 /// The fit to one target. `expected` is the count a census would give on average under the
 /// census-error model: modelled · (1 + bias) (bias 0 if the target has none). Its range is the
-/// model's, without the census's random error ε.
+/// model's, without the census's random error ε; `predictive_cdf` adds ε.
 struct TargetFit {
   std::string name;
   double observed = 0;  ///< persons
@@ -55,8 +55,13 @@ struct TargetFit {
   /// Standardised census error z = (observed / expected − 1) / sd under the posterior (only if
   /// has_sd): |z| well above 2 means the census count is out of reach of the model's parameters.
   Summary posterior_z;
-  /// The observed count lies within the posterior range of `expected` between the outermost
-  /// quantile levels (the 95 % range with the default levels).
+  /// Posterior predictive check (only if has_sd, else NaN): the probability that a census,
+  /// drawn from the posterior and the census-error model (observed = expected·(1 + ε)), counts
+  /// fewer than the observed count: Σ w_i Φ(z_i) / Σ w_i. Near 0 or 1 = the count is not fitted.
+  double predictive_cdf = 0;
+  /// The observed count is within the posterior predictive range between the outermost quantile
+  /// levels (the 95 % range with the default levels): lo ≤ predictive_cdf ≤ hi. Without an sd,
+  /// the observed count lies within that range of `expected`.
   bool within = false;
 };
 

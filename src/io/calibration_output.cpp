@@ -251,6 +251,7 @@ void write_calibration_json(std::ostream& out, const RunDescription& run,
         o.emplace("abroad", t.abroad);
       }
     o.emplace("has_sd", f.has_sd);
+    if (f.has_sd) o.emplace("predictive_cdf", f.predictive_cdf);
     o.emplace("within", f.within);
     ojson prior = ojson::object();
     prior.emplace("modelled", summary_json(f.prior_modelled, levels));
@@ -361,15 +362,17 @@ void write_calibration_table(std::ostream& out, const RunDescription& run,
   }
 
   if (!r.targets.empty()) {
-    out << "\nTargets (expected census count = modelled × (1 + bias); z = (observed / expected − "
-           "1) / sd, posterior)\n";
+    out << "\nTargets: expected census count = modelled × (1 + bias); z = (observed / expected − "
+           "1) / sd;\nP(fewer) = posterior predictive probability that a census counts fewer "
+           "than observed\n";
     TextTable targets;
     targets.row({"target", "observed", "expected, prior", "expected, posterior", "z",
-                 lv.lo >= 0 ? "within " + lv.range : "within range"});
+                 "P(fewer)", lv.lo >= 0 ? "within " + lv.range : "within range"});
     for (const TargetFit& f : r.targets)
       targets.row({f.name, persons(f.observed), person_estimate(f.prior_expected),
                    person_estimate(f.posterior_expected),
                    f.has_sd ? percent(fmt.central(f.posterior_z), "%+.2f") : "-",
+                   f.has_sd ? percent(100 * f.predictive_cdf, "%.1f") + " %" : "-",
                    f.within ? "yes" : "no"});
     targets.print(out);
   }

@@ -175,6 +175,8 @@ TEST_CASE("calibration recovers a known truth from census counts the model gener
     CHECK(std::abs(f.posterior_relative_deviation.quantiles[1]) <=
           std::abs(f.prior_relative_deviation.quantiles[1]) + 1e-3);
     CHECK(std::abs(f.posterior_z.quantiles[1]) < 1.0);
+    CHECK(f.predictive_cdf > 0.2);  // a count the model generated is not in a predictive tail
+    CHECK(f.predictive_cdf < 0.8);
   }
   // Weighting by exp(ℓ) raises the mean log-likelihood.
   CHECK(r.posterior.at("/log_likelihood/total").mean > r.prior.at("/log_likelihood/total").mean);
@@ -227,6 +229,18 @@ TEST_CASE("dropping the lightest draws saves work and moves the posterior by lit
   CHECK_THAT(pb.mean, WithinAbs(pa.mean, 1e-3));
   for (std::size_t k = 0; k < pa.quantiles.size(); ++k)
     CHECK_THAT(pb.quantiles[k], WithinAbs(pa.quantiles[k], 0.01));
+}
+
+TEST_CASE("a census count out of the model's reach fails the posterior predictive check",
+          "[unit][calibration]") {
+  // About twice the population the model can produce by 1929, whatever the undercount.
+  const Scenario s = synthetic_case({1.7, 0.05}, {"/targets/0/value=400000"});
+  const CalibrationResult r = steppe::calibrate(s, options(2000));
+  REQUIRE(r.targets.size() == 2);
+  CHECK_FALSE(r.targets[0].within);
+  CHECK(r.targets[0].predictive_cdf > 0.999);  // a census would almost surely count fewer
+  CHECK(r.targets[0].posterior_z.quantiles[1] > 5);
+  CHECK(r.targets[0].posterior_expected.quantiles.back() < 400000);
 }
 
 TEST_CASE("a tiny census error leaves too few effective draws: flagged degenerate",

@@ -18,7 +18,7 @@ namespace steppe {
 /// write_run_json (draws, window, definition, the metric tree, clamps, clamped_persons; without
 /// the version, scenario, seed and quantiles already at the top); "parameters": [{pointer, file,
 /// distribution, prior {summary}, posterior {summary}}]; "targets": [{name, observed, date,
-/// group, sex, ages, abroad, has_sd, within, prior {modelled, relative_deviation, expected},
+/// group, sex, ages, abroad, has_sd, predictive_cdf (if has_sd), within, prior {modelled, relative_deviation, expected},
 /// posterior {modelled, relative_deviation, expected, z (if has_sd)}}]. A summary is {"mean",
 /// "sd", <quantile_key(level)>…}. Numbers in shortest round-trip decimals.
 /// @throws error if the stream fails; as write_run_json.
@@ -38,8 +38,9 @@ void write_calibration_csv(std::ostream& out, const CalibrationResult& result);
 /// degenerate; title; draws, seed and the effective sample size; the headline excess deaths
 /// (total, by group, the other definition), lost births and net emigration, prior beside
 /// posterior; every uncertain parameter, prior beside posterior; every target: observed, the
-/// expected census count (modelled · (1 + bias)) prior and posterior, the posterior z and whether
-/// the observed count lies within the posterior range. Medians with the range between the
+/// expected census count (modelled · (1 + bias)) prior and posterior, the posterior median z, the
+/// posterior predictive probability of a smaller count and whether the observed count lies
+/// within the posterior predictive range. Medians with the range between the
 /// outermost quantile levels. @throws error if the stream fails.
 void write_calibration_table(std::ostream& out, const RunDescription& run,
                              const CalibrationResult& result);
