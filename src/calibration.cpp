@@ -115,8 +115,8 @@ Summary weighted_summary(std::span<const double> values, std::span<const double>
     // total, and fall back to the largest value.
     const double target = q * cumulative.back();
     const auto it = std::lower_bound(cumulative.begin(), cumulative.end(), target);
-    const std::size_t j = it == cumulative.end() ? sorted.size() - 1
-                                                 : std::size_t(it - cumulative.begin());
+    const std::size_t j =
+        it == cumulative.end() ? sorted.size() - 1 : std::size_t(it - cumulative.begin());
     s.quantiles.push_back(sorted[j].first);
   }
   return s;
@@ -146,8 +146,9 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
     throw domain_error("calibrate: draws = " + std::to_string(options.run.draws) +
                        ", expected at least 2 (one draw is the central run, not a sample)");
   if (!options.run.keep.empty() || !options.run.weights.empty())
-    throw domain_error("calibrate: options.run.keep and options.run.weights must be empty "
-                       "(calibrate sets them)");
+    throw domain_error(
+        "calibrate: options.run.keep and options.run.weights must be empty "
+        "(calibrate sets them)");
   if (options.max_dropped_weight &&
       !(*options.max_dropped_weight >= 0 && *options.max_dropped_weight < 1))
     throw domain_error("calibrate: max_dropped_weight = " +
@@ -156,7 +157,8 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
   // Pass 1: every draw, unweighted (the prior), keeping ℓ_i and each target's modelled count.
   RunOptions first = options.run;
   first.keep.push_back("/log_likelihood/total");
-  for (const Target& t : targets) first.keep.push_back("/targets/" + escape_token(t.name) + "/modelled");
+  for (const Target& t : targets)
+    first.keep.push_back("/targets/" + escape_token(t.name) + "/modelled");
   const std::size_t K = first.keep.size();
 
   CalibrationResult r;
@@ -195,7 +197,8 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
   if (options.max_dropped_weight) {
     r.max_dropped_weight = *options.max_dropped_weight;
   } else {
-    const double p = levels.empty() ? 0.025 : std::max(1e-6, std::min(levels.front(), 1 - levels.back()));
+    const double p =
+        levels.empty() ? 0.025 : std::max(1e-6, std::min(levels.front(), 1 - levels.back()));
     r.max_dropped_weight = std::min(1e-3, std::sqrt(p * (1 - p) / r.ess) / 10);
   }
   double dropped = 0;
@@ -218,7 +221,8 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
       }
   }
   r.dropped_weight = dropped / sw;
-  r.posterior_draws = std::uint64_t(std::count_if(w.begin(), w.end(), [](double x) { return x > 0; }));
+  r.posterior_draws =
+      std::uint64_t(std::count_if(w.begin(), w.end(), [](double x) { return x > 0; }));
 
   // Pass 2: the draws of positive weight, weighted (the posterior of every metric).
   RunOptions second = options.run;

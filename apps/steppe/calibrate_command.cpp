@@ -42,7 +42,8 @@ void run_calibrate(const RunRequest& r) {
     }
   });
   // A table on stdout starts with the warning; elsewhere (a file, json, csv) say it on stderr.
-  if (result.degenerate && (r.format != Format::table || r.output)) std::cerr << "steppe: " << result.warning() << '\n';
+  if (result.degenerate && (r.format != Format::table || r.output))
+    std::cerr << "steppe: " << result.warning() << '\n';
 }
 
 }  // namespace steppe::cli

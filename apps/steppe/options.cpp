@@ -51,9 +51,10 @@ void add_set_option(po::options_description& o) {
                   "override a scenario value: --set /json/pointer=value (JSON text, or a bare "
                   "word taken as a string); repeatable, applied in order");
 }
-void add_draw_options(po::options_description& o, const char* default_draws = "1000") {
-  o.add_options()("draws,n", po::value<std::string>()->default_value(default_draws),
-                  "number of Monte Carlo draws (1 = one run at the central values)")(
+void add_draw_options(
+    po::options_description& o, const char* default_draws = "1000",
+    const char* draws_help = "number of Monte Carlo draws (1 = one run at the central values)") {
+  o.add_options()("draws,n", po::value<std::string>()->default_value(default_draws), draws_help)(
       "seed,s", po::value<std::string>()->default_value("1"),
       "master seed: the same seed gives the same numbers, whatever --threads")(
       "threads,j", po::value<std::string>()->default_value("0"), "worker threads (0 = all cores)");
@@ -100,7 +101,7 @@ po::options_description sweep_options() {
 po::options_description calibrate_options() {
   po::options_description o("steppe calibrate SCENARIO.json [options]");
   o.add_options()("help,h", "show this help");
-  add_draw_options(o, "100000");
+  add_draw_options(o, "100000", "number of prior draws to weight (at least 2)");
   o.add_options()("min-ess", po::value<std::string>()->default_value("100"),
                   "warn (and flag the result degenerate) below this effective sample size")(
       "format,f", po::value<std::string>()->default_value("table"),

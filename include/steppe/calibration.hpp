@@ -36,8 +36,9 @@ struct CalibrationOptions {
 /// constant; a shared distribution once). Quantiles at RunResult::quantile_levels, exact:
 /// see weighted_summary.
 struct ParameterPosterior {
-  std::string pointer;       ///< "/groups/0/initial_population/undercount", or "/distributions/<name>" if shared
-  std::string file;          ///< the file that wrote it (the first field naming a shared one), or "--set"
+  /// "/groups/0/initial_population/undercount", or "/distributions/<name>" if shared
+  std::string pointer;
+  std::string file;  ///< the file that wrote it (the first field naming a shared one), or "--set"
   std::string distribution;  ///< the prior, as Distribution::describe() writes it
   Summary prior, posterior;  ///< in the parameter's own unit
 };
@@ -76,12 +77,13 @@ struct CalibrationResult {
   double ess = 0;
   double max_weight_share = 0;  ///< max w / Σw: the share of the heaviest draw
   double dropped_weight = 0;    ///< fraction of Σw dropped as negligible (≤ max_dropped_weight)
-  double max_dropped_weight = 0;  ///< the bound used (CalibrationOptions, or the automatic one)
+  double max_dropped_weight = 0;      ///< the bound used (CalibrationOptions, or the automatic one)
   std::uint64_t posterior_draws = 0;  ///< draws with a positive weight (run in the second pass)
   bool degenerate = false;            ///< ess < min_ess: too few effective draws to trust
   double min_ess = 0;                 ///< the threshold used
-  std::vector<ParameterPosterior> parameters;  ///< in scenario order (a shared one at its first use)
-  std::vector<TargetFit> targets;              ///< in file order
+  /// In scenario order (a shared one at its first use).
+  std::vector<ParameterPosterior> parameters;
+  std::vector<TargetFit> targets;  ///< in file order
 
   /// The plain-language warning for a degenerate result ("" if not degenerate).
   std::string warning() const;
@@ -93,7 +95,8 @@ struct CalibrationResult {
 /// 2 reruns the draws of positive weight with those weights (run_draws with RunOptions::weights)
 /// for the posterior of every metric. Parameters are resampled (Rng(seed, i, stream), as
 /// Scenario::sample) for the parameter summaries. Results are bit-identical whatever the
-/// thread count. Memory: O(draws · (targets + uncertain parameters)) doubles.
+/// thread count. Memory: about draws · (targets + 6) doubles (the kept values, the weights
+/// and one parameter's values at a time), besides run_draws' own.
 /// @throws domain_error if no target has a census-error sd (there is no likelihood), if draws
 ///         < 2, if options.run.keep or weights is not empty, or if no draw has a finite
 ///         log-likelihood; as run_draws otherwise.

@@ -316,9 +316,10 @@ void write_calibration_table(std::ostream& out, const RunDescription& run,
       << r.prior.seed << ".\n";
   out << "Effective sample size " << percent(r.ess, "%.1f") << " ("
       << percent(100 * r.ess / double(r.draws), "%.3g") << " % of the draws; minimum "
-      << percent(r.min_ess, "%g") << (r.degenerate ? ": TOO FEW" : "") << "); the heaviest draw carries "
-      << percent(100 * r.max_weight_share, "%.3g") << " % of the weight; "
-      << with_separators(r.posterior_draws) << " draws have a non-negligible weight.\n";
+      << percent(r.min_ess, "%g") << (r.degenerate ? ": TOO FEW" : "")
+      << "); the heaviest draw carries " << percent(100 * r.max_weight_share, "%.3g")
+      << " % of the weight; " << with_separators(r.posterior_draws)
+      << " draws have a non-negligible weight.\n";
   if (lv.lo >= 0)
     out << (lv.median >= 0 ? "Medians" : "Means") << " with the " << lv.range << " ("
         << percent(100 * r.prior.quantile_levels.front()) << " % to "
@@ -366,8 +367,8 @@ void write_calibration_table(std::ostream& out, const RunDescription& run,
            "1) / sd;\nP(fewer) = posterior predictive probability that a census counts fewer "
            "than observed\n";
     TextTable targets;
-    targets.row({"target", "observed", "expected, prior", "expected, posterior", "z",
-                 "P(fewer)", lv.lo >= 0 ? "within " + lv.range : "within range"});
+    targets.row({"target", "observed", "expected, prior", "expected, posterior", "z", "P(fewer)",
+                 lv.lo >= 0 ? "within " + lv.range : "within range"});
     for (const TargetFit& f : r.targets)
       targets.row({f.name, persons(f.observed), person_estimate(f.prior_expected),
                    person_estimate(f.posterior_expected),

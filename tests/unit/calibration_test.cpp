@@ -3,9 +3,8 @@
 // by the model itself, ESS diagnostics and degeneracy, thread-count independence, refusals.
 #include "steppe/calibration.hpp"
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -245,8 +244,8 @@ TEST_CASE("a census count out of the model's reach fails the posterior predictiv
 
 TEST_CASE("a tiny census error leaves too few effective draws: flagged degenerate",
           "[unit][calibration]") {
-  const Scenario s = synthetic_case({1.7, 0.05}, {"/targets/0/error/sd=0.0005",
-                                                  "/targets/1/error/sd=0.0005"});
+  const Scenario s =
+      synthetic_case({1.7, 0.05}, {"/targets/0/error/sd=0.0005", "/targets/1/error/sd=0.0005"});
   const CalibrationResult r = steppe::calibrate(s, options(1000));
   CHECK(r.ess < 100);
   CHECK(r.degenerate);

@@ -18,9 +18,10 @@ namespace steppe {
 /// write_run_json (draws, window, definition, the metric tree, clamps, clamped_persons; without
 /// the version, scenario, seed and quantiles already at the top); "parameters": [{pointer, file,
 /// distribution, prior {summary}, posterior {summary}}]; "targets": [{name, observed, date,
-/// group, sex, ages, abroad, has_sd, predictive_cdf (if has_sd), within, prior {modelled, relative_deviation, expected},
-/// posterior {modelled, relative_deviation, expected, z (if has_sd)}}]. A summary is {"mean",
-/// "sd", <quantile_key(level)>…}. Numbers in shortest round-trip decimals.
+/// group, sex, ages, abroad, has_sd, predictive_cdf (if has_sd), within, prior {modelled,
+/// relative_deviation, expected}, posterior {modelled, relative_deviation, expected, z (if
+/// has_sd)}}]. A summary is {"mean", "sd", <quantile_key(level)>…}. Numbers in shortest round-trip
+/// decimals.
 /// @throws error if the stream fails; as write_run_json.
 void write_calibration_json(std::ostream& out, const RunDescription& run,
                             const CalibrationResult& result);
