@@ -128,11 +128,16 @@ std::string CalibrationResult::warning() const {
   std::snprintf(ess_text, sizeof ess_text, "%.1f", ess);
   char min_text[32];
   std::snprintf(min_text, sizeof min_text, "%g", min_ess);
+  if (smc)
+    return "warning: the sequential Monte Carlo posterior rests on " +
+           with_separators(smc->distinct) + " distinct particles of " +
+           with_separators(smc->particles) + " (fewer than " + min_text +
+           "): too few; run more particles (--particles) or more moves (--moves)";
   return "warning: the posterior rests on " + std::string(ess_text) + " effective draws of " +
          with_separators(draws) + " (fewer than " + min_text +
-         "): too few; run more draws or widen the census errors, or use a sequential Monte "
-         "Carlo sampler (the library's calibrate_smc, likelihood tempering) instead of "
-         "importance sampling from the prior";
+         "): too few; run more draws or widen the census errors, or use the sequential Monte "
+         "Carlo sampler (--method smc: likelihood tempering) instead of importance sampling "
+         "from the prior";
 }
 
 CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& options) {
@@ -224,15 +229,49 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
   r.posterior_draws =
       std::uint64_t(std::count_if(w.begin(), w.end(), [](double x) { return x > 0; }));
 
-  // Pass 2: the draws of positive weight, weighted (the posterior of every metric).
-  RunOptions second = options.run;
-  second.progress = nullptr;  // pass 1 drove the progress bar; pass 2 is the shorter one
-  second.weights = w;
-  r.posterior = run_draws(scenario, second);
-  if (r.posterior.cancelled) {
-    r.cancelled = true;
-    return r;
+  using Method = CalibrationOptions::Method;
+  const bool use_smc = options.method == Method::smc ||
+                       (options.method == Method::automatic && r.degenerate);
+  SmcResult smc;  // the SMC posterior's particles (use_smc)
+  if (use_smc) {
+    // The posterior from likelihood tempering; the prior draws above keep the prior summaries.
+    SmcOptions so = options.smc;
+    so.seed = seed;
+    so.threads = options.run.threads;
+    so.cancel = options.run.cancel;
+    so.keep.clear();
+    for (const Target& t : targets) so.keep.push_back("/targets/" + escape_token(t.name) + "/modelled");
+    smc = calibrate_smc(scenario, so);
+    if (smc.cancelled) {
+      r.cancelled = true;
+      return r;
+    }
+    r.method = "sequential Monte Carlo";
+    r.posterior = std::move(smc.posterior);
+    CalibrationResult::SmcInfo info;
+    info.particles = smc.values.size();
+    std::vector<std::vector<double>> sorted = smc.values;
+    std::sort(sorted.begin(), sorted.end());
+    info.distinct = std::size_t(std::unique(sorted.begin(), sorted.end()) - sorted.begin());
+    info.stages = smc.stages;
+    info.log_evidence = smc.log_evidence;
+    info.evaluations = smc.evaluations;
+    r.posterior_draws = info.particles;
+    r.degenerate = double(info.distinct) < options.min_ess;
+    r.smc = std::move(info);
+  } else {
+    // Pass 2: the draws of positive weight, weighted (the posterior of every metric).
+    RunOptions second = options.run;
+    second.progress = nullptr;  // pass 1 drove the progress bar; pass 2 is the shorter one
+    second.weights = w;
+    r.posterior = run_draws(scenario, second);
+    if (r.posterior.cancelled) {
+      r.cancelled = true;
+      return r;
+    }
   }
+  const std::size_t P = smc.values.size();  // particles (0 without SMC)
+  std::vector<double> xp(P);
 
   std::vector<double> x(N);
 
@@ -247,7 +286,13 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
     pp.file = p.file;
     pp.distribution = p.distribution.describe();
     pp.prior = weighted_summary(x, {}, levels);
-    pp.posterior = weighted_summary(x, w, levels);
+    if (use_smc) {
+      const std::size_t k = std::size_t(&p - params.data());
+      for (std::size_t i = 0; i < P; ++i) xp[i] = smc.values[i][k];
+      pp.posterior = weighted_summary(xp, {}, levels);
+    } else {
+      pp.posterior = weighted_summary(x, w, levels);
+    }
     r.parameters.push_back(std::move(pp));
   }
 
@@ -264,12 +309,12 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
     f.posterior_modelled = r.posterior.at(base + "modelled");
     f.prior_relative_deviation = r.prior.at(base + "relative_deviation");
     f.posterior_relative_deviation = r.posterior.at(base + "relative_deviation");
-    double cdf = 0, total = 0;  // Σ w Φ(z) and Σ w, in draw order
+    double cdf = 0, total = 0;  // Σ w Φ(z) and Σ w, in draw (or particle) order
     for (std::uint64_t i = 0; i < N; ++i) {
       const double bias = t.bias >= 0 ? parameter_value(params[std::size_t(t.bias)], seed, i) : 0.0;
       x[i] = kept(i, 1 + j) * (1.0 + bias);
       z[i] = 0.0;
-      if (f.has_sd && w[i] > 0) {
+      if (!use_smc && f.has_sd && w[i] > 0) {
         z[i] = (t.observed / x[i] - 1.0) / parameter_value(params[std::size_t(t.sd)], seed, i);
         // A census count expected·(1 + ε) is below the observed one iff ε < observed/expected
         // − 1 = z·sd: probability Φ(z) given this draw.
@@ -278,11 +323,32 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
       }
     }
     f.prior_expected = weighted_summary(x, {}, levels);
-    f.posterior_expected = weighted_summary(x, w, levels);
+    std::span<const double> post_z = z, post_w = w;
+    std::vector<double> zp, ones;
+    if (use_smc) {  // the particles, equal weights; their kept modelled counts and own values
+      const std::size_t T = targets.size();
+      zp.assign(P, 0.0);
+      ones.assign(P, 1.0);
+      for (std::size_t i = 0; i < P; ++i) {
+        const std::vector<double>& v = smc.values[i];
+        const double bias = t.bias >= 0 ? v[std::size_t(t.bias)] : 0.0;
+        xp[i] = r.posterior.kept[i * T + j] * (1.0 + bias);
+        if (f.has_sd) {
+          zp[i] = (t.observed / xp[i] - 1.0) / v[std::size_t(t.sd)];
+          cdf += normal_cdf(zp[i]);
+          total += 1.0;
+        }
+      }
+      f.posterior_expected = weighted_summary(xp, {}, levels);
+      post_z = zp;
+      post_w = ones;
+    } else {
+      f.posterior_expected = weighted_summary(x, w, levels);
+    }
     const double lo = levels.size() >= 2 ? levels.front() : 0.0;
     const double hi = levels.size() >= 2 ? levels.back() : 1.0;
     if (f.has_sd) {
-      f.posterior_z = weighted_summary(z, w, levels);
+      f.posterior_z = weighted_summary(post_z, post_w, levels);
       f.predictive_cdf = cdf / total;
       f.within = lo <= f.predictive_cdf && f.predictive_cdf <= hi;
     } else {

@@ -217,6 +217,7 @@ SmcResult calibrate_smc(const Scenario& scenario, const SmcOptions& o) {
   post.seed = o.seed;
   post.threads = o.threads;
   post.cancel = o.cancel;
+  post.keep = o.keep;
   r.posterior = run_parameter_sets(scenario, r.values, post);
   r.evaluations += r.posterior.draws;
   r.cancelled = r.posterior.cancelled;

@@ -25,6 +25,16 @@ void run_calibrate(const RunRequest& r) {
     };
     options.run.cancel = interrupt.flag();
     options.min_ess = r.min_ess;
+    using Method = CalibrationOptions::Method;
+    options.method = r.method == "importance" ? Method::importance
+                     : r.method == "smc"      ? Method::smc
+                                              : Method::automatic;
+    options.smc.particles = std::size_t(r.particles);
+    options.smc.moves = r.moves;
+    options.smc.progress = [&bar](int stage, double temperature) {
+      bar.update(std::uint64_t(temperature * 1000), 1000,
+                 "SMC stage " + std::to_string(stage) + ", temperature");
+    };
     result = calibrate(scenario, options);  // domain_error: no likelihood, or an impossible draw
   }
   if (result.cancelled || interrupt.interrupted())

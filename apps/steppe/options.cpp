@@ -104,6 +104,12 @@ po::options_description calibrate_options() {
   add_draw_options(o, "100000", "number of prior draws to weight (at least 2)");
   o.add_options()("min-ess", po::value<std::string>()->default_value("100"),
                   "warn (and flag the result degenerate) below this effective sample size")(
+      "method", po::value<std::string>()->default_value("auto"),
+      "importance (importance sampling from the prior draws), smc (sequential Monte Carlo: "
+      "likelihood tempering with Metropolis moves) or auto (importance sampling, SMC when its "
+      "effective sample size is below --min-ess)")(
+      "particles", po::value<std::uint64_t>()->default_value(2000), "SMC particles (at least 10)")(
+      "moves", po::value<int>()->default_value(5), "SMC Metropolis moves per stage (at least 1)")(
       "format,f", po::value<std::string>()->default_value("table"),
       "output format: table (for reading), json (prior and posterior of every metric, "
       "parameter and target) or csv (one row per quantity and stage)")(
@@ -233,6 +239,13 @@ RunRequest parse_calibrate(const std::vector<std::string>& args) {
   if (v.empty() || ec != std::errc() || end != v.data() + v.size() || !(x > 0) || !std::isfinite(x))
     throw po::error("--min-ess " + v + ": expected a number > 0");
   r.min_ess = x;
+  r.method = vm["method"].as<std::string>();
+  if (r.method != "importance" && r.method != "smc" && r.method != "auto")
+    throw po::error("--method " + r.method + ": expected importance, smc or auto");
+  r.particles = vm["particles"].as<std::uint64_t>();
+  if (r.particles < 10) throw po::error("--particles " + std::to_string(r.particles) + ": expected at least 10");
+  r.moves = vm["moves"].as<int>();
+  if (r.moves < 1) throw po::error("--moves " + std::to_string(r.moves) + ": expected at least 1");
   r.format = parse_format(vm, {"table", "json", "csv"});
   if (vm.count("output")) r.output = vm["output"].as<std::string>();
   r.sets = sets_of(vm);

@@ -39,6 +39,9 @@ struct RunRequest {
   std::uint64_t seed = 1;                       ///< run, sweep, calibrate: --seed
   int threads = 0;                              ///< run, sweep, calibrate: --threads (0 = all cores)
   double min_ess = 100;                         ///< calibrate: --min-ess (> 0)
+  std::string method = "auto";                  ///< calibrate: --method importance|smc|auto
+  std::uint64_t particles = 2000;               ///< calibrate: --particles (SMC)
+  int moves = 5;                                ///< calibrate: --moves (SMC)
   std::vector<GridAxis> grid;                   ///< sweep: --grid, in order (at least one)
   std::filesystem::path input_b;                ///< compare: the second scenario (B)
   /// compare: --factor NAME=/p1,/p2, in order: factor name and JSON pointer prefixes

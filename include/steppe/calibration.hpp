@@ -12,6 +12,7 @@
 
 #include "steppe/scenario.hpp"
 #include "steppe/simulation.hpp"
+#include "steppe/smc.hpp"
 
 namespace steppe {
 
@@ -30,6 +31,14 @@ struct CalibrationOptions {
   /// √(p(1 − p)/ESS)/10, and at most 1e-3; the bias stays well inside the noise. 0 keeps every
   /// draw with a positive weight.
   std::optional<double> max_dropped_weight;
+  /// How the posterior is computed. `importance`: importance sampling from the prior (the two
+  /// passes above). `smc`: the prior draws still give the prior summaries and the importance
+  /// sampling diagnostics, but the posterior comes from calibrate_smc (likelihood tempering,
+  /// options in `smc`; seed, threads and cancel are taken from `run`). `automatic`: importance
+  /// sampling, or SMC when it is degenerate (ess < min_ess).
+  enum class Method { importance, smc, automatic };
+  Method method = Method::importance;
+  SmcOptions smc;
 };
 
 /// Prior and posterior of one uncertain parameter (a Parameter whose distribution is not
@@ -81,11 +90,24 @@ struct CalibrationResult {
   std::uint64_t posterior_draws = 0;  ///< draws with a positive weight (run in the second pass)
   bool degenerate = false;            ///< ess < min_ess: too few effective draws to trust
   double min_ess = 0;                 ///< the threshold used
+  /// "importance sampling" or "sequential Monte Carlo": what produced the posterior.
+  std::string method = "importance sampling";
+  /// With SMC: how the sampler went (ess above stays importance sampling's, as a diagnostic of
+  /// the prior; the posterior rests on smc->particles particles).
+  struct SmcInfo {
+    std::size_t particles = 0;
+    std::size_t distinct = 0;   ///< distinct parameter sets among the final particles
+    std::vector<SmcStage> stages;
+    double log_evidence = 0;
+    std::uint64_t evaluations = 0;
+  };
+  std::optional<SmcInfo> smc;
   /// In scenario order (a shared one at its first use).
   std::vector<ParameterPosterior> parameters;
   std::vector<TargetFit> targets;  ///< in file order
 
-  /// The plain-language warning for a degenerate result ("" if not degenerate).
+  /// The plain-language warning for a degenerate result ("" if not degenerate). An SMC
+  /// posterior is degenerate when its distinct particles are fewer than min_ess.
   std::string warning() const;
 };
 

@@ -42,6 +42,9 @@ struct SmcOptions {
   /// Called after each stage from the calling thread (stage number from 1, its temperature).
   std::function<void(int stage, double temperature)> progress;
   const std::atomic<bool>* cancel = nullptr;  ///< stops between model runs; result.cancelled
+  /// Metrics whose value for every final particle is returned in posterior.kept
+  /// (RunOptions::keep of the final run).
+  std::vector<std::string> keep;
 };
 
 /// One uncertain quantity the sampler moves: a parameter, or all the fields that share one

@@ -221,6 +221,20 @@ void write_calibration_json(std::ostream& out, const RunDescription& run,
   doc.emplace("posterior_draws", r.posterior_draws);
   doc.emplace("min_ess", r.min_ess);
   doc.emplace("degenerate", r.degenerate);
+  doc.emplace("method", r.method);
+  if (r.smc) {
+    ojson smc = ojson::object();
+    smc.emplace("particles", r.smc->particles);
+    smc.emplace("distinct", r.smc->distinct);
+    smc.emplace("evaluations", r.smc->evaluations);
+    smc.emplace("log_evidence", r.smc->log_evidence);
+    ojson stages = ojson::array();
+    for (const SmcStage& st : r.smc->stages)
+      stages.push_back({{"temperature", st.temperature}, {"ess", st.ess},
+                        {"acceptance", st.acceptance}, {"log_evidence", st.log_evidence}});
+    smc.emplace("stages", std::move(stages));
+    doc.emplace("smc", std::move(smc));
+  }
   if (r.degenerate) doc.emplace("warning", r.warning());
   doc.emplace("prior", run_metrics_json(run, r.prior));
   doc.emplace("posterior", run_metrics_json(run, r.posterior));
@@ -312,14 +326,29 @@ void write_calibration_table(std::ostream& out, const RunDescription& run,
   out << (run.title.empty() ? run.file : run.title) << '\n';
   out << "Scenario " << run.file << ", steppe " << version << '\n';
   out << "Calibrated on " << n_likelihood << " census target" << (n_likelihood == 1 ? "" : "s")
-      << " by importance sampling: " << with_separators(r.draws) << " prior draws, seed "
+      << " by " << r.method << ": " << with_separators(r.draws) << " prior draws, seed "
       << r.prior.seed << ".\n";
-  out << "Effective sample size " << percent(r.ess, "%.1f") << " ("
-      << percent(100 * r.ess / double(r.draws), "%.3g") << " % of the draws; minimum "
-      << percent(r.min_ess, "%g") << (r.degenerate ? ": TOO FEW" : "")
-      << "); the heaviest draw carries " << percent(100 * r.max_weight_share, "%.3g")
-      << " % of the weight; " << with_separators(r.posterior_draws)
-      << " draws have a non-negligible weight.\n";
+  if (r.smc) {
+    out << "Importance sampling from the prior would rest on " << percent(r.ess, "%.1f")
+        << " effective draws (" << percent(100 * r.ess / double(r.draws), "%.3g")
+        << " % of the draws), so the posterior comes from likelihood tempering: "
+        << with_separators(r.smc->particles) << " particles (" << with_separators(r.smc->distinct)
+        << " distinct at the end; minimum " << percent(r.min_ess, "%g")
+        << (r.degenerate ? ": TOO FEW" : "") << "), " << r.smc->stages.size() << " stages, "
+        << with_separators(r.smc->evaluations) << " model runs; log evidence "
+        << percent(r.smc->log_evidence, "%.2f") << ".\n  temperatures";
+    for (const SmcStage& st : r.smc->stages) out << ' ' << percent(st.temperature, "%.3g");
+    out << "; acceptance";
+    for (const SmcStage& st : r.smc->stages) out << ' ' << percent(st.acceptance, "%.2f");
+    out << '\n';
+  } else {
+    out << "Effective sample size " << percent(r.ess, "%.1f") << " ("
+        << percent(100 * r.ess / double(r.draws), "%.3g") << " % of the draws; minimum "
+        << percent(r.min_ess, "%g") << (r.degenerate ? ": TOO FEW" : "")
+        << "); the heaviest draw carries " << percent(100 * r.max_weight_share, "%.3g")
+        << " % of the weight; " << with_separators(r.posterior_draws)
+        << " draws have a non-negligible weight.\n";
+  }
   if (lv.lo >= 0)
     out << (lv.median >= 0 ? "Medians" : "Means") << " with the " << lv.range << " ("
         << percent(100 * r.prior.quantile_levels.front()) << " % to "

@@ -292,3 +292,42 @@ TEST_CASE("calibration writers: JSON nests the run metrics, CSV has prior and po
   CHECK_THAT(table.str(), Contains("Effective sample size") && Contains("Uncertain parameters") &&
                               Contains("census_1934") && !Contains("warning"));
 }
+
+TEST_CASE("where importance sampling degenerates, automatic calibration turns to SMC and "
+          "covers the truth",
+          "[unit][calibration]") {
+  // Census errors of 0.05 %: 1,000 prior draws leave a handful of effective draws.
+  const Scenario s =
+      synthetic_case({1.7, 0.05}, {"/targets/0/error/sd=0.0005", "/targets/1/error/sd=0.0005"});
+  CalibrationOptions o = options(1000);
+  o.method = CalibrationOptions::Method::automatic;
+  o.smc.particles = 300;
+  o.smc.moves = 4;
+  const CalibrationResult r = steppe::calibrate(s, o);
+  CHECK(r.ess < 100);  // importance sampling's diagnostic is still reported
+  REQUIRE(r.smc.has_value());
+  CHECK(r.method == "sequential Monte Carlo");
+  CHECK(r.smc->particles == 300);
+  CHECK(r.smc->distinct >= 100);
+  CHECK_FALSE(r.degenerate);
+  CHECK(r.smc->stages.back().temperature == 1.0);
+  CHECK(r.posterior.draws == 300);
+  const auto& severity = parameter(r, "/distributions/severity");
+  CHECK(severity.posterior.quantiles.front() <= 1.7);
+  CHECK(1.7 <= severity.posterior.quantiles.back());
+  CHECK(width(severity.posterior) < 0.1 * width(severity.prior));
+  for (const steppe::TargetFit& f : r.targets) {
+    CAPTURE(f.name);
+    CHECK(f.within);
+  }
+  std::ostringstream table;
+  steppe::write_calibration_table(table, steppe::describe_run(s), r);
+  CHECK_THAT(table.str(), Contains("by sequential Monte Carlo") && Contains("temperatures"));
+  std::ostringstream json;
+  steppe::write_calibration_json(json, steppe::describe_run(s), r);
+  CHECK_THAT(json.str(), Contains("\"method\": \"sequential Monte Carlo\"") && Contains("\"stages\""));
+  // Same bits on one thread.
+  o.run.threads = 1;
+  const CalibrationResult one = steppe::calibrate(s, o);
+  CHECK(same_bits(one.posterior.at("/excess_deaths/total"), r.posterior.at("/excess_deaths/total")));
+}
