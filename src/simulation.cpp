@@ -654,8 +654,17 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
   // The metrics summarised (all, or only the kept ones) and those computed per draw: these, the
   // kept ones, and the targets' log-likelihoods if their total is needed (it is their sum).
   std::vector<std::size_t> summarised;
-  if (options.only_kept) {
-    summarised = kept_index;
+  if (options.only_kept || !options.summarise.empty()) {
+    if (options.only_kept) {
+      summarised = kept_index;
+    } else {
+      for (const std::string& k : options.summarise) {
+        auto it = std::find(L.paths.begin(), L.paths.end(), k);
+        if (it == L.paths.end())
+          throw std::out_of_range("run_draws: no metric \"" + k + "\" to summarise");
+        summarised.push_back(std::size_t(it - L.paths.begin()));
+      }
+    }
     std::sort(summarised.begin(), summarised.end());
     summarised.erase(std::unique(summarised.begin(), summarised.end()), summarised.end());
   } else {
@@ -898,6 +907,13 @@ detail::DrawModel draw_model(const Scenario& scenario) {
   return m;
 }
 }  // namespace
+
+std::vector<std::string> metric_paths(const Scenario& scenario) {
+  detail::DrawModel m = draw_model(scenario);
+  Layout L = make_layout(m);
+  visit_metrics(L, nullptr, [&L](auto&& name, auto&&) { L.paths.push_back(name()); });
+  return std::move(L.paths);
+}
 
 RunResult run_parameter_sets(const Scenario& scenario, std::span<const std::vector<double>> values,
                              const RunOptions& options) {

@@ -77,7 +77,10 @@ struct TargetFit {
 
 /// What `steppe calibrate` reports.
 struct CalibrationResult {
-  RunResult prior;      ///< every metric over all draws, unweighted (the run of `steppe run`)
+  /// Over all draws, unweighted: every metric of `steppe run` except the breakdowns by year and
+  /// by age (by_year, by_group_year, by_group_sex_age, balance_by_year), which only the
+  /// posterior has.
+  RunResult prior;
   RunResult posterior;  ///< the same metrics weighted by the likelihood (draws of weight 0 not run)
   std::uint64_t draws = 0;  ///< prior draws run (< asked only if cancelled)
   bool cancelled = false;   ///< stopped by RunOptions::cancel: nothing but `draws` is meaningful

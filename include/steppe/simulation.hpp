@@ -33,6 +33,10 @@ struct RunOptions {
   /// Summarise only the kept metrics (RunResult::metrics then holds just those, in metric
   /// order) and compute no other per draw: much less work when a caller needs a few outputs.
   bool only_kept = false;
+  /// If non-empty (and not only_kept): summarise only these metrics, besides computing the kept
+  /// ones, and no other per draw; RunResult::metrics holds just these, in metric order.
+  /// @throws std::out_of_range (from run_draws) naming a path that is not a metric.
+  std::vector<std::string> summarise;
   /// Importance weights: empty, or one per draw, each finite and ≥ 0, not all 0. Draw i then
   /// counts with weight weights[i] in every summary (weighted mean and sd, WeightedMoments;
   /// weighted quantiles). Weights are scaled to integers u_i = round(w_i/max w · ⌊2^62/draws⌋) so
@@ -127,6 +131,10 @@ RunResult run_draws(const Scenario& scenario, const RunOptions& options);
 /// @throws domain_error if a set has the wrong number of values, or as run_draws.
 RunResult run_parameter_sets(const Scenario& scenario, std::span<const std::vector<double>> values,
                              const RunOptions& options);
+
+/// The metric paths run_draws reports for `scenario`, in its order (RunResult::metrics with
+/// every metric summarised), without running anything.
+std::vector<std::string> metric_paths(const Scenario& scenario);
 
 namespace detail {
 

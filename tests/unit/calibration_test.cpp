@@ -200,6 +200,14 @@ TEST_CASE("calibration gives the same bits on 1 and 2 threads", "[unit][calibrat
   for (std::size_t m = 0; m < a.posterior.metrics.size(); ++m) {
     CAPTURE(a.posterior.metrics[m].path);
     CHECK(same_bits(a.posterior.metrics[m].summary, b.posterior.metrics[m].summary));
+  }
+  // The prior leaves out the breakdowns by year and age.
+  REQUIRE(a.prior.metrics.size() == b.prior.metrics.size());
+  CHECK(a.prior.metrics.size() < a.posterior.metrics.size());
+  CHECK(a.prior.find("/excess_deaths/by_year/1931") == nullptr);
+  CHECK(a.prior.find("/excess_deaths/total") != nullptr);
+  for (std::size_t m = 0; m < a.prior.metrics.size(); ++m) {
+    CAPTURE(a.prior.metrics[m].path);
     CHECK(same_bits(a.prior.metrics[m].summary, b.prior.metrics[m].summary));
   }
   for (std::size_t j = 0; j < a.targets.size(); ++j) {
