@@ -12,11 +12,10 @@
 
 namespace {
 
-// The source tree's scenario (CMake compiles with absolute paths, so __FILE__ locates it).
+// The source tree's scenario (STEPPE_SCENARIOS_DIR, set by bench/CMakeLists.txt).
 const steppe::Scenario& famine_sketch() {
   static const steppe::Scenario s = steppe::Scenario::load(
-      std::filesystem::path(__FILE__).parent_path().parent_path() / "scenarios" /
-      "famine_sketch.json");
+      std::filesystem::path(STEPPE_SCENARIOS_DIR) / "famine_sketch.json");
   return s;
 }
 
