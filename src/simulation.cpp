@@ -640,7 +640,7 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
   const std::size_t M_all = L.paths.size();
 
   const std::uint64_t N = options.draws;
-  const bool central = N == 1;
+  const bool central = N == 1 && options.first_draw == 0;
   const std::vector<std::uint64_t> weight = integer_weights(options.weights, N);
   const bool weighted = !weight.empty();
   std::vector<std::size_t> kept_index;  // metric index of each kept path
@@ -755,11 +755,11 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
           ++p.visited;
           if (weighted && weight[i] == 0) continue;  // negligible weight: not run
           try {
-            runner.run(options.seed, i, central);
+            runner.run(options.seed, options.first_draw + i, central);
           } catch (const domain_error& e) {
             record_error(i, std::make_exception_ptr(domain_error(
                                 (central ? std::string("run_draws: central values: ")
-                                         : "run_draws: draw " + std::to_string(i) + " (seed " +
+                                         : "run_draws: draw " + std::to_string(options.first_draw + i) + " (seed " +
                                                std::to_string(options.seed) + "): ") +
                                 e.what())));
             break;
@@ -931,6 +931,7 @@ RunResult run_parameter_sets(const Scenario& scenario, std::span<const std::vect
   };
   RunOptions o = options;
   o.draws = values.size();
+  o.first_draw = 0;  // draw i is values[i]
   return detail::run_draws(m, o);
 }
 

@@ -22,6 +22,11 @@ struct RunOptions {
   /// Number of draws. 1 = a deterministic run at the parameters' central values
   /// (Scenario::central); otherwise draw i uses Scenario::sample(seed, i), i = 0 … draws − 1.
   std::uint64_t draws = 1000;
+  /// The draws run are first_draw, …, first_draw + draws − 1 (Scenario::sample's draw index), so
+  /// a long run can be split into consecutive parts with the same draws; per-draw vectors
+  /// (weights, RunResult::kept) are indexed from 0 = first_draw. A one-draw run is the central
+  /// run only when first_draw is 0.
+  std::uint64_t first_draw = 0;
   int threads = 0;  ///< worker threads; 0 = all cores (std::thread::hardware_concurrency)
   /// Called now and then from one thread with the number of draws done (for a progress bar).
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;

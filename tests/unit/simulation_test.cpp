@@ -649,3 +649,18 @@ TEST_CASE("run_draws: only_kept summarises the kept metrics alone, with the same
   CHECK(none.metrics.empty());
   CHECK(none.ess == 100.0);
 }
+
+TEST_CASE("run_draws: first_draw splits a run into parts with the same draws", "[unit]") {
+  const auto scenario = steppe::Scenario::load(data_dir + "/scenarios/sim_rate_based.json");
+  RunOptions o = opts(300, 2, 7);
+  o.keep = {"/excess_deaths/total", "/log_likelihood/total"};
+  const RunResult whole = steppe::run_draws(scenario, o);
+  o.draws = 100;
+  o.first_draw = 200;
+  const RunResult tail = steppe::run_draws(scenario, o);
+  REQUIRE(tail.kept.size() == 200);
+  for (std::size_t j = 0; j < tail.kept.size(); ++j) CHECK(tail.kept[j] == whole.kept[400 + j]);
+  o.draws = 1;  // one draw past the first is a draw, not the central run
+  o.first_draw = 5;
+  CHECK(steppe::run_draws(scenario, o).kept[0] == whole.kept[10]);
+}
