@@ -25,9 +25,18 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
   // crisis components off): project them once and record them in both ledgers.
   std::size_t shared = 0;
   while (shared < rates.size() && !rates[shared].has_crisis()) ++shared;
-  auto both = [&](const Population& p, int year, const Flows& f) {
-    crisis_(p, year, f);
-    counterfactual_(p, year, f);
+  // The ledgers record each step. One that keeps the step's by-age deaths takes flows_.deaths
+  // (storage swapped, not copied): every step that keeps them writes them anew, and nothing else
+  // reads them. A shared step is copied into the counterfactual's ledger, then taken.
+  auto both = [&](const Population& p, int year) {
+    counterfactual_(p, year, flows_);
+    crisis_.record_taking_deaths(p, year, flows_);
+  };
+  auto crisis_records = [&](const Population& p, int year) {
+    crisis_.record_taking_deaths(p, year, flows_);
+  };
+  auto counterfactual_records = [&](const Population& p, int year) {
+    counterfactual_.record_taking_deaths(p, year, flows_);
   };
   // One step into `to`. The Accounts read the flows' totals and births, and by age only deaths
   // (at home and abroad) in the steps where a ledger keeps by-age arrays (needs_by_age()): the
@@ -58,14 +67,12 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
         return;
       }
       step(start, steps.front(), end, regime, needs_by_age());
-      observer(static_cast<const Population&>(end), year + width,
-               static_cast<const Flows&>(flows_));
+      observer(static_cast<const Population&>(end), year + width);
       k = 1;
     }
     for (; k < steps.size(); ++k) {
       step(end, steps[k], next_, regime, needs_by_age());
-      observer(static_cast<const Population&>(next_), year + int(k + 1) * width,
-               static_cast<const Flows&>(flows_));
+      observer(static_cast<const Population&>(next_), year + int(k + 1) * width);
       swap(end, next_);
       std::swap(abroad_zero(end), abroad_zero(next_));
     }
@@ -84,9 +91,9 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
   // From there on, the crisis run and the counterfactual part ways (the counterfactual first,
   // while the crisis run's start is still in crisis_end_).
   const int year = start_year + int(shared) * width;
-  run_from(*fork, rates.subspan(shared), year, counterfactual_, counterfactual_needs,
+  run_from(*fork, rates.subspan(shared), year, counterfactual_records, counterfactual_needs,
            counterfactual_end_, Regime::no_crisis);
-  run_from(*fork, rates.subspan(shared), year, crisis_, crisis_needs, crisis_end_,
+  run_from(*fork, rates.subspan(shared), year, crisis_records, crisis_needs, crisis_end_,
            Regime::crisis);
 }
 
