@@ -25,19 +25,6 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
   // crisis components off): project them once and record them in both ledgers.
   std::size_t shared = 0;
   while (shared < rates.size() && !rates[shared].has_crisis()) ++shared;
-  // The ledgers record each step. One that keeps the step's by-age deaths takes flows_.deaths
-  // (storage swapped, not copied): every step that keeps them writes them anew, and nothing else
-  // reads them. A shared step is copied into the counterfactual's ledger, then taken.
-  auto both = [&](const Population& p, int year) {
-    counterfactual_(p, year, flows_);
-    crisis_.record_taking_deaths(p, year, flows_);
-  };
-  auto crisis_records = [&](const Population& p, int year) {
-    crisis_.record_taking_deaths(p, year, flows_);
-  };
-  auto counterfactual_records = [&](const Population& p, int year) {
-    counterfactual_.record_taking_deaths(p, year, flows_);
-  };
   // One step into `to`. The Accounts read the flows' totals and births, and by age only deaths
   // (at home and abroad) in the steps where a ledger keeps by-age arrays (needs_by_age()): the
   // kernel writes the same populations and totals without storing the other by-age flows.
@@ -54,6 +41,25 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
     if (by_age)
       zero = detail::step_with_by_age_deaths_only(projector_, from, r, to, flows_, regime, known);
     else zero = detail::step_without_by_age_flows(projector_, from, r, to, flows_, regime, known);
+  };
+  // The ledgers record each step. One that keeps the step's by-age deaths takes flows_.deaths
+  // (storage swapped, not copied): every step that keeps them writes them anew, and nothing else
+  // reads them. So too flows_.deaths_abroad where someone may be abroad (the step then wrote it,
+  // or the clamping step did); after that, the projector must treat every optional flow array
+  // as possibly non-zero (Flows::detail_written), so that a step with nobody abroad zeroes it.
+  // A shared step is copied into the counterfactual's ledger, then taken.
+  auto take = [&](Accounts& ledger, const Population& p, int year) {
+    const bool abroad_too = ledger.keeps_by_age_in_next_step() && !abroad_zero(p);
+    ledger.record_taking_deaths(p, year, flows_, abroad_too);
+    if (abroad_too) flows_.detail_written = ~0u;
+  };
+  auto both = [&](const Population& p, int year) {
+    counterfactual_(p, year, flows_);
+    take(crisis_, p, year);
+  };
+  auto crisis_records = [&](const Population& p, int year) { take(crisis_, p, year); };
+  auto counterfactual_records = [&](const Population& p, int year) {
+    take(counterfactual_, p, year);
   };
   // A run's first step writes its end population straight from its start, which is never copied;
   // then `end` and next_ are a double buffer (years as in project(): never accumulated).
