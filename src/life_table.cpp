@@ -378,9 +378,16 @@ void detail::projection_survivorship(const SingleYearColumns& t, const AgeAxis& 
                                      ArrayXd& out) {
   const int w = axis.width, c = axis.count;
   const Index size = t.Tx.size();
+  out.resize(c);
+  if (Index(c) * w < size && w == 1) {  // single-year cells inside the table: T(j) = Tx[j]
+    const double* T = t.Tx.data();
+    for (int i = 0; i + 2 < c; ++i) out[i] = ratio(T[i + 1] - T[i + 2], T[i] - T[i + 1]);
+    out[c - 2] = ratio(T[c - 1], T[c - 2]);
+    out[c - 1] = ratio(T[c], T[c - 1]);
+    return;
+  }
   // T at the cell boundaries 0, w, 2w, …, (c)·w: straight from the table below its size.
   auto T = [&](int j) { return Index(j) * w < size ? t.Tx[Index(j) * w] : T_at(t, j * w); };
-  out.resize(c);
   for (int i = 0; i + 2 < c; ++i) out[i] = ratio(T(i + 1) - T(i + 2), T(i) - T(i + 1));
   out[c - 2] = ratio(T(c - 1), T(c - 2));  // [O−w, O) → O+: T(O)/T(O−w)
   out[c - 1] = ratio(T(c), T(c - 1));      // O+ stays: T(O+w)/T(O)
