@@ -37,10 +37,15 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
                   bool by_age) {
     bool& zero = abroad_zero(to);
     const bool known = zero;
+    // (A start in one of the runner's populations is vouched for likewise; `initial` is not.)
+    const bool from_zero = &from != &initial && abroad_zero(from);
     zero = false;  // until the step returns (it may throw)
     if (by_age)
-      zero = detail::step_with_by_age_deaths_only(projector_, from, r, to, flows_, regime, known);
-    else zero = detail::step_without_by_age_flows(projector_, from, r, to, flows_, regime, known);
+      zero = detail::step_with_by_age_deaths_only(projector_, from, r, to, flows_, regime, known,
+                                                  from_zero);
+    else
+      zero = detail::step_without_by_age_flows(projector_, from, r, to, flows_, regime, known,
+                                               from_zero);
   };
   // The ledgers record each step. One that keeps the step's by-age deaths takes flows_.deaths
   // (storage swapped, not copied): every step that keeps them writes them anew, and nothing else
