@@ -192,6 +192,11 @@ TEST_CASE("CrisisRunner skipping by-age flows records the same ledgers and end p
       const steppe::Accounts& taken =
           regime == steppe::Regime::crisis ? full.crisis() : full.counterfactual();
       REQUIRE(taken.size() == plain.size());
+      check_same_totals(taken, plain);  // (the runner's steps vouch for starts nobody left)
+      const Population& end =
+          regime == steppe::Regime::crisis ? full.crisis_end() : full.counterfactual_end();
+      CHECK(same_bits(end.home(), pop.home()));
+      CHECK(same_bits(end.abroad(), pop.abroad()));
       for (std::size_t k = 0; k < plain.size(); ++k) {
         INFO("seed " << seed << " run " << rep << " step " << k << " regime " << int(regime));
         const auto &s = taken.steps()[k], &t = plain.steps()[k];
