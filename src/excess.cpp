@@ -25,10 +25,6 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
   // crisis components off): project them once and record them in both ledgers.
   std::size_t shared = 0;
   while (shared < rates.size() && !rates[shared].has_crisis()) ++shared;
-  auto both = [&](const Population& p, int year, const Flows& f) {
-    crisis_(p, year, f);
-    counterfactual_(p, year, f);
-  };
   // One step into `to`. The Accounts read the flows' totals and births, and by age only deaths
   // (at home and abroad) in the steps where a ledger keeps by-age arrays (needs_by_age()): the
   // kernel writes the same populations and totals without storing the other by-age flows.
@@ -41,10 +37,34 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
                   bool by_age) {
     bool& zero = abroad_zero(to);
     const bool known = zero;
+    // (A start in one of the runner's populations is vouched for likewise; `initial` is not.)
+    const bool from_zero = &from != &initial && abroad_zero(from);
     zero = false;  // until the step returns (it may throw)
     if (by_age)
-      zero = detail::step_with_by_age_deaths_only(projector_, from, r, to, flows_, regime, known);
-    else zero = detail::step_without_by_age_flows(projector_, from, r, to, flows_, regime, known);
+      zero = detail::step_with_by_age_deaths_only(projector_, from, r, to, flows_, regime, known,
+                                                  from_zero);
+    else
+      zero = detail::step_without_by_age_flows(projector_, from, r, to, flows_, regime, known,
+                                               from_zero);
+  };
+  // The ledgers record each step. One that keeps the step's by-age deaths takes flows_.deaths
+  // (storage swapped, not copied): every step that keeps them writes them anew, and nothing else
+  // reads them. So too flows_.deaths_abroad where someone may be abroad (the step then wrote it,
+  // or the clamping step did); after that, the projector must treat every optional flow array
+  // as possibly non-zero (Flows::detail_written), so that a step with nobody abroad zeroes it.
+  // A shared step is copied into the counterfactual's ledger, then taken.
+  auto take = [&](Accounts& ledger, const Population& p, int year) {
+    const bool abroad_too = ledger.keeps_by_age_in_next_step() && !abroad_zero(p);
+    ledger.record_taking_deaths(p, year, flows_, abroad_too);
+    if (abroad_too) flows_.detail_written = ~0u;
+  };
+  auto both = [&](const Population& p, int year) {
+    counterfactual_(p, year, flows_);
+    take(crisis_, p, year);
+  };
+  auto crisis_records = [&](const Population& p, int year) { take(crisis_, p, year); };
+  auto counterfactual_records = [&](const Population& p, int year) {
+    take(counterfactual_, p, year);
   };
   // A run's first step writes its end population straight from its start, which is never copied;
   // then `end` and next_ are a double buffer (years as in project(): never accumulated).
@@ -58,14 +78,12 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
         return;
       }
       step(start, steps.front(), end, regime, needs_by_age());
-      observer(static_cast<const Population&>(end), year + width,
-               static_cast<const Flows&>(flows_));
+      observer(static_cast<const Population&>(end), year + width);
       k = 1;
     }
     for (; k < steps.size(); ++k) {
       step(end, steps[k], next_, regime, needs_by_age());
-      observer(static_cast<const Population&>(next_), year + int(k + 1) * width,
-               static_cast<const Flows&>(flows_));
+      observer(static_cast<const Population&>(next_), year + int(k + 1) * width);
       swap(end, next_);
       std::swap(abroad_zero(end), abroad_zero(next_));
     }
@@ -84,9 +102,9 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
   // From there on, the crisis run and the counterfactual part ways (the counterfactual first,
   // while the crisis run's start is still in crisis_end_).
   const int year = start_year + int(shared) * width;
-  run_from(*fork, rates.subspan(shared), year, counterfactual_, counterfactual_needs,
+  run_from(*fork, rates.subspan(shared), year, counterfactual_records, counterfactual_needs,
            counterfactual_end_, Regime::no_crisis);
-  run_from(*fork, rates.subspan(shared), year, crisis_, crisis_needs, crisis_end_,
+  run_from(*fork, rates.subspan(shared), year, crisis_records, crisis_needs, crisis_end_,
            Regime::crisis);
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "single_year_columns.hpp"
 #include "steppe/error.hpp"
 
 namespace steppe {
@@ -258,6 +259,29 @@ bool LifeTable::has_boundaries(int width, int upto) const {
   return true;
 }
 
+namespace {
+/// The single-year q(x) and a(x), x < top, of a table with N ages `age` (the last one open, ω),
+/// closed-interval q and a, and open rate m_open, for top ≥ ω (see to_single_year).
+void single_year_q_a(const double* age, const double* qx, const double* ax, Index N,
+                     double m_open, int top, double* q, double* a) {
+  for (Index i = 0; i + 1 < N; ++i) {
+    const int x = static_cast<int>(age[i]), n = static_cast<int>(age[i + 1] - age[i]);
+    if (n == 1) {
+      q[x] = qx[i], a[x] = ax[i];
+    } else if (qx[i] < 1) {  // constant hazard mu over [x, x+n): ln l linear
+      const double mu = -std::log1p(-qx[i]) / n;
+      std::fill(q + x, q + x + n, -std::expm1(-mu));
+      std::fill(a + x, a + x + n, constant_hazard_a(mu, 1.0));
+    } else {  // everybody dies in the interval: l linear (uniform deaths) instead
+      for (int j = 0; j < n; ++j) q[x + j] = 1.0 / (n - j), a[x + j] = 0.5;
+    }
+  }
+  const int w = static_cast<int>(age[N - 1]);
+  std::fill(q + w, q + top, -std::expm1(-m_open));
+  std::fill(a + w, a + top, constant_hazard_a(m_open, 1.0));
+}
+}  // namespace
+
 LifeTable LifeTable::to_single_year(int omega) const {
   constexpr const char* fn = "LifeTable::to_single_year";
   if (omega < 1)
@@ -265,20 +289,7 @@ LifeTable LifeTable::to_single_year(int omega) const {
   const int w = static_cast<int>(open_age()), top = std::max(omega, w);
   const double m_open = mx_[size() - 1];
   ArrayXd q(top), a(top);
-  for (Index i = 0; i + 1 < size(); ++i) {
-    const int x = static_cast<int>(age_[i]), n = static_cast<int>(n_[i]);
-    if (n == 1) {
-      q[x] = qx_[i], a[x] = ax_[i];
-    } else if (qx_[i] < 1) {  // constant hazard mu over [x, x+n): ln l linear
-      const double mu = -std::log1p(-qx_[i]) / n;
-      q.segment(x, n).setConstant(-std::expm1(-mu));
-      a.segment(x, n).setConstant(constant_hazard_a(mu, 1.0));
-    } else {  // everybody dies in the interval: l linear (uniform deaths) instead
-      for (int j = 0; j < n; ++j) q[x + j] = 1.0 / (n - j), a[x + j] = 0.5;
-    }
-  }
-  q.segment(w, top - w).setConstant(-std::expm1(-m_open));
-  a.segment(w, top - w).setConstant(constant_hazard_a(m_open, 1.0));
+  single_year_q_a(age_.data(), qx_.data(), ax_.data(), size(), m_open, top, q.data(), a.data());
   ArrayXd ages = ArrayXd::LinSpaced(top + 1, 0, top);
   LifeTable full = build(ages, q, a, m_open, fn);
   if (omega >= w) return full;
@@ -314,6 +325,76 @@ double LifeTable::birth_survivorship(int width) const {
   if (!has_boundaries(width, width))
     return to_single_year(std::max(width, static_cast<int>(open_age()))).birth_survivorship(width);
   return (Tx_[0] - T_at(width)) / (width * lx_[0]);
+}
+
+// ---- single-year columns without a LifeTable (src/single_year_columns.hpp) ----
+// Each function repeats, operation for operation, what LifeTable's code above does for the
+// numbers it computes (so the same bits), and skips the columns nobody reads here (q, d, m, e).
+
+void detail::copy_columns(const LifeTable& table, SingleYearColumns& out) {
+  out.lx = table.lx();
+  out.Lx = table.Lx();
+  out.Tx = table.Tx();
+  out.open_mx = table.mx()[table.size() - 1];
+}
+
+void detail::single_year_columns(const double* ages, const double* q_closed,
+                                 const double* a_closed, Index N, double m_open, int omega,
+                                 SingleYearColumns& out) {
+  // to_single_year(omega) with omega ≥ ω: the single-year q and a, then build() on ages 0..omega
+  // (widths 1) with the same open rate.
+  const Index k = omega;  // the open age, and the number of closed ages
+  out.q.resize(k);
+  out.a.resize(k);
+  single_year_q_a(ages, q_closed, a_closed, N, m_open, omega, out.q.data(), out.a.data());
+  out.lx.resize(k + 1);
+  out.Lx.resize(k + 1);
+  out.Tx.resize(k + 1);
+  double* l = out.lx.data();
+  double* L = out.Lx.data();
+  const double* q = out.q.data();
+  const double* a = out.a.data();
+  // Survivors, then person-years lived in each year of age: n·l(x+1) + a(x)·d(x), n = 1.
+  l[0] = 1.0;
+  for (Index i = 0; i < k; ++i) l[i + 1] = l[i] * (1.0 - q[i]);
+  for (Index i = 0; i < k; ++i) L[i] = 1.0 * l[i + 1] + a[i] * (l[i] * q[i]);
+  L[k] = l[k] / m_open;  // the open interval: l(ω)/m(ω+)
+  double acc = 0;
+  for (Index i = k; i >= 0; --i) out.Tx[i] = (acc += L[i]);
+  out.open_mx = m_open;
+}
+
+namespace {
+/// LifeTable::T_at(x) for x a whole age ≥ 0 of a single-year table's columns.
+double T_at(const detail::SingleYearColumns& t, int x) {
+  const Index w = t.Tx.size() - 1;
+  if (x == w) return t.Tx[w];
+  if (x > w) return t.Tx[w] * std::exp(-t.open_mx * double(x - w));
+  return t.Tx[x];
+}
+}  // namespace
+
+void detail::projection_survivorship(const SingleYearColumns& t, const AgeAxis& axis,
+                                     ArrayXd& out) {
+  const int w = axis.width, c = axis.count;
+  const Index size = t.Tx.size();
+  out.resize(c);
+  if (Index(c) * w < size && w == 1) {  // single-year cells inside the table: T(j) = Tx[j]
+    const double* T = t.Tx.data();
+    for (int i = 0; i + 2 < c; ++i) out[i] = ratio(T[i + 1] - T[i + 2], T[i] - T[i + 1]);
+    out[c - 2] = ratio(T[c - 1], T[c - 2]);
+    out[c - 1] = ratio(T[c], T[c - 1]);
+    return;
+  }
+  // T at the cell boundaries 0, w, 2w, …, (c)·w: straight from the table below its size.
+  auto T = [&](int j) { return Index(j) * w < size ? t.Tx[Index(j) * w] : T_at(t, j * w); };
+  for (int i = 0; i + 2 < c; ++i) out[i] = ratio(T(i + 1) - T(i + 2), T(i) - T(i + 1));
+  out[c - 2] = ratio(T(c - 1), T(c - 2));  // [O−w, O) → O+: T(O)/T(O−w)
+  out[c - 1] = ratio(T(c), T(c - 1));      // O+ stays: T(O+w)/T(O)
+}
+
+double detail::birth_survivorship(const SingleYearColumns& t, int width) {
+  return (t.Tx[0] - T_at(t, width)) / (width * t.lx[0]);
 }
 
 }  // namespace steppe

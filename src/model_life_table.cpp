@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "single_year_columns.hpp"
 #include "steppe/data_dir.hpp"
 #include "steppe/error.hpp"
 
@@ -208,6 +209,44 @@ LifeTable coale_demeny_e0(CdFamily family, Sex sex, double e0) {
   const double w = std::clamp((e0 - a.e0) / (b.e0 - a.e0), 0.0, 1.0);
   return cd_table((1 - w) * a.lx + w * b.lx, (1 - w) * a.Lx + w * b.Lx,
                   (1 - w) * a.t_open + w * b.t_open);
+}
+
+bool detail::coale_demeny_e0_single_year(CdFamily family, Sex sex, double e0, int upto,
+                                         SingleYearColumns& out) {
+  // coale_demeny_e0: the bracketing levels and the mixture weight, as there.
+  static const ArrayXd ages = cd_ages_array();
+  const CdData& data = cd_data();
+  const auto& lo = data[std::size_t(cd_index(family, sex, 1))];
+  const auto& hi = data[std::size_t(cd_index(family, sex, cd_levels))];
+  constexpr double slack = 1e-9;
+  if (!(e0 >= lo.e0 - slack && e0 <= hi.e0 + slack)) return false;
+  int level = 1;
+  while (level < cd_levels - 1 && data[std::size_t(cd_index(family, sex, level + 1))].e0 < e0)
+    ++level;
+  const CdRaw& ta = data[std::size_t(cd_index(family, sex, level))];
+  const CdRaw& tb = data[std::size_t(cd_index(family, sex, level + 1))];
+  const double w = std::clamp((e0 - ta.e0) / (tb.e0 - ta.e0), 0.0, 1.0);
+  // The mixed l(x), L(x) and T(95), then cd_table's a(x) and open rate, and from_lx's q(x),
+  // element by element; where from_lx would reject the mixture, the general path throws.
+  std::array<double, cd_ages> lx, q, a;
+  for (int i = 0; i < cd_ages; ++i) lx[i] = (1 - w) * ta.lx[i] + w * tb.lx[i];
+  const double t_open = (1 - w) * ta.t_open + w * tb.t_open;
+  const double m_open = lx[cd_ages - 1] / t_open;
+  if (!(std::isfinite(m_open) && m_open > 0) || !(std::isfinite(lx[0]) && lx[0] > 0))
+    return false;
+  for (int i = 0; i + 1 < cd_ages; ++i) {
+    const double n = ages[i + 1] - ages[i], d = lx[i] - lx[i + 1];
+    const double L = (1 - w) * ta.Lx[i] + w * tb.Lx[i];
+    a[i] = d > 0 ? (L - n * lx[i + 1]) / d : n / 2;
+    if (!(lx[i + 1] >= 0 && lx[i + 1] <= lx[i]) || !(a[i] > 0 && a[i] <= n)) return false;
+  }
+  for (int i = 0; i + 1 < cd_ages; ++i) {
+    const double li = lx[i] / lx[0], lnext = lx[i + 1] / lx[0];
+    q[i] = li > 0 ? std::clamp(1 - lnext / li, 0.0, 1.0) : 1.0;
+  }
+  const int omega = std::max(upto, int(ages[cd_ages - 1]));
+  detail::single_year_columns(ages.data(), q.data(), a.data(), cd_ages, m_open, omega, out);
+  return true;
 }
 
 namespace {

@@ -215,6 +215,7 @@ struct Projector::Column {
   double *D, *BD, *DA, *BDA, *EM, *RE, *IM, *NM;  // flows by end cell
   double h = 0.5, e = 0.5;   // start and end shares of migration
   bool bear = true;          // options().end_migrants_bear
+  bool abroad_vouched = false;  // the caller vouches that nobody is abroad at the start
   bool counts = true;        // some count (net migration, emigration, return) is present
   Fertility fertility = Fertility::home;  // whose women of this column bear children
 };
@@ -324,21 +325,22 @@ template <class T>
 // that it is built for the instruction set of the step that calls it. Counts, F and Bear are
 // the column's `counts`, `fertility` and `bear` (Bear matters only if F is not none).
 template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts,
-          Projector::Fertility F, bool Bear>
+          Projector::Fertility F, bool Bear, bool Vouched>
 [[gnu::always_inline]] inline void Projector::end_cells(const Column& column, Eigen::Index y0,
                                                         Eigen::Index y1, Totals<T>& acc) const {
   constexpr Eigen::Index lanes = is_pack<T> ? pack_lanes : 1;
   const Column c = column;  // a local copy: the stores below cannot change its pointers
   Totals<T> sum = acc;      // likewise, kept in registers
   for (Eigen::Index y = y0; y + lanes <= y1; y += lanes)
-    cells_ending_in<T, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear, false>(c, y, sum, T{});
+    cells_ending_in<T, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear, false, Vouched>(c, y, sum,
+                                                                                 T{});
   acc = sum;
 }
 
 // The last four end cells y1 − 4 ≤ y < y1 when end_cells left 1 to 3 of them, y0 ≤ y < y1: all
 // four are written again (the same values), but only the cells from y0 count in the totals.
 template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts,
-          Projector::Fertility F, bool Bear>
+          Projector::Fertility F, bool Bear, bool Vouched>
 [[gnu::always_inline]] inline void Projector::last_end_cells(const Column& column,
                                                              Eigen::Index y0, Eigen::Index y1,
                                                              Totals<P>& acc) const {
@@ -347,16 +349,17 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
   const Eigen::Index y = y1 - pack_lanes;
   double lane_counts[pack_lanes];  // 1 for a cell not counted yet, else 0
   for (Eigen::Index i = 0; i < pack_lanes; ++i) lane_counts[i] = y + i >= y0 ? 1.0 : 0.0;
-  cells_ending_in<P, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear, true>(c, y, sum,
-                                                                     load<P>(lane_counts));
+  cells_ending_in<P, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear, true, Vouched>(
+      c, y, sum, load<P>(lane_counts));
   acc = sum;
 }
 
 // End cells y ... y + lanes − 1 (one pack, or one cell for T = double), written and added to
 // `sum`. Weighted: each lane's part of the totals is multiplied by its `weight` (1 or 0), so
 // that a cell already counted counts no more (× 1 and × 0 are exact; the margins need none).
+// Vouched: without the abroad arrays, the caller vouches that nobody is abroad (no check).
 template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts,
-          Projector::Fertility F, bool Bear, bool Weighted>
+          Projector::Fertility F, bool Bear, bool Weighted, bool Vouched>
 [[gnu::always_inline]] inline void Projector::cells_ending_in(const Column& c, Eigen::Index y,
                                                               Totals<T>& sum, T weight) const {
   const Eigen::Index x = y - 1;
@@ -365,8 +368,9 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
   T margin_start = sum.slack, margin_end = sum.slack;  // (stay so without migration)
   const Start<T> s = start_of_step<T, Net, Mig, Abroad, Counts>(c, x, margin_start);
   // Without the abroad arrays, the step assumes nobody is abroad; anyone there is a negative
-  // margin, and the step is redone with them.
-  if constexpr (!Abroad) margin_start = min(margin_start, -load<T>(c.Q + x));
+  // margin, and the step is redone with them. (Where the caller vouches for it, every -Q is
+  // -0.0, which would only lower a margin >= 0 to -0.0: not negative, the same outcome.)
+  if constexpr (!Abroad && !Vouched) margin_start = min(margin_start, -load<T>(c.Q + x));
   const T v = load<T>(c.S + x) * s.home;
   const T d = s.home - v;
   const T bd = Shock ? (1.0 - load<T>(c.Sb + x)) * s.home : d;
@@ -560,20 +564,31 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
 [[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
     const Column& c) const {
   const Eigen::Index A = dims_.n_ages();
-  Totals<P> four;
-  end_cells<P, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear>(c, 1, A - 1, four);
-  Eigen::Index done = 1 + pack_lanes * ((A - 2) / pack_lanes);
-  if (done < A - 1 && A - 2 >= pack_lanes) {
-    last_end_cells<P, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear>(c, done, A - 1, four);
-    done = A - 1;
-  }
-  Totals<double> acc{lane_sum(four.deaths), lane_sum(four.baseline_deaths),
-                     lane_sum(four.deaths_abroad), lane_sum(four.baseline_deaths_abroad),
-                     lane_sum(four.emigrants), lane_sum(four.returnees), lane_sum(four.immigrants),
-                     lane_sum(four.net_migrants), lane_sum(four.population),
-                     lane_sum(four.population_abroad), lane_sum(four.exposure),
-                     lane_sum(four.exposure_abroad), lane_min(four.slack)};
-  end_cells<double, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear>(c, done, A - 1, acc);
+  // Built twice without the abroad arrays: checking that nobody is abroad, and without the
+  // check where the caller vouches for it (Column::abroad_vouched).
+  // (Inlined like the rest, so that it is built for the instruction set of the step.)
+  auto cells = [&]<bool Vouched>(std::bool_constant<Vouched>) __attribute__((always_inline)) {
+    Totals<P> four;
+    end_cells<P, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear, Vouched>(c, 1, A - 1, four);
+    Eigen::Index done = 1 + pack_lanes * ((A - 2) / pack_lanes);
+    if (done < A - 1 && A - 2 >= pack_lanes) {
+      last_end_cells<P, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear, Vouched>(c, done, A - 1,
+                                                                                 four);
+      done = A - 1;
+    }
+    Totals<double> acc{lane_sum(four.deaths), lane_sum(four.baseline_deaths),
+                       lane_sum(four.deaths_abroad), lane_sum(four.baseline_deaths_abroad),
+                       lane_sum(four.emigrants), lane_sum(four.returnees), lane_sum(four.immigrants),
+                       lane_sum(four.net_migrants), lane_sum(four.population),
+                       lane_sum(four.population_abroad), lane_sum(four.exposure),
+                       lane_sum(four.exposure_abroad), lane_min(four.slack)};
+    end_cells<double, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear, Vouched>(c, done, A - 1,
+                                                                               acc);
+    return acc;
+  };
+  Totals<double> acc;
+  if constexpr (!Abroad) acc = c.abroad_vouched ? cells(std::true_type{}) : cells(std::false_type{});
+  else acc = cells(std::false_type{});
   open_cell<Net, Mig, Abroad, Shock, ByAge>(c, acc);
   return acc;
 }
@@ -653,6 +668,7 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
     c.h = start_share(options_.timing);
     c.e = 1.0 - c.h;
     c.bear = options_.end_migrants_bear;
+    c.abroad_vouched = in_abroad_zero_;
     c.counts = r.net_migration_count.size() ||
                (Mig && (r.emigration_count.size() || r.return_count.size()));
     c.fertility = sex == Sex::male ? Fertility::none
@@ -732,19 +748,21 @@ void Projector::step(const Population& in, const RateSet& r, Population& out, Fl
 
 bool detail::step_without_by_age_flows(Projector& p, const Population& in, const RateSet& r,
                                        Population& out, Flows& f, Regime regime,
-                                       bool out_abroad_zero) {
-  return p.step_impl<Projector::by_age_none>(in, r, out, f, regime, out_abroad_zero);
+                                       bool out_abroad_zero, bool in_abroad_zero) {
+  return p.step_impl<Projector::by_age_none>(in, r, out, f, regime, out_abroad_zero,
+                                             in_abroad_zero);
 }
 
 bool detail::step_with_by_age_deaths_only(Projector& p, const Population& in, const RateSet& r,
                                           Population& out, Flows& f, Regime regime,
-                                          bool out_abroad_zero) {
-  return p.step_impl<Projector::by_age_deaths>(in, r, out, f, regime, out_abroad_zero);
+                                          bool out_abroad_zero, bool in_abroad_zero) {
+  return p.step_impl<Projector::by_age_deaths>(in, r, out, f, regime, out_abroad_zero,
+                                               in_abroad_zero);
 }
 
 template <int ByAge>
 bool Projector::step_impl(const Population& in, const RateSet& r, Population& out, Flows& f,
-                          Regime regime, bool out_abroad_zero) {
+                          Regime regime, bool out_abroad_zero, bool in_abroad_zero) {
   const Eigen::Index A = dims_.n_ages(), C = dims_.n_cols();
   STEPPE_ASSERT(&in != &out);
   STEPPE_ASSERT(in.home().rows() == A && in.home().cols() == C);
@@ -768,8 +786,10 @@ bool Projector::step_impl(const Population& in, const RateSet& r, Population& ou
   // else one pass over the cells. Only a guess: the step without the abroad arrays checks that
   // nobody is abroad as it reads the cells, and is redone with them if someone is.
   const bool totals_of_in = f.totals.valid && f.totals.population_data == in.home().data();
-  bool abroad = emig_or_ret || (totals_of_in ? (f.totals.population_abroad > 0.0).any()
-                                             : in.abroad().maxCoeff() > 0.0);
+  bool abroad = emig_or_ret || (!in_abroad_zero && (totals_of_in
+                                                        ? (f.totals.population_abroad > 0.0).any()
+                                                        : in.abroad().maxCoeff() > 0.0));
+  in_abroad_zero_ = in_abroad_zero;  // (read by the one-pass step's columns)
   const bool shock = crisis && (r.crisis_survivorship.size() || r.crisis_survivorship_abroad.size());
   f.clamps.clear();
   f.clamped_persons = 0.0;
@@ -795,7 +815,7 @@ bool Projector::step_impl(const Population& in, const RateSet& r, Population& ou
         {&Projector::step_one_pass<true, true, true, false, ByAge>,
          &Projector::step_one_pass<true, true, true, true, ByAge>}}}};
   bool done = (this->*one_pass[net][mig][abroad][shock])(in, r, out, f, crisis);
-  if (!done && !abroad && in.abroad().maxCoeff() > 0.0) {
+  if (!done && !abroad && !in_abroad_zero && in.abroad().maxCoeff() > 0.0) {
     abroad = true;  // someone is abroad after all: redo the step with the abroad arrays
     done = (this->*one_pass[net][mig][abroad][shock])(in, r, out, f, crisis);
   }

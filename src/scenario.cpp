@@ -280,10 +280,23 @@ LifeTable single_year_table(const LifeTable& lt, const AgeAxis& axis) {
   return single ? lt : lt.to_single_year(upto);
 }
 
+/// The columns of single_year_table(life_table(m, sex, v, t0, t1), axis) into `out`; `key` is
+/// mortality_key(m, sex, v, t0, t1). A Coale–Demeny table by e0 (the usual uncertain baseline,
+/// rebuilt in every draw) goes straight into out's storage without a LifeTable (same bits).
+void single_year_columns(const detail::MortalitySpec& m, int sex, std::span<const double> v,
+                         double t0, double t1, const std::array<double, 2>& key,
+                         const AgeAxis& axis, detail::SingleYearColumns& out) {
+  if (m.kind == detail::MortalitySpec::Kind::coale_demeny &&
+      detail::coale_demeny_e0_single_year(m.family, Sex(sex), key[0],
+                                          axis.open_age() + axis.width, out))
+    return;
+  detail::copy_columns(single_year_table(life_table(m, sex, v, t0, t1), axis), out);
+}
+
 /// Stable-population age weights from a single-year table: person-years L(y)·e^{−r(y+½)} summed
 /// over the single years of each cell; the open cell T(O)·e^{−r(O + e(O)/2)}. Into m.stable_weights;
 /// the discount factors e^{−r(y+½)} are kept in m while r stays the same.
-void stable_weights(const LifeTable& single, const AgeAxis& axis, double r,
+void stable_weights(const detail::SingleYearColumns& single, const AgeAxis& axis, double r,
                     detail::BuildCache::Column& m) {
   const int open = axis.open_age();
   if (!m.discount_valid || !(m.discount_rate == r)) {
@@ -294,14 +307,14 @@ void stable_weights(const LifeTable& single, const AgeAxis& axis, double r,
   }
   Eigen::ArrayXd& w = m.stable_weights;
   w.resize(axis.count);
-  const double* L = single.Lx().data();
+  const double* L = single.Lx.data();
   for (int cell = 0; cell < axis.count - 1; ++cell) {
     double sum = 0;
     for (int y = axis.lower(cell); y < axis.lower(cell) + axis.width; ++y) sum += L[y] * m.discount[y];
     w[cell] = sum;
   }
-  const double t_open = single.Tx()[open];
-  const double l_open = single.lx()[open];
+  const double t_open = single.Tx[open];
+  const double l_open = single.lx[open];
   const double e_open = l_open > 0 ? t_open / l_open : 0.0;
   w[axis.count - 1] = t_open * std::exp(-r * (open + 0.5 * e_open));
 }
@@ -511,9 +524,9 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
         if (!m.valid || key != m.key) {
           m.valid = false;
           m.stable_valid = false;
-          m.single = single_year_table(life_table(gs.mortality, sex, v, t0, t1), axis);
-          m.survivorship = m.single->projection_survivorship(axis);
-          m.birth_survivorship = m.single->birth_survivorship(width);
+          single_year_columns(gs.mortality, sex, v, t0, t1, key, axis, m.single);
+          detail::projection_survivorship(m.single, axis, m.survivorship);
+          m.birth_survivorship = detail::birth_survivorship(m.single, width);
           m.log_birth_survivorship =
               m.birth_survivorship > 0.0 ? std::log(m.birth_survivorship) : 0.0;
           m.log_survivorship = m.survivorship.max(std::numeric_limits<double>::min()).log();
@@ -531,7 +544,7 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
             const std::array<double, 3> sk{key[0], key[1], v[std::size_t(in.growth_rate)]};
             if (!m.stable_valid || sk != m.stable_key) {
               m.stable_valid = false;
-              stable_weights(*m.single, axis, sk[2], m);
+              stable_weights(m.single, axis, sk[2], m);
               m.stable_key = sk;
               m.stable_valid = true;
             }

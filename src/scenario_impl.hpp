@@ -14,6 +14,7 @@
 #include "steppe/life_table.hpp"
 #include "steppe/model_life_table.hpp"
 #include "steppe/scenario.hpp"
+#include "single_year_columns.hpp"
 
 namespace steppe::detail {
 
@@ -117,7 +118,7 @@ struct BuildCache {
     Eigen::ArrayXd survivorship, log_survivorship;
     double birth_survivorship = 0;
     double log_birth_survivorship = 0;  ///< ln birth_survivorship where it is > 0
-    std::optional<LifeTable> single;  ///< the single-year table (for a stable population)
+    SingleYearColumns single;  ///< l, L, T of the single-year table (and the stable population)
     bool stable_valid = false;
     std::array<double, 3> stable_key{};  ///< (key, growth rate)
     Eigen::ArrayXd stable_weights;

@@ -39,6 +39,13 @@ class Accounts {
   /// Records one step (the observer call).
   void operator()(const Population& end, int year, const Flows& flows);
 
+  /// Not API (CrisisRunner): records one step as operator() does, except that a step that keeps
+  /// by-age arrays takes flows.deaths (and flows.deaths_abroad if `abroad_too`) by swapping
+  /// storage with its own deaths_by_age (deaths_abroad_by_age) instead of copying; those flows
+  /// then hold unspecified values (for a caller whose next steps rewrite them before anyone reads
+  /// them).
+  void record_taking_deaths(const Population& end, int year, Flows& flows, bool abroad_too);
+
   /// The steps recorded so far, in order.
   std::span<const Step> steps() const noexcept { return {steps_.data(), n_}; }
   std::size_t size() const noexcept { return n_; }
@@ -62,6 +69,8 @@ class Accounts {
 
  private:
   Step blank_step() const;
+  /// Records a new step but for its by-age arrays; returns it.
+  Step& record_totals(const Population& end, int year, const Flows& flows);
   bool keeps_by_age_in(std::size_t k) const noexcept {
     return keep_by_age_ && (by_age_steps_.empty() || (k < by_age_steps_.size() && by_age_steps_[k]));
   }
@@ -92,7 +101,8 @@ inline Accounts::Step Accounts::blank_step() const {
   return s;
 }
 
-inline void Accounts::operator()(const Population& end, int year, const Flows& f) {
+[[gnu::always_inline]] inline Accounts::Step& Accounts::record_totals(const Population& end,
+                                                                       int year, const Flows& f) {
   if (n_ == steps_.size()) steps_.push_back(blank_step());  // only past the reserved steps
   Step& s = steps_[n_++];
   s.year = year;
@@ -127,9 +137,25 @@ inline void Accounts::operator()(const Population& end, int year, const Flows& f
   }
   s.clamps = f.clamps.size();
   s.clamped_persons = f.clamped_persons;
+  return s;
+}
+
+inline void Accounts::operator()(const Population& end, int year, const Flows& f) {
+  Step& s = record_totals(end, year, f);
   if (keeps_by_age_in(n_ - 1)) {
     s.deaths_by_age = f.deaths;
     s.deaths_abroad_by_age = f.deaths_abroad;
+    s.population_by_age = end.home();
+  }
+}
+
+inline void Accounts::record_taking_deaths(const Population& end, int year, Flows& f,
+                                           bool abroad_too) {
+  Step& s = record_totals(end, year, f);
+  if (keeps_by_age_in(n_ - 1)) {
+    s.deaths_by_age.swap(f.deaths);  // (both ages × cols)
+    if (abroad_too) s.deaths_abroad_by_age.swap(f.deaths_abroad);
+    else s.deaths_abroad_by_age = f.deaths_abroad;
     s.population_by_age = end.home();
   }
 }

@@ -28,16 +28,17 @@ bool use_avx512_registers(Projector& p, bool on) noexcept;
 /// flows.totals are bit-identical to those of step(). Where an out-flow is clamped, the
 /// multipass fallback writes every flow anyway. For steps whose observers read only the totals.
 /// `out_abroad_zero`: the caller vouches that every cell of out.abroad() holds +0.0 (then the
-/// step does not zero it again where nobody is abroad). Returns whether every cell of
-/// out.abroad() holds +0.0 after the step (false where unknown).
+/// step does not zero it again where nobody is abroad). `in_abroad_zero`: the same of
+/// in.abroad() (then the step does not check, cell by cell, that nobody is abroad). Returns
+/// whether every cell of out.abroad() holds +0.0 after the step (false where unknown).
 bool step_without_by_age_flows(Projector& p, const Population& in, const RateSet& rates,
                                Population& out, Flows& flows, Regime regime = Regime::crisis,
-                               bool out_abroad_zero = false);
+                               bool out_abroad_zero = false, bool in_abroad_zero = false);
 /// Not API (CrisisRunner's loop, for steps whose Accounts keep by-age arrays): the same, except
 /// that flows.deaths and flows.deaths_abroad are written by age as step() writes them.
 bool step_with_by_age_deaths_only(Projector& p, const Population& in, const RateSet& rates,
                                   Population& out, Flows& flows, Regime regime = Regime::crisis,
-                                  bool out_abroad_zero = false);
+                                  bool out_abroad_zero = false, bool in_abroad_zero = false);
 }  // namespace detail
 
 /// The step kernel of the cohort-component projection. Owns only scratch space, sized once in
@@ -73,21 +74,21 @@ class Projector {
   friend bool detail::step_without_by_age_flows(Projector& p, const Population& in,
                                                 const RateSet& rates, Population& out,
                                                 Flows& flows, Regime regime,
-                                                bool out_abroad_zero);
+                                                bool out_abroad_zero, bool in_abroad_zero);
   friend bool detail::step_with_by_age_deaths_only(Projector& p, const Population& in,
                                                    const RateSet& rates, Population& out,
                                                    Flows& flows, Regime regime,
-                                                   bool out_abroad_zero);
+                                                   bool out_abroad_zero, bool in_abroad_zero);
 
   // Which by-age flow arrays the one-pass kernel stores (template argument ByAge).
   static constexpr int by_age_none = 0;    // none (detail::step_without_by_age_flows)
   static constexpr int by_age_deaths = 1;  // deaths and deaths_abroad only
   static constexpr int by_age_all = 2;     // every flow (step)
-  // step(), storing the by-age flow arrays that ByAge says. out_abroad_zero and the result as
-  // in detail::step_without_by_age_flows.
+  // step(), storing the by-age flow arrays that ByAge says. out_abroad_zero, in_abroad_zero and
+  // the result as in detail::step_without_by_age_flows.
   template <int ByAge>
   bool step_impl(const Population& in, const RateSet& rates, Population& out, Flows& flows,
-                 Regime regime, bool out_abroad_zero = false);
+                 Regime regime, bool out_abroad_zero = false, bool in_abroad_zero = false);
 
   struct Column;        // pointers into one (sex, group) column of inputs and outputs
   /// Whose women of a column bear children: none (men), those at home, at home and abroad.
@@ -121,13 +122,13 @@ class Projector {
             bool Bear>
   Totals<double> ages_above_0(const Column& c) const;
   template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts, Fertility F,
-            bool Bear>
+            bool Bear, bool Vouched>
   void end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<T>& acc) const;
   template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts, Fertility F,
-            bool Bear>
+            bool Bear, bool Vouched>
   void last_end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<P>& acc) const;
   template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts, Fertility F,
-            bool Bear, bool Weighted>
+            bool Bear, bool Weighted, bool Vouched>
   void cells_ending_in(const Column& c, Eigen::Index y, Totals<T>& sum, T weight) const;
   template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
   void open_cell(const Column& c, Totals<double>& acc) const;
@@ -147,6 +148,7 @@ class Projector {
   bool avx2_ = false;     // run the AVX2 build of the one-pass step (the CPU has AVX2)
   bool avx512_registers_ = false;  // run it in its form for AVX-512VL (the CPU has that too)
   Eigen::ArrayXd zeros_;  // ages: stands in for absent rates in the one-pass step
+  bool in_abroad_zero_ = false;  // this step: the caller vouches nobody is abroad at its start
   // Scratch of the clamping step, all ages × cols, sized in the constructor.
   Population mid_;                     // after the start-of-step migration
   Eigen::ArrayXXd emig_req_, ret_req_;  // requested crisis flows over the whole step

@@ -2,9 +2,11 @@
 // Specification of the model life tables: Coale–Demeny by level and by e0, Brass logit, data_dir.
 #include "steppe/model_life_table.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -14,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "single_year_columns.hpp"
 #include "steppe/data_dir.hpp"
 #include "steppe/error.hpp"
 
@@ -252,4 +255,43 @@ TEST_CASE("a malformed reference file names the row and column", "[unit]") {
   CHECK_THROWS_AS(steppe::detail::read_brass_standard(dir / "missing.csv", rule),
                   steppe::input_error);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("Scenario::build's Coale-Demeny path gives LifeTable's numbers bit for bit", "[unit]") {
+  // detail::coale_demeny_e0_single_year replaces coale_demeny_e0(...).to_single_year(...) and its
+  // projection ratios when e0 is uncertain: the same operations, so the same bits.
+  steppe::detail::SingleYearColumns cols;
+  Eigen::ArrayXd ratios;
+  const steppe::AgeAxis axes[] = {steppe::AgeAxis::single_year(100), steppe::AgeAxis::five_year(85),
+                                  steppe::AgeAxis::single_year(80)};
+  auto same = [](const Eigen::ArrayXd& a, const Eigen::ArrayXd& b) {
+    if (a.size() != b.size()) return false;
+    for (Eigen::Index i = 0; i < a.size(); ++i)
+      if (std::memcmp(&a[i], &b[i], sizeof(double)) != 0) return false;
+    return true;
+  };
+  for (CdFamily f : families)
+    for (Sex sex : {Sex::female, Sex::male})
+      for (const steppe::AgeAxis& axis : axes)
+        for (double e0 = 16.0; e0 < 84.0; e0 += 0.37) {
+          bool valid = true;
+          try {
+            (void)steppe::coale_demeny_e0(f, sex, e0);
+          } catch (const steppe::domain_error&) {
+            valid = false;
+          }
+          const int upto = axis.open_age() + axis.width;
+          REQUIRE(steppe::detail::coale_demeny_e0_single_year(f, sex, e0, upto, cols) == valid);
+          if (!valid) continue;
+          const LifeTable single =
+              steppe::coale_demeny_e0(f, sex, e0).to_single_year(std::max(upto, 95));
+          CHECK(same(single.lx(), cols.lx));
+          CHECK(same(single.Lx(), cols.Lx));
+          CHECK(same(single.Tx(), cols.Tx));
+          steppe::detail::projection_survivorship(cols, axis, ratios);
+          CHECK(same(single.projection_survivorship(axis), ratios));
+          const double b = single.birth_survivorship(axis.width);
+          const double c = steppe::detail::birth_survivorship(cols, axis.width);
+          CHECK(std::memcmp(&b, &c, sizeof(double)) == 0);
+        }
 }
