@@ -427,14 +427,14 @@ void Scenario::central(std::vector<double>& values) const {
   }
 }
 
-void Scenario::build(std::span<const double> v, ModelInputs& out) const {
+void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
   const Impl& s = *impl_;
   const Dims& dims = s.dims;
   const AgeAxis& axis = dims.ages();
   const Eigen::Index A = dims.n_ages(), C = dims.n_cols(), G = dims.n_groups();
   const int width = axis.width;
   const std::size_t K = s.steps.size();
-  STEPPE_ASSERT(v.size() == s.parameters.size());
+  STEPPE_ASSERT(drawn.size() == s.parameters.size());
   out.rates.resize(K);
 
   bool any_births_abroad = false, any_net_rate = false, any_net_count = false;
@@ -452,6 +452,10 @@ void Scenario::build(std::span<const double> v, ModelInputs& out) const {
     out.cache->rate_checked.assign(2 * K * std::size_t(G), std::numeric_limits<double>::quiet_NaN());
   }
   detail::BuildCache& cache = *out.cache;
+  // A food-balance crisis derives its series from the drivers (src/food_balance_scenario.cpp):
+  // they read slots after the drawn parameters.
+  const std::span<const double> v =
+      s.food_balance ? detail::food_balance_values(s, drawn, cache.food_balance) : drawn;
   // Keys of what is in out.rates: trusted only if this memo's last build, which completed, was
   // into this very `out` (a copy of a ModelInputs shares the memo but not the arrays).
   const bool trusted = cache.owner == &out && cache.written.size() == K;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "steppe/food_balance.hpp"
 #include "steppe/life_table.hpp"
 #include "steppe/model_life_table.hpp"
 #include "steppe/scenario.hpp"
@@ -28,6 +29,9 @@ struct Series {
   std::string file;
 
   bool empty() const noexcept { return values.empty(); }
+  /// The (scaled) series' value at decimal year t: the point value itself at a mid-year point
+  /// (defined in src/food_balance_scenario.cpp).
+  double at(std::span<const double> v, double t) const noexcept;
   /// Mean of the (scaled) piecewise-linear series over [t0, t1], t0 < t1.
   double mean(std::span<const double> v, double t0, double t1) const noexcept;
   /// True if every point (and the scale) is the constant 0 parameter-wise for this draw.
@@ -93,6 +97,54 @@ struct CrisisSpec {
   Series return_rate;  ///< empty = none
 };
 
+/// The food-balance form of the crisis ("crisis": {"model": "food_balance", …}): drivers and
+/// parameters as parameter indices (−1 or an empty Series = the documented default). One draw's
+/// values become, per group, yearly points of the crisis series (intensity, flight rate,
+/// fertility reduction) that CrisisSpec holds like any other series; their values are "derived"
+/// slots after the parameters (food_balance_values fills them).
+struct FoodBalanceSpec {
+  using BySpeciesSeries = std::array<Series, kSpeciesCount>;
+  int first_year = 0, last_year = 0;   ///< the model's years: herd year … last step year
+  std::array<int, kSpeciesCount> herd{};  ///< head at the start of first_year, per species
+  BySpeciesSeries natural_increase, slaughter, forced_slaughter, collective_losses, procurement;
+  bool procurement_in_head = false;    ///< procurement in head (else a share of the herd)
+  Series harvest, grain_procurement, seed_share, aid;
+  /// Per species: meat kcal per head, milk kcal per head and year, TLU (−1 = default).
+  std::array<std::array<int, 3>, kSpeciesCount> yields{
+      {{-1, -1, -1}, {-1, -1, -1}, {-1, -1, -1}, {-1, -1, -1}}};
+  int requirement = -1, grain_kcal_per_kg = -1, grain_food_share = -1;
+  std::array<int, 3> distress{-1, -1, -1};  ///< maximum, half_deficit, steepness
+  struct Group {
+    bool present = false;
+    std::array<Series, 3> dependence;  ///< livestock, grain, aid shares (aid empty = as grain)
+    int reference_growth = -1;  ///< growth rate of the reference population (or persons below)
+    Series reference_persons;
+    /// excess_mortality, flight, fertility_reduction × (maximum, half_deficit, steepness).
+    std::array<std::array<int, 3>, 3> response{{{-1, -1, -1}, {-1, -1, -1}, {-1, -1, -1}}};
+    std::array<bool, 3> has_response{};
+  };
+  std::vector<Group> groups;      ///< one per group
+  double start = 0;               ///< projection start (decimal year): the reference's origin
+  std::size_t derived_base = 0;   ///< first derived slot (= number of parameters)
+  /// Derived slots per (group, response): a 0 at first_year − 1, then one per model year.
+  int points() const noexcept { return last_year - first_year + 2; }
+  std::size_t slot(int group, int response, int point) const noexcept {
+    return derived_base + (std::size_t(group) * 3 + std::size_t(response)) * std::size_t(points()) +
+           std::size_t(point);
+  }
+  std::size_t derived_count() const noexcept { return groups.size() * 3 * std::size_t(points()); }
+};
+
+/// Scratch of food_balance_values, one per BuildCache (sized once, reused across draws).
+struct FoodBalanceScratch {
+  std::vector<double> values;  ///< the draw's parameters, then the derived slots
+  std::vector<HerdDrivers> herd;
+  std::vector<GrainDrivers> grain;
+  std::vector<FoodDependence> dependence;
+  Eigen::ArrayXXd persons;
+  FoodBalanceTrajectory trajectory;
+};
+
 /// out[i] = e^{x[i]}, i < n (x and out may be the same array): the crisis survivorship's
 /// S^m = e^{m·ln S}, vectorised. In packets of 4 (AVX2, where the CPU has it) or 2 elements,
 /// |x| ≤ 708 take a Cody–Waite reduction x = k·ln 2 + r, |r| ≤ ln 2/2, and a degree-13 Taylor
@@ -142,6 +194,7 @@ struct BuildCache {
   Eigen::ArrayXd multiplier, weights;  ///< scratch (ages)
   std::vector<double> intensity;       ///< scratch (groups)
   std::vector<char> touched;           ///< scratch (4 × columns): crisis flows written this step
+  FoodBalanceScratch food_balance;     ///< a food-balance crisis' scratch
 
   /// What build() last wrote into the columns of one step's RateSet of the ModelInputs `owner`:
   /// per column, the key of the values it was computed from (NaN = unknown: rewrite). A column
@@ -179,6 +232,17 @@ struct Scenario::Impl {
   OutputSpec outputs;
   std::vector<detail::GroupSpec> groups;
   std::vector<detail::CrisisSpec> crisis;  ///< one per group (components absent if none)
+  /// Set if the crisis is "model": "food_balance": its series in `crisis` then read derived slots.
+  std::optional<detail::FoodBalanceSpec> food_balance;
 };
+
+namespace detail {
+/// One draw's values followed by the food-balance crisis' derived slots (in scratch.values):
+/// what build() reads its series from when the scenario has a food-balance crisis.
+/// @throws domain_error naming the file and pointer if a draw makes the food balance impossible
+/// (a reference population of 0 persons).
+std::span<const double> food_balance_values(const Scenario::Impl& s, std::span<const double> v,
+                                            FoodBalanceScratch& scratch);
+}  // namespace detail
 
 }  // namespace steppe

@@ -152,7 +152,16 @@ class Parser {
   FlowSpec flow(const JsonCursor& c, bool is_signed, bool allow_rate, bool allow_count,
                 const char* rate_key, const char* count_key);
   void crisis(const JsonCursor& c);
+  void crisis_direct(const JsonCursor& g, CrisisSpec& cs);
   ShockSpec shock(const JsonCursor& c);
+  // ---- "crisis": {"model": "food_balance", …} ----
+  void food_balance(const JsonCursor& c);
+  void food_drivers(const JsonCursor& c, FoodBalanceSpec& f);
+  void food_parameters(const JsonCursor& c, FoodBalanceSpec& f);
+  void food_group(const JsonCursor& c, FoodBalanceSpec::Group& fg, CrisisSpec& cs);
+  FoodBalanceSpec::BySpeciesSeries by_species_series(const JsonCursor& c, const Domain& d);
+  std::array<int, 3> deficit_response(const JsonCursor& c, const Domain& maximum,
+                                      std::vector<std::string> extra);
   void targets(const JsonCursor& c);
   void outputs(const JsonCursor& c);
   void published(const JsonCursor& c);
@@ -734,6 +743,7 @@ void Parser::group(const JsonCursor& c, GroupSpec& g) {
 }
 
 void Parser::crisis(const JsonCursor& c) {
+  if (c.is_object() && c.has("model")) return food_balance(c);
   const auto& names = out_.dims.groups();
   for (const auto& [name, _] : c.object().items()) {
     const JsonCursor g = c.at(name);
@@ -754,19 +764,277 @@ void Parser::crisis(const JsonCursor& c) {
       guard([&] { cs.fertility_reduction = series(*x, {0, 1, "a reduction share in [0, 1]"}); });
     if (const auto x = g.find("flight"))
       guard([&] { cs.flight = flow(*x, false, true, true, "rate", "count"); });
-    if (const auto x = g.find("return"))
+    crisis_direct(g, cs);
+  }
+}
+
+/// The components that stay direct in both forms of the crisis: returns, deaths abroad,
+/// in-migration.
+void Parser::crisis_direct(const JsonCursor& g, CrisisSpec& cs) {
+  if (const auto x = g.find("return"))
+    guard([&] {
+      x->reject_unknown({"rate", "enabled"});
+      if (const auto e = x->find("enabled"); e && !e->boolean()) return;
+      cs.return_rate = series(x->at("rate"), kProbability);
+    });
+  if (const auto x = g.find("abroad"))
+    guard([&] {
+      x->reject_unknown({"excess_mortality"});
+      cs.mortality_abroad = shock(x->at("excess_mortality"));
+    });
+  if (const auto x = g.find("in_migration"))
+    guard([&] { cs.in_migration = flow(*x, false, false, true, "rate", "count"); });
+}
+
+// ---- the food-balance crisis (scenarios/README.md, "crisis.model = food_balance") ----
+
+constexpr const char* kSpeciesNames[kSpeciesCount] = {"horses", "cattle", "sheep_goats", "camels"};
+constexpr Domain kShare{0, 1, "a share per year in [0, 1]"};
+constexpr Domain kTonnes{0, kInf, "tonnes >= 0"};
+
+/// A series for every species, or {"horses": series, …} (a species left out keeps its default).
+FoodBalanceSpec::BySpeciesSeries Parser::by_species_series(const JsonCursor& c, const Domain& d) {
+  FoodBalanceSpec::BySpeciesSeries out;
+  bool by_species = false;
+  if (c.is_object())
+    for (const char* k : kSpeciesNames) by_species |= c.has(k);
+  if (!by_species) {
+    const Series s = series(c, d);
+    out.fill(s);
+    return out;
+  }
+  c.reject_unknown({kSpeciesNames[0], kSpeciesNames[1], kSpeciesNames[2], kSpeciesNames[3]});
+  for (int i = 0; i < kSpeciesCount; ++i)
+    if (const auto x = c.find(kSpeciesNames[i]))
+      guard([&] { out[std::size_t(i)] = series(*x, d); });
+  return out;
+}
+
+/// {"maximum", "half_deficit", "steepness"} of a DeficitResponse (each a value; defaults
+/// half_deficit 0.3, steepness 3), plus the members in `extra`.
+std::array<int, 3> Parser::deficit_response(const JsonCursor& c, const Domain& maximum,
+                                            std::vector<std::string> extra) {
+  extra.insert(extra.end(), {"maximum", "half_deficit", "steepness"});
+  c.reject_unknown(extra);
+  std::array<int, 3> r{-1, -1, -1};
+  guard([&] { r[0] = value(c.at("maximum"), maximum); });
+  if (const auto x = c.find("half_deficit"))
+    guard([&] { r[1] = value(*x, {0.01, 1, "a deficit in [0.01, 1]"}); });
+  if (const auto x = c.find("steepness"))
+    guard([&] { r[2] = value(*x, {1, 20, "a Hill exponent in [1, 20]"}); });
+  return r;
+}
+
+void Parser::food_drivers(const JsonCursor& c, FoodBalanceSpec& f) {
+  c.reject_unknown({"herd", "natural_increase", "slaughter", "forced_slaughter",
+                    "collective_losses", "livestock_procurement", "grain"});
+  guard([&] {
+    const JsonCursor h = c.at("herd");
+    h.reject_unknown({"year", kSpeciesNames[0], kSpeciesNames[1], kSpeciesNames[2], kSpeciesNames[3]});
+    const JsonCursor y = h.at("year");
+    f.first_year = y.integer();
+    if (f.first_year > f.last_year || f.first_year < f.last_year - 200)
+      y.expected("a year of the projection (at most " + std::to_string(f.last_year) + ")");
+    for (int i = 0; i < kSpeciesCount; ++i)
       guard([&] {
-        x->reject_unknown({"rate", "enabled"});
-        if (const auto e = x->find("enabled"); e && !e->boolean()) return;
-        cs.return_rate = series(x->at("rate"), kProbability);
+        f.herd[std::size_t(i)] = value(h.at(kSpeciesNames[i]), {0, kInf, "a number of head >= 0"});
       });
-    if (const auto x = g.find("abroad"))
-      guard([&] {
-        x->reject_unknown({"excess_mortality"});
-        cs.mortality_abroad = shock(x->at("excess_mortality"));
-      });
-    if (const auto x = g.find("in_migration"))
-      guard([&] { cs.in_migration = flow(*x, false, false, true, "rate", "count"); });
+  });
+  if (const auto x = c.find("natural_increase"))
+    guard([&] { f.natural_increase = by_species_series(*x, kShare); });
+  if (const auto x = c.find("slaughter")) guard([&] { f.slaughter = by_species_series(*x, kShare); });
+  if (const auto x = c.find("forced_slaughter"))
+    guard([&] { f.forced_slaughter = by_species_series(*x, kShare); });
+  if (const auto x = c.find("collective_losses"))
+    guard([&] { f.collective_losses = by_species_series(*x, kShare); });
+  if (const auto x = c.find("livestock_procurement"))
+    guard([&] {
+      x->reject_unknown({"share", "head"});
+      x->one_of("share", "head");
+      f.procurement_in_head = x->has("head");
+      f.procurement = f.procurement_in_head
+                          ? by_species_series(x->at("head"), {0, kInf, "a number of head >= 0"})
+                          : by_species_series(x->at("share"), kShare);
+    });
+  if (const auto x = c.find("grain"))
+    guard([&] {
+      x->reject_unknown({"harvest", "procurement", "seed_share", "aid"});
+      if (const auto y = x->find("harvest")) guard([&] { f.harvest = series(*y, kTonnes); });
+      if (const auto y = x->find("procurement"))
+        guard([&] { f.grain_procurement = series(*y, kTonnes); });
+      if (const auto y = x->find("seed_share")) guard([&] { f.seed_share = series(*y, kShare); });
+      if (const auto y = x->find("aid")) guard([&] { f.aid = series(*y, kTonnes); });
+    });
+}
+
+void Parser::food_parameters(const JsonCursor& c, FoodBalanceSpec& f) {
+  c.reject_unknown({"requirement_kcal", "grain_kcal_per_kg", "grain_food_share", "species",
+                    "distress_offtake"});
+  if (const auto x = c.find("requirement_kcal"))
+    guard([&] { f.requirement = value(*x, {500, 5000, "kcal per person per day in [500, 5000]"}); });
+  if (const auto x = c.find("grain_kcal_per_kg"))
+    guard([&] { f.grain_kcal_per_kg = value(*x, {1000, 5000, "kcal per kg in [1000, 5000]"}); });
+  if (const auto x = c.find("grain_food_share"))
+    guard([&] { f.grain_food_share = value(*x, kProbability); });
+  if (const auto x = c.find("species"))
+    guard([&] {
+      x->reject_unknown({kSpeciesNames[0], kSpeciesNames[1], kSpeciesNames[2], kSpeciesNames[3]});
+      for (int i = 0; i < kSpeciesCount; ++i) {
+        const auto sp = x->find(kSpeciesNames[i]);
+        if (!sp) continue;
+        guard([&] {
+          sp->reject_unknown({"meat_kcal_per_head", "milk_kcal_per_head", "tlu"});
+          auto& y = f.yields[std::size_t(i)];
+          const Domain kcal{0, kInf, "kcal per head >= 0"};
+          if (const auto z = sp->find("meat_kcal_per_head")) guard([&] { y[0] = value(*z, kcal); });
+          if (const auto z = sp->find("milk_kcal_per_head")) guard([&] { y[1] = value(*z, kcal); });
+          if (const auto z = sp->find("tlu"))
+            guard([&] { y[2] = value(*z, {0, 10, "livestock units per head in [0, 10]"}); });
+        });
+      }
+    });
+  if (const auto x = c.find("distress_offtake"))
+    guard([&] { f.distress = deficit_response(*x, kProbability, {}); });
+}
+
+void Parser::food_group(const JsonCursor& c, FoodBalanceSpec::Group& fg, CrisisSpec& cs) {
+  c.reject_unknown({"dependence", "reference_population", "response", "return", "abroad",
+                    "in_migration"});
+  fg.present = true;
+  guard([&] {
+    const JsonCursor d = c.at("dependence");
+    d.reject_unknown({"livestock", "grain", "aid"});
+    const Domain share{0, 1, "a share in [0, 1]"};
+    guard([&] { fg.dependence[0] = series(d.at("livestock"), share); });
+    guard([&] { fg.dependence[1] = series(d.at("grain"), share); });
+    if (const auto a = d.find("aid")) guard([&] { fg.dependence[2] = series(*a, share); });
+  });
+  if (const auto r = c.find("reference_population"))
+    guard([&] {
+      r->reject_unknown({"growth_rate", "persons"});
+      r->one_of("growth_rate", "persons");
+      if (const auto g = r->find("growth_rate"))
+        fg.reference_growth = value(*g, {-0.1, 0.1, "a growth rate per year in [-0.1, 0.1]"});
+      else
+        fg.reference_persons = series(r->at("persons"), {1, kInf, "a number of persons >= 1"});
+    });
+  if (const auto r = c.find("response"))
+    guard([&] {
+      r->reject_unknown({"excess_mortality", "flight", "fertility_reduction"});
+      auto enabled = [](const JsonCursor& x) {
+        const auto e = x.find("enabled");
+        return !e || e->boolean();
+      };
+      if (const auto x = r->find("excess_mortality"))
+        guard([&] {
+          if (!enabled(*x)) return x->reject_unknown({"enabled", "maximum", "half_deficit",
+                                                      "steepness", "relative_risk"});
+          fg.response[0] = deficit_response(*x, {0, 1000, "an intensity in [0, 1000]"},
+                                            {"relative_risk", "enabled"});
+          fg.has_response[0] = true;
+          cs.mortality.present = true;
+          cs.mortality.intensity.pointer = x->pointer();
+          cs.mortality.intensity.file = file_of(*x);
+          cs.mortality.relative_risk = relative_risk(x->at("relative_risk"));
+        });
+      if (const auto x = r->find("flight"))
+        guard([&] {
+          if (!enabled(*x))
+            return x->reject_unknown({"enabled", "maximum", "half_deficit", "steepness", "age_pattern"});
+          fg.response[1] = deficit_response(*x, {0, 1, "a flight rate per year in [0, 1]"},
+                                            {"age_pattern", "enabled"});
+          fg.has_response[1] = true;
+          cs.flight.present = true;
+          cs.flight.is_rate = true;
+          cs.flight.amount.pointer = x->pointer();
+          cs.flight.amount.file = file_of(*x);
+          const auto p = x->find("age_pattern");
+          cs.flight.pattern = p ? age_sex_pattern(*p, true)
+                                : age_sex_pattern(JsonCursor(json("uniform"), c.file()), true);
+        });
+      if (const auto x = r->find("fertility_reduction"))
+        guard([&] {
+          if (!enabled(*x)) return x->reject_unknown({"enabled", "maximum", "half_deficit", "steepness"});
+          fg.response[2] = deficit_response(*x, kProbability, {"enabled"});
+          fg.has_response[2] = true;
+          cs.fertility_reduction.pointer = x->pointer();
+          cs.fertility_reduction.file = file_of(*x);
+        });
+    });
+  crisis_direct(c, cs);
+}
+
+void Parser::food_balance(const JsonCursor& c) {
+  c.reject_unknown({"model", "drivers", "parameters", "groups"});
+  c.at("model").choice({"food_balance"});
+  FoodBalanceSpec& f = out_.food_balance.emplace();
+  const auto& names = out_.dims.groups();
+  f.groups.resize(names.size());
+  f.start = out_.steps.front().start;
+  f.last_year = out_.steps.back().year;
+  guard([&] { food_drivers(c.at("drivers"), f); });
+  if (const auto p = c.find("parameters")) guard([&] { food_parameters(*p, f); });
+  guard([&] {
+    const JsonCursor gs = c.at("groups");
+    for (const auto& [name, _] : gs.object().items()) {
+      const JsonCursor g = gs.at(name);
+      const auto it = std::find(names.begin(), names.end(), name);
+      if (it == names.end()) {
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "\"" : ", \"") + n + "\"";
+        add(g.pointer(), "expected a group name (" + list + "), got \"" + name + "\"");
+        continue;
+      }
+      const std::size_t i = std::size_t(it - names.begin());
+      guard([&] { food_group(g, f.groups[i], out_.crisis[i]); });
+    }
+    // Each source's shares must not hand out more food than there is, in any draw and year: at
+    // every model year the groups' shares, at the upper bounds of their parameters, sum to at
+    // most 1 (a series is non-decreasing in each of its values, so this bounds every draw).
+    std::vector<double> upper(out_.parameters.size());
+    for (std::size_t k = 0; k < upper.size(); ++k) upper[k] = out_.parameters[k].distribution.upper();
+    static constexpr const char* kSources[3] = {"livestock", "grain", "aid"};
+    for (int k = 0; k < 3; ++k) {
+      for (int year = f.first_year; year <= f.last_year; ++year) {
+        double sum = 0;
+        std::string last;
+        for (std::size_t i = 0; i < names.size(); ++i) {
+          const FoodBalanceSpec::Group& fg = f.groups[i];
+          const Series& sh = fg.dependence[std::size_t(k)].empty() ? fg.dependence[1]
+                                                                  : fg.dependence[std::size_t(k)];
+          if (!fg.present || sh.empty()) continue;
+          sum += sh.at(upper, year + 0.5);
+          last = names[i];
+        }
+        if (sum > 1.0 + 1e-12) {
+          gs.at(last).at("dependence").fail(
+              std::string("expected shares of the ") + kSources[k] +
+              " food whose upper bounds sum to at most 1 over the groups, got " +
+              format_number(sum) + " in " + std::to_string(year));
+        }
+      }
+    }
+  });
+}
+
+/// Points the food-balance groups' crisis series at their derived slots, after every parameter
+/// (so the slots follow the last parameter): a 0 at first_year − 1, then one point per model year.
+void link_food_balance(FoodBalanceSpec& f, Scenario::Impl& impl) {
+  f.derived_base = impl.parameters.size();
+  for (std::size_t g = 0; g < f.groups.size(); ++g) {
+    CrisisSpec& cs = impl.crisis[g];
+    Series* series[3] = {&cs.mortality.intensity, &cs.flight.amount, &cs.fertility_reduction};
+    for (int r = 0; r < 3; ++r) {
+      if (!f.groups[g].has_response[std::size_t(r)]) continue;
+      Series& s = *series[r];
+      s.years.clear();
+      s.values.clear();
+      s.scale = -1;
+      for (int point = 0; point < f.points(); ++point) {
+        s.years.push_back(f.first_year - 1 + point + 0.5);
+        s.values.push_back(int(f.slot(int(g), r, point)));
+      }
+    }
   }
 }
 
@@ -927,6 +1195,7 @@ void Parser::parse() {
   out_.outputs.window_last = out_.steps.back().year;
   if (const auto o = r.find("outputs")) guard([&] { outputs(*o); });
   if (const auto p = r.find("published")) guard([&] { published(*p); });
+  if (out_.food_balance) link_food_balance(*out_.food_balance, out_);
 }
 
 void Parser::published(const JsonCursor& c) {

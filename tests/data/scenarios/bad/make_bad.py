@@ -200,6 +200,45 @@ def _(d): d["crisis"]["kazakh"]["excess_mortality"]["relative_risk"] = {"ages": 
 @case("schedule_shares_wrong_length.json", "/groups/0/fertility/schedule/shares", "expected an array of 3 values (one per age in \"ages\")")
 def _(d): g(d)["fertility"]["schedule"] = {"ages": [0, 15, 50], "shares": [0, 1]}; return d
 
+# ---- the food-balance crisis (crisis.model = food_balance) ----
+def fb(d):
+    """Replaces the crisis of the base with a valid food-balance crisis; returns it."""
+    d["crisis"] = {
+        "model": "food_balance",
+        "drivers": {"herd": {"year": 1928, "horses": 1000, "cattle": 2000, "sheep_goats": 6000, "camels": 200},
+                    "livestock_procurement": {"share": {"1929": 0.2, "1930": 0.3}},
+                    "grain": {"harvest": 1000, "procurement": {"1929": 100, "1930": 200}}},
+        "groups": {"kazakh": {"dependence": {"livestock": 0.9, "grain": 0.5},
+                              "response": {"excess_mortality": {"maximum": 5, "relative_risk": 2},
+                                           "flight": {"maximum": 0.1}}}}}
+    return d["crisis"]
+@case("food_model_unknown.json", "/crisis/model", 'expected one of "food_balance", got the string "food"')
+def _(d): fb(d)["model"] = "food"; return d
+@case("food_unknown_driver.json", "/crisis/drivers", 'unknown field "slaugter" (did you mean "slaughter"?)')
+def _(d): fb(d)["drivers"]["slaugter"] = 0.1; return d
+@case("food_missing_herd.json", "/crisis/drivers/herd", 'missing required field "herd"')
+def _(d): del fb(d)["drivers"]["herd"]; return d
+@case("food_herd_year_after_end.json", "/crisis/drivers/herd/year", "expected a year of the projection (at most 1930), got 1935")
+def _(d): fb(d)["drivers"]["herd"]["year"] = 1935; return d
+@case("food_procurement_share_above_one.json", "/crisis/drivers/livestock_procurement/share/1930", "expected a share per year in [0, 1], got 1.5")
+def _(d): fb(d)["drivers"]["livestock_procurement"]["share"]["1930"] = 1.5; return d
+@case("food_procurement_share_and_head.json", "/crisis/drivers/livestock_procurement", 'expected either "share" or "head", got both')
+def _(d): fb(d)["drivers"]["livestock_procurement"]["head"] = {"cattle": 10}; return d
+@case("food_harvest_negative.json", "/crisis/drivers/grain/harvest", "expected tonnes >= 0, got -5")
+def _(d): fb(d)["drivers"]["grain"]["harvest"] = -5; return d
+@case("food_group_unknown.json", "/crisis/groups/kazak", 'expected a group name ("kazakh"), got "kazak"')
+def _(d): c = fb(d); c["groups"] = rename(c["groups"], "kazakh", "kazak"); return d
+@case("food_missing_relative_risk.json", "/crisis/groups/kazakh/response/excess_mortality/relative_risk", 'missing required field "relative_risk"')
+def _(d): del fb(d)["groups"]["kazakh"]["response"]["excess_mortality"]["relative_risk"]; return d
+@case("food_steepness_below_one.json", "/crisis/groups/kazakh/response/flight/steepness", "expected a Hill exponent in [1, 20], got 0.5")
+def _(d): fb(d)["groups"]["kazakh"]["response"]["flight"]["steepness"] = 0.5; return d
+@case("food_dependence_sum_above_one.json", "/crisis/groups/other/dependence", "expected shares of the livestock food whose upper bounds sum to at most 1 over the groups, got 1.3 in 1928")
+def _(d):
+    d["groups"].append(dict(copy.deepcopy(g(d)), name="other"))
+    c = fb(d)
+    c["groups"]["other"] = {"dependence": {"livestock": {"uniform": [0.2, 0.4]}, "grain": 0.5}}
+    return d
+
 # ---- three independent errors in one file: all three must be reported ----
 THREE = [("/groups/0/mortality/coale_demeny/e0", "expected a life expectancy at birth in [18, 80] years, got 5"),
          ("/outputs", 'unknown field "headlin" (did you mean "headline"?)'),
