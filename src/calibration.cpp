@@ -174,15 +174,45 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
 
   CalibrationResult r;
   r.min_ess = options.min_ess;
+  // The prior summaries come from the first prior_summary_draws draws; the likelihood of the
+  // others needs the crisis run only (no counterfactual, no summaries): about half the work.
+  const std::uint64_t asked = options.run.draws;
+  const std::uint64_t summary_draws =
+      options.prior_summary_draws == 0 ? asked : std::min(asked, options.prior_summary_draws);
+  first.draws = summary_draws;
+  const auto& progress = options.run.progress;
+  if (progress)
+    first.progress = [&progress, asked](std::uint64_t done, std::uint64_t) { progress(done, asked); };
   r.prior = run_draws(scenario, first);
   r.draws = r.prior.draws;
+  std::vector<double> likelihood_pass = std::move(r.prior.kept);
+  r.prior.kept.clear();
   if (r.prior.cancelled) {
     r.cancelled = true;
     return r;
   }
+  if (summary_draws < asked) {
+    RunOptions rest = options.run;
+    rest.first_draw = summary_draws;
+    rest.draws = asked - summary_draws;
+    rest.keep = first.keep;
+    rest.only_kept = true;
+    rest.crisis_only = true;
+    if (progress)
+      rest.progress = [&progress, asked, summary_draws](std::uint64_t done, std::uint64_t) {
+        progress(summary_draws + done, asked);
+      };
+    RunResult more = run_draws(scenario, rest);
+    r.draws += more.draws;
+    if (more.cancelled) {
+      r.cancelled = true;
+      return r;
+    }
+    likelihood_pass.insert(likelihood_pass.end(), more.kept.begin(), more.kept.end());
+  }
   const std::uint64_t N = r.draws;
   const std::uint64_t seed = options.run.seed;
-  auto kept = [&](std::uint64_t i, std::size_t k) { return r.prior.kept[i * K + k]; };
+  auto kept = [&](std::uint64_t i, std::size_t k) { return likelihood_pass[i * K + k]; };
 
   // Weights w_i = exp(ℓ_i − max ℓ): the heaviest draw weighs 1, so nothing overflows.
   double max_ll = -std::numeric_limits<double>::infinity();

@@ -17,7 +17,8 @@ CrisisRunner::CrisisRunner(Dims dims, ProjectorOptions options, int reserve_step
       crisis_(dims, keep_by_age, reserve_steps),
       counterfactual_(dims, keep_by_age, reserve_steps) {}
 
-void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates, int start_year) {
+void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates, int start_year,
+                       bool with_counterfactual) {
   crisis_.clear();
   counterfactual_.clear();
   const int width = projector_.dims().ages().width;
@@ -94,6 +95,10 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
   auto crisis_needs = [&] { return crisis_.keeps_by_age_in_next_step(); };
   auto counterfactual_needs = [&] { return counterfactual_.keeps_by_age_in_next_step(); };
   const Population* fork = &initial;  // where the two runs part ways
+  if (!with_counterfactual) {
+    run_from(initial, rates, start_year, crisis_records, crisis_needs, crisis_end_, Regime::crisis);
+    return;
+  }
   if (shared > 0) {
     run_from(initial, rates.first(shared), start_year, both, both_need, crisis_end_,
              Regime::crisis);

@@ -440,10 +440,12 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
 class DrawRunner {
  public:
   /// needed[m]: whether metric m (L.paths order) is computed per draw (the others stay 0).
-  DrawRunner(const detail::DrawModel& model, const Layout& L, const std::vector<char>& needed)
+  DrawRunner(const detail::DrawModel& model, const Layout& L, const std::vector<char>& needed,
+             bool crisis_only = false)
       : model_(model),
         L_(L),
         needed_(needed),
+        crisis_only_(crisis_only),
         runner_(model.dims, model.projector_options, L.n_steps, /*keep_by_age=*/true),
         data_(L),
         metrics_(L.paths.size(), 0.0) {
@@ -471,7 +473,7 @@ class DrawRunner {
         throw domain_error("run_draws: target \"" + t.name + "\": bias or sd parameter index beyond the " +
                            std::to_string(values_.size()) + " parameters");
     const StepTime& first = model_.steps.front();
-    runner_.run(inputs_.initial, inputs_.rates, int(std::floor(first.start)));
+    runner_.run(inputs_.initial, inputs_.rates, int(std::floor(first.start)), !crisis_only_);
     fill();
     std::size_t m = 0;
     visit_metrics(L_, &data_, [this, &m](auto&&, auto&& value) {
@@ -499,7 +501,9 @@ class DrawRunner {
   void fill() {
     DrawData& d = data_;
     const auto cr = runner_.crisis().steps();
-    const auto cf = runner_.counterfactual().steps();
+    // Crisis only: the counterfactual's ledgers stand in as the crisis run's (every metric that
+    // reads them is then excluded by run_draws; this only keeps the indexing valid).
+    const auto cf = crisis_only_ ? runner_.crisis().steps() : runner_.counterfactual().steps();
     d.cf_by_age.setZero();
     for (int k = 0; k < L_.n_steps; ++k) {
       const Accounts::Step& s = cr[std::size_t(k)];
@@ -586,6 +590,7 @@ class DrawRunner {
   const detail::DrawModel& model_;
   const Layout& L_;
   const std::vector<char>& needed_;
+  bool crisis_only_ = false;  // no counterfactual run: its ledgers are read as the crisis run's
   CrisisRunner runner_;
   ModelInputs inputs_;
   std::vector<double> values_;
@@ -671,6 +676,14 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
     for (std::size_t m = 0; m < M_all; ++m) summarised.push_back(m);
   }
   const std::size_t M = summarised.size();
+  if (options.crisis_only) {
+    bool ok = options.only_kept;
+    for (const std::string& k : options.keep)
+      ok = ok && (k.rfind("/targets/", 0) == 0 || k.rfind("/log_likelihood/", 0) == 0);
+    if (!ok)
+      throw domain_error("run_draws: crisis_only needs only_kept and kept paths under /targets/ or "
+                         "/log_likelihood/ (the others need the counterfactual run)");
+  }
   std::vector<char> needed(M_all, 0);
   for (std::size_t m : summarised) needed[m] = 1;
   for (std::size_t m : kept_index) needed[m] = 1;
@@ -726,7 +739,7 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
     std::vector<double>& lo = lows[w];
     std::vector<double>& hi = highs[w];
     try {
-      DrawRunner runner(model, L, needed);
+      DrawRunner runner(model, L, needed, options.crisis_only);
       sk.assign(M, QuantileSketch(sketch_alpha));
       lo.assign(M, std::numeric_limits<double>::infinity());
       hi.assign(M, -std::numeric_limits<double>::infinity());

@@ -37,6 +37,11 @@ struct CalibrationOptions {
   /// options in `smc`; seed, threads and cancel are taken from `run`). `automatic`: importance
   /// sampling, or SMC when it is degenerate (ess < min_ess).
   enum class Method { importance, smc, automatic };
+  /// The prior summaries (CalibrationResult::prior) come from the first this many draws (0 = all);
+  /// the log-likelihood of the others is computed from the crisis run alone, without the
+  /// counterfactual and without summaries, which halves their cost. Their weights and the
+  /// posterior use every draw.
+  std::uint64_t prior_summary_draws = 100000;
   Method method = Method::importance;
   SmcOptions smc;
 };
@@ -77,9 +82,10 @@ struct TargetFit {
 
 /// What `steppe calibrate` reports.
 struct CalibrationResult {
-  /// Over all draws, unweighted: every metric of `steppe run` except the breakdowns by year and
-  /// by age (by_year, by_group_year, by_group_sex_age, balance_by_year), which only the
-  /// posterior has.
+  /// Over the first CalibrationOptions::prior_summary_draws draws (all if fewer), unweighted:
+  /// every metric of `steppe run` except the breakdowns by year and by age (by_year,
+  /// by_group_year, by_group_sex_age, balance_by_year), which only the posterior has. Its
+  /// `kept` is emptied (the per-draw log-likelihoods are calibrate's working data).
   RunResult prior;
   RunResult posterior;  ///< the same metrics weighted by the likelihood (draws of weight 0 not run)
   std::uint64_t draws = 0;  ///< prior draws run (< asked only if cancelled)

@@ -33,8 +33,11 @@ class CrisisRunner {
   explicit CrisisRunner(Dims dims, ProjectorOptions options = {}, int reserve_steps = 0,
                         bool keep_by_age = false);
 
-  /// Projects `initial` through `rates` twice: Regime::crisis and Regime::no_crisis.
-  void run(const Population& initial, std::span<const RateSet> rates, int start_year);
+  /// Projects `initial` through `rates` twice: Regime::crisis and Regime::no_crisis. Without
+  /// `with_counterfactual`, the crisis run only: counterfactual() is then empty and
+  /// counterfactual_end() stale (for callers that need no excess deaths, e.g. a likelihood).
+  void run(const Population& initial, std::span<const RateSet> rates, int start_year,
+           bool with_counterfactual = true);
 
   /// With keep_by_age: by-age arrays only in the steps k with steps[k] true, in both ledgers (see
   /// Accounts::keep_by_age_only_in).

@@ -42,6 +42,10 @@ struct RunOptions {
   /// ones, and no other per draw; RunResult::metrics holds just these, in metric order.
   /// @throws std::out_of_range (from run_draws) naming a path that is not a metric.
   std::vector<std::string> summarise;
+  /// Skip the no-crisis counterfactual run (about half the work of a draw). Only with only_kept
+  /// and kept paths under /targets/ or /log_likelihood/ (which the crisis run alone determines):
+  /// calibration's likelihood pass. @throws domain_error otherwise.
+  bool crisis_only = false;
   /// Importance weights: empty, or one per draw, each finite and ≥ 0, not all 0. Draw i then
   /// counts with weight weights[i] in every summary (weighted mean and sd, WeightedMoments;
   /// weighted quantiles). Weights are scaled to integers u_i = round(w_i/max w · ⌊2^62/draws⌋) so

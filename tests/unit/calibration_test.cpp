@@ -339,3 +339,26 @@ TEST_CASE("where importance sampling degenerates, automatic calibration turns to
   const CalibrationResult one = steppe::calibrate(s, o);
   CHECK(same_bits(one.posterior.at("/excess_deaths/total"), r.posterior.at("/excess_deaths/total")));
 }
+
+TEST_CASE("prior summaries from the first draws: the same weights and posterior, bit for bit",
+          "[unit][calibration]") {
+  const Scenario s = synthetic_case({1.2, 0.04});
+  CalibrationOptions all = options(1500);
+  all.prior_summary_draws = 0;
+  CalibrationOptions part = options(1500);
+  part.prior_summary_draws = 400;  // the other 1,100 draws: likelihood from the crisis run only
+  const CalibrationResult a = steppe::calibrate(s, all);
+  const CalibrationResult b = steppe::calibrate(s, part);
+  CHECK(b.draws == 1500);
+  CHECK(a.ess == b.ess);
+  CHECK(a.posterior_draws == b.posterior_draws);
+  CHECK(b.prior.at("/excess_deaths/total").count == 400);
+  CHECK(a.prior.at("/excess_deaths/total").count == 1500);
+  REQUIRE(a.posterior.metrics.size() == b.posterior.metrics.size());
+  for (std::size_t m = 0; m < a.posterior.metrics.size(); ++m) {
+    CAPTURE(a.posterior.metrics[m].path);
+    CHECK(same_bits(a.posterior.metrics[m].summary, b.posterior.metrics[m].summary));
+  }
+  for (std::size_t k = 0; k < a.parameters.size(); ++k)
+    CHECK(same_bits(a.parameters[k].posterior, b.parameters[k].posterior));
+}

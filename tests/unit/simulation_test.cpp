@@ -664,3 +664,23 @@ TEST_CASE("run_draws: first_draw splits a run into parts with the same draws", "
   o.first_draw = 5;
   CHECK(steppe::run_draws(scenario, o).kept[0] == whole.kept[10]);
 }
+
+TEST_CASE("run_draws: crisis_only gives the targets and likelihood of the full run, bit for bit",
+          "[unit]") {
+  const auto scenario = steppe::Scenario::load(repo_dir + "/scenarios/kazakhstan-1926-1939.json");
+  RunOptions o = opts(64, 2, 3);
+  o.keep = {"/log_likelihood/total", "/targets/census_1939_kazakh/modelled",
+            "/targets/census_1939_male_05_09/modelled",
+            "/targets/census_1937_kazakh_other_republics/modelled"};
+  o.only_kept = true;
+  const RunResult full = steppe::run_draws(scenario, o);
+  o.crisis_only = true;
+  const RunResult crisis = steppe::run_draws(scenario, o);
+  REQUIRE(crisis.kept.size() == full.kept.size());
+  for (std::size_t j = 0; j < full.kept.size(); ++j) CHECK(crisis.kept[j] == full.kept[j]);
+  o.keep.push_back("/excess_deaths/total");  // needs the counterfactual
+  CHECK_THROWS_AS(steppe::run_draws(scenario, o), steppe::domain_error);
+  o.keep.pop_back();
+  o.only_kept = false;
+  CHECK_THROWS_AS(steppe::run_draws(scenario, o), steppe::domain_error);
+}
