@@ -453,7 +453,7 @@ class DrawRunner {
     // By-age ledgers are read only in the window (excess by age) and at target boundaries inside
     // the projection (population by age): skip the copies elsewhere.
     std::vector<bool> by_age(std::size_t(L.n_steps), false);
-    if (L.headline_cf)
+    if (L.headline_cf && !crisis_only)  // excess by age needs the counterfactual anyway
       for (int k = L.window.first; k < L.window.second; ++k) by_age[std::size_t(k)] = true;
     for (const auto& t : L.targets)
       if (!t.abroad && t.boundary > 0 && t.boundary < L.n_steps) by_age[std::size_t(t.boundary - 1)] = true;
@@ -533,7 +533,7 @@ class DrawRunner {
       }
       // Excess by age (Lexis: the age cell at the end of the step), window steps only: Σ over
       // steps in order, then cells in order, per (age group, column).
-      if (L_.headline_cf && k >= L_.window.first && k < L_.window.second)
+      if (L_.headline_cf && !crisis_only_ && k >= L_.window.first && k < L_.window.second)
         for (int c = 0; c < L_.n_cols; ++c) {
           const double* sd = s.deaths_by_age.col(c).data();
           const double* sa = s.deaths_abroad_by_age.col(c).data();
