@@ -13,27 +13,15 @@
 
 #include "steppe/error.hpp"
 #include "steppe/rng.hpp"
+#include "io/text_format.hpp"
 
 namespace steppe {
 namespace {
 
-// A reference token escaped for a JSON pointer ("~" → "~0", "/" → "~1").
-std::string escape_token(const std::string& token) {
-  std::string e;
-  for (char c : token) e += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-  return e;
-}
+inline std::string escape_token(const std::string& t) { return detail::pointer_token(t); }
+using detail::with_separators;
 
-// "1,234,567"
-std::string with_separators(std::uint64_t n) {
-  const std::string digits = std::to_string(n);
-  std::string s;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
-    s += digits[i];
-  }
-  return s;
-}
+
 
 // Value of parameter k of `scenario` in draw `draw`: what Scenario::sample writes into
 // values[k] (a constant is its value; a distribution is drawn from Rng(seed, draw, stream)).

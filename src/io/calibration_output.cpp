@@ -14,43 +14,25 @@
 
 #include "steppe/error.hpp"
 #include "steppe/version.hpp"
+#include "text_format.hpp"
 
 namespace steppe {
 namespace {
+
+inline void check(const std::ostream& out, const char* what) { detail::check_stream(out, what); }
+inline std::string number(double v) { return detail::shortest_number(v); }
+using detail::csv_field;
+inline std::string escape_token(const std::string& t) { return detail::pointer_token(t); }
+inline std::string persons(double x) { return detail::persons_thousands(x); }
+using detail::with_separators;
 
 using ojson = nlohmann::ordered_json;
 
 constexpr double level_tolerance = 1e-9;
 
-void check(const std::ostream& out, const char* what) {
-  if (!out) throw error(std::string(what) + ": write failed");
-}
 
-// Shortest round-trip decimal, fixed notation for the magnitudes of persons (as run_output).
-std::string number(double v) {
-  char buf[64];
-  const double a = std::abs(v);
-  const auto r = (a == 0 || (a >= 1e-5 && a < 1e16))
-                     ? std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed)
-                     : std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
 
-std::string csv_field(std::string_view s) {
-  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + '"';
-}
 
-std::string escape_token(const std::string& token) {
-  std::string e;
-  for (char c : token) e += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-  return e;
-}
 
 ojson summary_json(const Summary& s, const std::vector<double>& levels) {
   ojson o = ojson::object();
@@ -73,19 +55,6 @@ ojson run_metrics_json(const RunDescription& run, const RunResult& result) {
 
 // ---- the table -----------------------------------------------------------------------------
 
-// "1,234,000": persons rounded to thousands, with thousands separators.
-std::string persons(double x) {
-  if (!std::isfinite(x)) return number(x);
-  const long long thousands = std::llround(x / 1000.0);
-  if (thousands == 0) return "0";
-  std::string digits = std::to_string(thousands < 0 ? -thousands : thousands) + "000";
-  std::string s;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
-    s += digits[i];
-  }
-  return thousands < 0 ? "-" + s : s;
-}
 
 // A parameter value: four significant digits.
 std::string value4(double x) {
@@ -100,15 +69,6 @@ std::string percent(double p, const char* format = "%.4g") {
   return buf;
 }
 
-std::string with_separators(std::uint64_t n) {
-  const std::string digits = std::to_string(n);
-  std::string s;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
-    s += digits[i];
-  }
-  return s;
-}
 
 // Columns of a UTF-8 string (the en dash is 3 bytes and 1 column).
 std::size_t columns(const std::string& s) {

@@ -7,12 +7,15 @@
 #include <vector>
 
 #include "steppe/error.hpp"
+#include "text_format.hpp"
 
 namespace steppe::detail {
 
 using json = nlohmann::json;
 
 namespace {
+
+inline std::string escape_token(const std::string& t) { return detail::pointer_token(t); }
 
 // Forgets the origins at `ptr` and below (the value there is being replaced).
 void erase_below(std::map<std::string, std::string>& origin, const std::string& ptr) {
@@ -74,12 +77,6 @@ json parse_file(const std::filesystem::path& file) {
   return parse_text(text.str(), file);
 }
 
-/// A JSON pointer token for `key` (RFC 6901: "~" → "~0", "/" → "~1").
-std::string escape_token(const std::string& key) {
-  std::string t;
-  for (char c : key) t += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-  return t;
-}
 
 /// Writes `value` at `pointer` (whose parent must exist), recording `who` as the field's origin.
 /// Errors name `err_file` and `err_pointer` (where the assignment was written).

@@ -13,9 +13,16 @@
 
 #include "steppe/error.hpp"
 #include "steppe/version.hpp"
+#include "text_format.hpp"
 
 namespace steppe {
 namespace {
+
+inline void check(const std::ostream& out, const char* what) { detail::check_stream(out, what); }
+inline std::string number(double v) { return detail::shortest_number(v); }
+using detail::csv_field;
+inline std::string escape_token(const std::string& t) { return detail::pointer_token(t); }
+inline std::string persons(double x) { return detail::persons_thousands(x); }
 
 // Insertion-ordered, so the documents keep the documented key order and the metrics the
 // order of RunResult (years in calendar order, groups in scenario order).
@@ -23,31 +30,8 @@ using ojson = nlohmann::ordered_json;
 
 constexpr double level_tolerance = 1e-9;
 
-void check(const std::ostream& out, const char* what) {
-  if (!out) throw error(std::string(what) + ": write failed");
-}
 
-// Shortest decimal that reads back to the same double (std::to_chars, no locale); in fixed
-// notation for the magnitudes of persons and rates (1000000, not 1e+06), else the shortest.
-std::string number(double v) {
-  char buf[64];
-  const double a = std::abs(v);
-  const auto r = (a == 0 || (a >= 1e-5 && a < 1e16))
-                     ? std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed)
-                     : std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
 
-// A CSV field, quoted (RFC 4180) only when it must be.
-std::string csv_field(std::string_view s) {
-  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + '"';
-}
 
 const Summary* find_metric(const RunResult& r, std::string_view path) {
   for (const Metric& m : r.metrics)
@@ -80,12 +64,6 @@ std::vector<std::string> pointer_tokens(const std::string& pointer) {
   return tokens;
 }
 
-// A reference token escaped for a JSON pointer ("~" → "~0", "/" → "~1").
-std::string escape_token(const std::string& token) {
-  std::string e;
-  for (char c : token) e += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-  return e;
-}
 
 ojson summary_json(const Summary& s, const std::vector<double>& levels) {
   ojson o = ojson::object();
@@ -162,19 +140,6 @@ void dump(std::ostream& out, const ojson& doc, const char* what) {
 
 // ---- the table -----------------------------------------------------------------------------
 
-// "1,234,000": persons rounded to thousands, with thousands separators.
-std::string persons(double x) {
-  if (!std::isfinite(x)) return number(x);
-  const long long thousands = std::llround(x / 1000.0);
-  if (thousands == 0) return "0";
-  std::string digits = std::to_string(thousands < 0 ? -thousands : thousands) + "000";
-  std::string s;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
-    s += digits[i];
-  }
-  return thousands < 0 ? "-" + s : s;
-}
 
 // "97.5", "95", "0.5": a percentage without trailing zeros.
 std::string percent(double p) {
