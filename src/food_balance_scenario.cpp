@@ -153,4 +153,39 @@ std::span<const double> food_balance_values(const Scenario::Impl& s, std::span<c
   return x.values;
 }
 
+namespace {
+constexpr const char* kSpeciesNames[kSpeciesCount] = {"horses", "cattle", "sheep_goats", "camels"};
+}
+
+std::vector<std::string> food_balance_output_names(const Scenario::Impl& s) {
+  std::vector<std::string> names;
+  if (!s.food_balance) return names;
+  const FoodBalanceSpec& f = *s.food_balance;
+  for (int y = f.first_year; y <= f.last_year; ++y) {
+    const std::string year = std::to_string(y);
+    names.push_back("/drivers/herd/total/" + year);
+    for (const char* sp : kSpeciesNames) names.push_back(std::string("/drivers/herd/") + sp + "/" + year);
+  }
+  for (const char* what : {"/drivers/kcal_per_person_day/", "/drivers/deficit/"})
+    for (const std::string& g : s.dims.groups())
+      for (int y = f.first_year; y <= f.last_year; ++y)
+        names.push_back(what + g + "/" + std::to_string(y));
+  return names;
+}
+
+void food_balance_outputs(const Scenario::Impl& s, const FoodBalanceScratch& x, std::vector<double>& out) {
+  out.clear();
+  if (!s.food_balance) return;
+  const FoodBalanceSpec& f = *s.food_balance;
+  const int Y = f.last_year - f.first_year + 1;
+  for (int t = 0; t < Y; ++t) {
+    const Herd& h = x.trajectory.herd[std::size_t(t)];
+    out.push_back(h.total());
+    for (double head : h.head) out.push_back(head);
+  }
+  for (const Eigen::ArrayXXd* a : {&x.trajectory.kcal_per_person_day, &x.trajectory.deficit})
+    for (Eigen::Index g = 0; g < a->cols(); ++g)
+      for (int t = 0; t < Y; ++t) out.push_back((*a)(t, g));
+}
+
 }  // namespace steppe::detail

@@ -399,6 +399,10 @@ std::span<const Parameter> Scenario::parameters() const noexcept { return impl_-
 std::span<const Target> Scenario::targets() const noexcept { return impl_->targets; }
 const OutputSpec& Scenario::outputs() const noexcept { return impl_->outputs; }
 
+std::span<const std::string> Scenario::derived_outputs() const noexcept {
+  return impl_->derived_outputs;
+}
+
 bool Scenario::has_uncertainty() const noexcept {
   for (const Parameter& p : impl_->parameters)
     if (!p.distribution.is_constant()) return true;
@@ -456,6 +460,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
   // they read slots after the drawn parameters.
   const std::span<const double> v =
       s.food_balance ? detail::food_balance_values(s, drawn, cache.food_balance) : drawn;
+  detail::food_balance_outputs(s, cache.food_balance, out.derived);
   // Keys of what is in out.rates: trusted only if this memo's last build, which completed, was
   // into this very `out` (a copy of a ModelInputs shares the memo but not the arrays).
   const bool trusted = cache.owner == &out && cache.written.size() == K;

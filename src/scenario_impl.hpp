@@ -234,6 +234,9 @@ struct Scenario::Impl {
   std::vector<detail::CrisisSpec> crisis;  ///< one per group (components absent if none)
   /// Set if the crisis is "model": "food_balance": its series in `crisis` then read derived slots.
   std::optional<detail::FoodBalanceSpec> food_balance;
+  /// Metric paths of what a draw derives besides the engine's inputs (the food-balance
+  /// trajectories); ModelInputs::derived holds their values in this order.
+  std::vector<std::string> derived_outputs;
 };
 
 namespace detail {
@@ -241,6 +244,13 @@ namespace detail {
 /// what build() reads its series from when the scenario has a food-balance crisis.
 /// @throws domain_error naming the file and pointer if a draw makes the food balance impossible
 /// (a reference population of 0 persons).
+/// The food-balance trajectories of the last food_balance_values call, in the order of
+/// food_balance_output_names: per model year, the herd at its start (total and per species, head),
+/// then per group kcal per person per day and the food deficit.
+void food_balance_outputs(const Scenario::Impl& s, const FoodBalanceScratch& x, std::vector<double>& out);
+/// Their metric paths: /drivers/herd/{total,horses,cattle,sheep_goats,camels}/<year>,
+/// /drivers/kcal_per_person_day/<group>/<year>, /drivers/deficit/<group>/<year>.
+std::vector<std::string> food_balance_output_names(const Scenario::Impl& s);
 std::span<const double> food_balance_values(const Scenario::Impl& s, std::span<const double> v,
                                             FoodBalanceScratch& scratch);
 }  // namespace detail

@@ -70,6 +70,7 @@ struct Layout {
   std::vector<TargetCells> targets;
   bool any_likelihood = false;
   std::optional<PublishedEstimate> published;
+  std::vector<std::string> derived;  // ModelInputs::derived's metric paths
   std::vector<std::string> paths;  // filled by visit_metrics in naming mode
 };
 
@@ -83,6 +84,7 @@ Layout make_layout(const detail::DrawModel& m) {
   L.groups = d.groups();
   L.headline_cf = m.outputs.headline_counterfactual;
   L.published = m.outputs.published;
+  L.derived = m.derived;
   if (L.published && (L.published->group < -1 || L.published->group >= L.n_groups))
     throw domain_error("run_draws: published estimate: group " + std::to_string(L.published->group));
   bool window_started = false;
@@ -168,6 +170,7 @@ struct DrawData {
   Eigen::ArrayXd abroad_at_end;    // groups
   std::vector<double> target_modelled;
   const std::vector<double>* values = nullptr;
+  const std::vector<double>* derived = nullptr;  // ModelInputs::derived of the draw
 
   explicit DrawData(const Layout& L) {
     for (Eigen::ArrayXXd* a : {&cf_home, &cf_abroad, &cf_both, &rb_home, &rb_abroad, &rb_both,
@@ -335,6 +338,10 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
     });
   }
 
+  // What the draw derived besides the engine's inputs (food-balance trajectories), as built.
+  for (std::size_t j = 0; j < L.derived.size(); ++j)
+    sink([&] { return L.derived[j]; }, [&] { return (*d->derived)[j]; });
+
   // Balance sheet of each group over the whole projection (crisis run): at home, initial +
   // births + immigrants + returnees + net_migration − deaths − emigrants = final; abroad,
   // initial_abroad + births_abroad + emigrants − returnees − deaths_abroad = final_abroad. Excess
@@ -450,6 +457,7 @@ class DrawRunner {
         data_(L),
         metrics_(L.paths.size(), 0.0) {
     data_.values = &values_;
+    data_.derived = &inputs_.derived;
     // By-age ledgers are read only in the window (excess by age) and at target boundaries inside
     // the projection (population by age): skip the copies elsewhere.
     std::vector<bool> by_age(std::size_t(L.n_steps), false);
@@ -472,6 +480,9 @@ class DrawRunner {
           std::any_of(t.plus.begin(), t.plus.end(), [&](int p) { return p < 0 || p >= int(values_.size()); }))
         throw domain_error("run_draws: target \"" + t.name + "\": bias or sd parameter index beyond the " +
                            std::to_string(values_.size()) + " parameters");
+    if (inputs_.derived.size() != L_.derived.size())
+      throw domain_error("run_draws: the model derived " + std::to_string(inputs_.derived.size()) +
+                         " values for " + std::to_string(L_.derived.size()) + " derived outputs");
     const StepTime& first = model_.steps.front();
     runner_.run(inputs_.initial, inputs_.rates, int(std::floor(first.start)), !crisis_only_);
     fill();
@@ -917,6 +928,7 @@ detail::DrawModel draw_model(const Scenario& scenario) {
   m.steps.assign(scenario.steps().begin(), scenario.steps().end());
   m.targets.assign(scenario.targets().begin(), scenario.targets().end());
   m.outputs = scenario.outputs();
+  m.derived.assign(scenario.derived_outputs().begin(), scenario.derived_outputs().end());
   return m;
 }
 }  // namespace

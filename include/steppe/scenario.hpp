@@ -121,6 +121,9 @@ struct ModelInputs {
   /// from draw to draw are not recomputed), and of what it last wrote into `rates` (see above).
   /// Not part of the results; one per thread. Reset it after modifying `rates` or `initial`.
   std::shared_ptr<detail::BuildCache> cache;
+  /// What the draw derives besides the engine's inputs, in Scenario::derived_outputs() order
+  /// (the food-balance trajectories: herd, kcal per person per day, deficit by year).
+  std::vector<double> derived;
 };
 
 /// A validated scenario. Cheap to copy (shares its immutable description).
@@ -143,6 +146,10 @@ class Scenario {
   std::span<const Parameter> parameters() const noexcept;
   std::span<const Target> targets() const noexcept;
   const OutputSpec& outputs() const noexcept;
+  /// Metric paths of the quantities a draw derives besides the engine's inputs, e.g.
+  /// "/drivers/herd/cattle/1931" (a food-balance crisis; empty otherwise). build() writes their
+  /// values into ModelInputs::derived, and run_draws reports them as metrics.
+  std::span<const std::string> derived_outputs() const noexcept;
   /// True if any parameter is a distribution (not a constant).
   bool has_uncertainty() const noexcept;
 

@@ -111,6 +111,9 @@ struct RunResult {
 ///    /abroad_at_end/by_group/<g>. Totals and by_group are over the window.
 ///  - if the scenario encodes a published estimate (OutputSpec::published): /published/modelled,
 ///    the same definition as the published figure (PublishedEstimate).
+///  - what the draw derives besides the engine's inputs, as named by Scenario::derived_outputs()
+///    (a food-balance crisis: /drivers/herd/{total,<species>}/<year> head at the start of the year,
+///    /drivers/kcal_per_person_day/<g>/<year>, /drivers/deficit/<g>/<year>).
 ///  - each group's balance sheet over the whole projection (crisis run, every step):
 ///    /balance/<g>/{initial, births, immigrants, returnees, net_migration, deaths, emigrants, final,
 ///    initial_abroad, births_abroad, deaths_abroad, final_abroad, excess_deaths (headline),
@@ -154,6 +157,8 @@ struct DrawModel {
   ProjectorOptions projector_options;
   std::vector<StepTime> steps;
   std::vector<Target> targets;  ///< bias and sd index into the values that `build` fills
+  /// Metric paths of ModelInputs::derived (Scenario::derived_outputs), reported as they are.
+  std::vector<std::string> derived;
   OutputSpec outputs;
   /// Fills `values` (the parameters of draw `draw`, or their central values if `central`) and
   /// the engine's inputs for them. Called concurrently from several threads: must be reentrant.

@@ -342,6 +342,46 @@ void write_targets(std::ostream& out, const RunDescription& run, const Table& t)
     out << "  log-likelihood: " << nats(t.central(*ll)) << t.range(*ll, nats) << " nats\n";
 }
 
+// A food-balance crisis' trajectories by year (medians): herd, kcal per person per day, deficit.
+void write_drivers(std::ostream& out, const RunDescription& run, const Table& t) {
+  const std::vector<std::string> years = t.names_under("/drivers/herd/total/");
+  if (years.empty()) return;
+  auto median = [&](const std::string& path, auto&& fmt) -> std::string {
+    const Summary* s = t.find(path);
+    return s ? fmt(t.central(*s)) : "-";
+  };
+  auto millions = [](double x) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2fM", x / 1e6);
+    return std::string(b);
+  };
+  auto whole = [](double x) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.0f", x);
+    return std::string(b);
+  };
+  auto share = [](double x) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2f", x);
+    return std::string(b);
+  };
+  out << "\nFood balance (medians): herd at the start of the year (head), food in kcal per person per "
+         "day and the deficit 1 − kcal/requirement, by group\n  "
+      << pad_right("year", 6) << pad_left("herd", 10) << pad_left("cattle", 10)
+      << pad_left("sheep, goats", 14);
+  for (const std::string& g : run.groups) out << pad_left("kcal " + g, 16) << pad_left("deficit", 9);
+  out << '\n';
+  for (const std::string& y : years) {
+    out << "  " << pad_right(y, 6) << pad_left(median("/drivers/herd/total/" + y, millions), 10)
+        << pad_left(median("/drivers/herd/cattle/" + y, millions), 10)
+        << pad_left(median("/drivers/herd/sheep_goats/" + y, millions), 14);
+    for (const std::string& g : run.groups)
+      out << pad_left(median("/drivers/kcal_per_person_day/" + escape_token(g) + "/" + y, whole), 16)
+          << pad_left(median("/drivers/deficit/" + escape_token(g) + "/" + y, share), 9);
+    out << '\n';
+  }
+}
+
 // Each group's balance sheet over the projection, then its flows by year (medians).
 void write_balance(std::ostream& out, const RunDescription& run, const Table& t,
                    const std::string& headline, const std::string& other) {
@@ -595,6 +635,7 @@ void write_run_table(std::ostream& out, const RunDescription& run, const RunResu
   t.section("Deaths abroad " + window, "/deaths_abroad/", no_note);
   t.flush();
 
+  write_drivers(out, run, t);
   write_balance(out, run, t, headline, other);
   write_targets(out, run, t);
 

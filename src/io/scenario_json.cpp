@@ -1195,7 +1195,10 @@ void Parser::parse() {
   out_.outputs.window_last = out_.steps.back().year;
   if (const auto o = r.find("outputs")) guard([&] { outputs(*o); });
   if (const auto p = r.find("published")) guard([&] { published(*p); });
-  if (out_.food_balance) link_food_balance(*out_.food_balance, out_);
+  if (out_.food_balance) {
+    link_food_balance(*out_.food_balance, out_);
+    out_.derived_outputs = food_balance_output_names(out_);
+  }
 }
 
 void Parser::published(const JsonCursor& c) {

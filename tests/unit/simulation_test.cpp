@@ -684,3 +684,30 @@ TEST_CASE("run_draws: crisis_only gives the targets and likelihood of the full r
   o.only_kept = false;
   CHECK_THROWS_AS(steppe::run_draws(scenario, o), steppe::domain_error);
 }
+
+TEST_CASE("run_draws reports a food-balance crisis' trajectories as /drivers metrics", "[unit]") {
+  const auto food = steppe::Scenario::load(repo_dir + "/scenarios/kazakhstan-food-balance.json");
+  REQUIRE(!food.derived_outputs().empty());
+  CHECK(food.derived_outputs().front() == "/drivers/herd/total/1929");
+  RunOptions o = opts(40, 2, 6);
+  o.keep = {"/drivers/herd/total/1932", "/drivers/herd/horses/1932", "/drivers/herd/cattle/1932",
+            "/drivers/herd/sheep_goats/1932", "/drivers/herd/camels/1932",
+            "/drivers/kcal_per_person_day/kazakh/1932", "/drivers/deficit/kazakh/1932",
+            "/drivers/herd/total/1929"};
+  const RunResult r = steppe::run_draws(food, o);
+  for (std::size_t i = 0; i < 40; ++i) {
+    const double* v = &r.kept[i * o.keep.size()];
+    CHECK_THAT(v[0], WithinRel(v[1] + v[2] + v[3] + v[4], 1e-12));  // total = Σ species
+    CHECK(v[5] > 0.0);
+    CHECK(v[6] >= 0.0);
+    CHECK(v[6] <= 1.0);
+    CHECK(v[0] < v[7]);  // the herd fell between 1929 and 1932
+  }
+  o.threads = 1;
+  const RunResult one = steppe::run_draws(food, o);
+  CHECK(one.kept == r.kept);
+  // An outcome-based scenario derives nothing.
+  const auto outcome = steppe::Scenario::load(repo_dir + "/scenarios/kazakhstan-1926-1939.json");
+  CHECK(outcome.derived_outputs().empty());
+  CHECK(steppe::run_draws(outcome, opts(1, 1)).find("/drivers/herd/total/1929") == nullptr);
+}
