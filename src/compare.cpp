@@ -356,6 +356,12 @@ const std::vector<FactorRule>& compare_factor_rules() {
       {"flight, returns and deaths abroad", "/crisis/*/abroad"},
       {"migration", "/crisis/*/in_migration"},
       {"migration", "/groups/*/migration"},
+      {"procurement", "/crisis/drivers/livestock_procurement"},
+      {"procurement", "/crisis/drivers/grain/procurement"},
+      {"aid", "/crisis/drivers/grain/aid"},
+      {"herds and harvests", "/crisis/drivers"},
+      {"responses to the food deficit", "/crisis/groups"},
+      {"food conversion factors", "/crisis/parameters"},
       {"census corrections", "/targets"},
       {"projection options", "/projection"},
   };

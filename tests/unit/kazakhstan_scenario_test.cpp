@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "steppe/compare.hpp"
 #include "steppe/excess.hpp"
 #include "steppe/scenario.hpp"
 #include "steppe/simulation.hpp"
@@ -127,5 +128,35 @@ TEST_CASE("every literature scenario and variant of the default validates", "[un
   for (const auto& f : files) {
     INFO(f.string());
     CHECK_NOTHROW(steppe::Scenario::load(f));
+  }
+}
+
+TEST_CASE("policy counterfactuals of the food-balance scenario: they validate, an identical one "
+          "saves nobody, less procurement never costs lives",
+          "[scenario]") {
+  const std::filesystem::path dir = scenarios_dir / "counterfactuals";
+  std::size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".json") {
+      INFO(e.path());
+      CHECK_NOTHROW(steppe::Scenario::load(e.path()));
+      ++n;
+    }
+  CHECK(n >= 4);
+  steppe::CompareOptions o;
+  o.run.draws = 40;
+  o.run.threads = 2;
+  const std::filesystem::path historical = scenarios_dir / "kazakhstan-food-balance.json";
+  const steppe::CompareResult same = steppe::compare(historical, dir / "identical.json", o);
+  CHECK(same.attribution.empty());
+  for (std::size_t i = 0; i < same.a_per_draw.size(); ++i) CHECK(same.b_per_draw[i] == same.a_per_draw[i]);
+  for (const char* policy : {"procurement-paused-1931.json", "no-livestock-procurement.json"}) {
+    INFO(policy);
+    const steppe::CompareResult r = steppe::compare(historical, dir / policy, o);
+    REQUIRE(r.a_per_draw.size() == 40);
+    for (std::size_t i = 0; i < r.a_per_draw.size(); ++i) CHECK(r.b_per_draw[i] <= r.a_per_draw[i]);
+    CHECK(r.difference.mean < 0.0);
+    REQUIRE(r.attribution.size() == 1);
+    CHECK(r.attribution[0].factor == "procurement");
   }
 }
