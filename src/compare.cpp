@@ -464,20 +464,54 @@ CompareResult compare(const std::filesystem::path& a_file, const std::filesystem
     }
   }
 
+  // Posterior mode: A's parameter sets, mapped onto each hybrid field by field (compare.hpp).
+  const bool given_sets = !options.a_parameter_sets.empty();
+  const std::uint64_t draws = given_sets ? options.a_parameter_sets.size() : options.run.draws;
+  auto mapped_sets = [&](const Scenario& h) {
+    const auto ap = a.scenario.parameters(), hp = h.parameters();
+    auto key = [](const Parameter& p) { return p.shared.empty() ? p.pointer : "=" + p.shared; };
+    std::map<std::string, std::size_t> in_a;
+    for (std::size_t k = 0; k < ap.size(); ++k) in_a.emplace(key(ap[k]), k);
+    std::vector<std::vector<double>> sets(draws);
+    std::vector<double> own;
+    for (std::uint64_t i = 0; i < draws; ++i) {
+      const std::vector<double>& x = options.a_parameter_sets[i];
+      if (x.size() != ap.size())
+        throw domain_error("compare: parameter set " + std::to_string(i) + " has " +
+                           std::to_string(x.size()) + " values, " + a.file + " has " +
+                           std::to_string(ap.size()) + " parameters");
+      h.sample(options.run.seed, i, own);
+      sets[i].resize(hp.size());
+      for (std::size_t k = 0; k < hp.size(); ++k) {
+        const auto it = in_a.find(key(hp[k]));
+        if (it == in_a.end()) {
+          sets[i][k] = own[k];
+          continue;
+        }
+        const Distribution& da = ap[it->second].distribution;
+        const Distribution& dh = hp[k].distribution;
+        const double xa = x[it->second];
+        sets[i][k] = da.describe() == dh.describe() ? xa : dh.at_probability(da.probability_of(xa));
+      }
+    }
+    return sets;
+  };
+
   // Run them on common random numbers, keeping the headline of every draw.
   std::vector<std::vector<double>> values(masks.size());
-  const std::uint64_t total = options.run.draws * masks.size();
+  const std::uint64_t total = draws * masks.size();
   for (std::size_t j = 0; j < masks.size(); ++j) {
     RunOptions run = options.run;
     run.keep = {out.headline};
     run.weights.clear();
     if (options.run.progress)
       run.progress = [&, j](std::uint64_t done, std::uint64_t) {
-        options.run.progress(j * options.run.draws + done, total);
+        options.run.progress(j * draws + done, total);
       };
     RunResult r;
     try {
-      r = run_draws(scenarios[j], run);
+      r = given_sets ? run_parameter_sets(scenarios[j], mapped_sets(scenarios[j]), run)
+                     : run_draws(scenarios[j], run);
     } catch (const domain_error& e) {
       throw domain_error(masks[j] == 0      ? std::string(e.what())
                          : masks[j] == full ? std::string(e.what())
@@ -596,6 +630,7 @@ void write_compare_json(std::ostream& out, const CompareResult& r) {
   doc["headline"] = r.headline;
   doc["seed"] = r.seed;
   doc["draws"] = r.draws;
+  doc["posterior"] = r.posterior;
   if (r.cancelled) doc["cancelled"] = true;
   doc["exact"] = r.exact;
   doc["permutations"] = r.permutations;
@@ -633,8 +668,12 @@ void write_compare_table(std::ostream& out, const CompareResult& r) {
       << "     " << (ranges ? "median " : "") << level(r.a) << '\n';
   out << "  B: " << r.file_b << (r.title_b.empty() ? "" : " — " + r.title_b) << '\n'
       << "     " << (ranges ? "median " : "") << level(r.b) << '\n';
-  out << r.draws << (r.draws == 1 ? " draw (central values)" : " draws") << ", seed " << r.seed
-      << ", the same draws in every hybrid; ";
+  if (r.posterior)
+    out << r.draws << " posterior draws of A (its SMC calibration's particles; B not re-fitted), seed "
+        << r.seed << ", the same draws in every hybrid; ";
+  else
+    out << r.draws << (r.draws == 1 ? " draw (central values)" : " draws") << ", seed " << r.seed
+        << ", the same draws in every hybrid; ";
   if (r.exact)
     out << "exact Shapley values over " << r.attribution.size() << " factor"
         << (r.attribution.size() == 1 ? "" : "s");

@@ -338,6 +338,25 @@ double Distribution::at_probability(double u) const {
   }
 }
 
+double Distribution::probability_of(double x) const {
+  double u = 0.5;
+  switch (kind_) {
+    case Kind::constant: break;
+    case Kind::choice: {  // the middle of the interval of the value nearest x
+      std::size_t best = 0;
+      for (std::size_t i = 1; i < values_.size(); ++i)
+        if (std::abs(values_[i] - x) < std::abs(values_[best] - x)) best = i;
+      u = 0.5 * ((best == 0 ? 0.0 : cumulative_[best - 1]) + cumulative_[best]);
+      break;
+    }
+    default: {
+      const double mass = u_hi_ - u_lo_;
+      u = mass > 0 ? (cdf(std::clamp(x, lower_, upper_)) - u_lo_) / mass : 0.5;
+    }
+  }
+  return std::clamp(u, 1e-15, 1.0 - 1e-15);
+}
+
 double Distribution::mean() const {
   switch (kind_) {
     case Kind::constant: return a_;

@@ -131,6 +131,9 @@ po::options_description compare_options() {
       "factor", po::value<std::vector<std::string>>()->composing(),
       "group fields into a factor: --factor NAME=/pointer/prefix,/other/prefix ('*' matches one "
       "token); repeatable, takes precedence over the scenarios' compare_factors and the defaults")(
+      "posterior", "run on the posterior of A instead of prior draws: A is calibrated first "
+      "(sequential Monte Carlo with --draws particles) and B runs the same particles, not "
+      "re-fitted (for a policy counterfactual of a calibrated historical scenario)")(
       "input", po::value<std::vector<std::string>>(), "scenario JSON files A and B");
   return o;
 }
@@ -276,6 +279,8 @@ RunRequest parse_compare(const std::vector<std::string>& args) {
   parse_draw_options(vm, r);
   r.format = parse_format(vm, {"table", "json"});
   if (vm.count("output")) r.output = vm["output"].as<std::string>();
+  r.posterior = vm.count("posterior") > 0;
+  if (r.posterior && r.draws < 10) throw po::error("--posterior needs --draws of at least 10 (particles)");
   if (vm.count("factor"))
     for (const std::string& arg : vm["factor"].as<std::vector<std::string>>()) {
       const std::size_t eq = arg.find('=');

@@ -40,6 +40,7 @@ struct RunRequest {
   int threads = 0;                              ///< run, sweep, calibrate: --threads (0 = all cores)
   double min_ess = 100;                         ///< calibrate: --min-ess (> 0)
   std::string method = "auto";                  ///< calibrate: --method importance|smc|auto
+  bool posterior = false;                       ///< compare: --posterior (A's SMC particles)
   std::uint64_t particles = 2000;               ///< calibrate: --particles (SMC)
   int moves = 5;                                ///< calibrate: --moves (SMC)
   std::vector<GridAxis> grid;                   ///< sweep: --grid, in order (at least one)

@@ -28,6 +28,14 @@ struct CompareOptions {
   /// default table (compare_factor_rules()).
   std::vector<std::pair<std::string, std::vector<std::string>>> factors;
   std::vector<std::string> sets_a, sets_b;  ///< `--set /pointer=value` overrides of A and of B
+  /// If non-empty: the draws are these parameter sets of A (one value per A.parameters(), e.g.
+  /// the posterior particles of A's calibration, SmcResult::values) instead of prior draws, and
+  /// run.draws is their number. Every hybrid and B run the same sets, mapped field by field: a
+  /// field whose distribution is A's takes A's value; a field the hybrid changed keeps the
+  /// draw's quantile (value = F_hybrid⁻¹(F_A(x)), so a range scaled by a policy moves with the
+  /// posterior draw, and a constant is that constant); a field A lacks is drawn from its own
+  /// prior at (seed, i). So a counterfactual is run on the historical posterior, not re-fitted.
+  std::vector<std::vector<double>> a_parameter_sets;
 };
 
 /// Mean, sd and the fixed quantiles of a set of per-draw values (exact order statistics: the value
@@ -57,6 +65,7 @@ struct CompareResult {
   bool exact = true;       ///< exact Shapley values (≤ 10 factors), else sampled permutations
   std::uint64_t permutations = 0;  ///< permutations sampled (0 when exact)
   std::uint64_t hybrids_run = 0;   ///< number of scenarios run (2^factors when exact)
+  bool posterior = false;          ///< the draws were A's parameter sets (CompareOptions)
   CompareSummary a, b;             ///< each scenario's headline across draws
   CompareSummary difference;       ///< b − a, draw by draw
   std::vector<double> a_per_draw, b_per_draw;

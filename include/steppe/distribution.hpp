@@ -46,6 +46,11 @@ class Distribution {
   /// Maps a uniform (or, through Φ, a standard normal) coordinate onto the parameter, as
   /// calibration's MCMC moves need; sample() equals at_probability(uniform01()) except for beta.
   double at_probability(double u) const;
+  /// The inverse of at_probability: the probability u ∈ (0, 1) at which the distribution after
+  /// truncation takes the value x (its CDF; choice: the middle of x's cumulative interval;
+  /// constant: 0.5), kept inside [1e-15, 1 − 1e-15]. Maps a draw of one distribution onto another
+  /// at the same quantile.
+  double probability_of(double x) const;
   /// Cumulative distribution function of the untruncated distribution (choice: step function).
   double cdf(double x) const;
   /// Mean of the untruncated distribution.

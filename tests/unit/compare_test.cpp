@@ -197,7 +197,7 @@ TEST_CASE("compare: the JSON output has the documented keys, and adds up", "[uni
   std::vector<std::string> keys;
   for (const auto& [k, v] : doc.items()) keys.push_back(k);
   CHECK(keys == std::vector<std::string>{"steppe_version", "a", "b", "headline", "seed", "draws",
-                                         "exact", "permutations", "factors_used", "difference",
+                                         "posterior", "exact", "permutations", "factors_used", "difference",
                                          "attribution"});
   const std::vector<std::string> summary{"mean", "sd", "q025", "q10", "q50", "q90", "q975"};
   std::vector<std::string> diff_keys;
@@ -309,4 +309,50 @@ TEST_CASE("compare: two published tolls are compared on their own measures", "[u
   CHECK(r.attribution[1].value.mean < 0);  // Kazakhs only: fewer than all inhabitants
   CHECK_THAT(r.attribution[0].value.mean + r.attribution[1].value.mean,
              WithinRel(r.difference.mean, 1e-9));
+}
+
+TEST_CASE("compare on given parameter sets of A (a posterior): fields keep A's values or their "
+          "quantile",
+          "[unit]") {
+  const steppe::Scenario a = steppe::Scenario::load(dir / "base.json");
+  const steppe::Scenario b = steppe::Scenario::load(dir / "half_severity.json");
+  // Stand-in posterior: ten draws of A, with the severity pushed to the top of its range.
+  std::vector<std::vector<double>> sets(10);
+  std::size_t severity = a.parameters().size();
+  for (std::size_t k = 0; k < a.parameters().size(); ++k)
+    if (a.parameters()[k].shared == "severity") severity = k;
+  REQUIRE(severity < a.parameters().size());
+  for (std::uint64_t i = 0; i < 10; ++i) {
+    a.sample(3, i, sets[i]);
+    sets[i][severity] = 1.4 + 0.01 * double(i);
+  }
+  steppe::CompareOptions o;
+  o.run.seed = 3;
+  o.run.threads = 2;
+  o.a_parameter_sets = sets;
+  const CompareResult r = steppe::compare(dir / "base.json", dir / "half_severity.json", o);
+  REQUIRE(r.draws == 10);
+  // A runs exactly the given sets.
+  steppe::RunOptions run;
+  run.keep = {r.headline};
+  const steppe::RunResult ra = steppe::run_parameter_sets(a, sets, run);
+  for (std::size_t i = 0; i < 10; ++i) CHECK(r.a_per_draw[i] == ra.kept[i]);
+  // B keeps every other value and maps the severity at its quantile: uniform [0.5, 1.5] → [0.25, 0.75].
+  std::vector<std::vector<double>> mapped = sets;
+  for (auto& v : mapped) v[severity] = 0.25 + (v[severity] - 0.5) * 0.5;
+  const steppe::RunResult rb = steppe::run_parameter_sets(b, mapped, run);
+  for (std::size_t i = 0; i < 10; ++i) CHECK_THAT(r.b_per_draw[i], WithinRel(rb.kept[i], 1e-9));
+  CHECK(r.difference.mean < 0.0);  // half the severity, fewer deaths
+  // The same scenario on the same sets differs by exactly nothing.
+  const CompareResult same = steppe::compare(dir / "base.json", dir / "same_as_base.json", o);
+  for (std::size_t i = 0; i < 10; ++i) CHECK(same.b_per_draw[i] == same.a_per_draw[i]);
+}
+
+TEST_CASE("Distribution::probability_of inverts at_probability", "[unit]") {
+  const auto t = steppe::Distribution::triangular(0.5, 1.0, 1.5);
+  for (double u : {0.1, 0.5, 0.9}) CHECK(t.probability_of(t.at_probability(u)) == Approx(u).epsilon(1e-12));
+  const auto c = steppe::Distribution::choice({1.0, 2.0, 3.0});
+  for (double x : {1.0, 2.0, 3.0}) CHECK(c.at_probability(c.probability_of(x)) == x);
+  const auto n = steppe::Distribution::normal(0, 1).truncated(0, 5);
+  CHECK(n.at_probability(n.probability_of(0.7)) == Approx(0.7).epsilon(1e-12));
 }
