@@ -28,7 +28,6 @@ using detail::with_separators;
 
 using ojson = nlohmann::ordered_json;
 
-constexpr double level_tolerance = 1e-9;
 
 
 
@@ -63,11 +62,7 @@ std::string value4(double x) {
   return buf;
 }
 
-std::string percent(double p, const char* format = "%.4g") {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, format, p);
-  return buf;
-}
+std::string percent(double p, const char* format = "%.4g") { return detail::formatted(p, format); }
 
 
 // Columns of a UTF-8 string (the en dash is 3 bytes and 1 column).
@@ -76,26 +71,8 @@ std::size_t columns(const std::string& s) {
       s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
-// Which quantiles the table shows: the median (else the mean) and the outermost levels.
-struct Levels {
-  int median = -1, lo = -1, hi = -1;
-  std::string range;  // "95 % range", or "10 %–90 % range"
-};
-
-Levels table_levels(const std::vector<double>& q) {
-  Levels t;
-  for (std::size_t k = 0; k < q.size(); ++k)
-    if (std::abs(q[k] - 0.5) < level_tolerance) t.median = int(k);
-  if (q.size() >= 2 && q.front() < q.back()) {
-    t.lo = 0;
-    t.hi = int(q.size()) - 1;
-    if (std::abs(q.front() + q.back() - 1) < level_tolerance)
-      t.range = percent(100 * (q.back() - q.front())) + " % range";
-    else
-      t.range = percent(100 * q.front()) + " %–" + percent(100 * q.back()) + " % range";
-  }
-  return t;
-}
+using Levels = detail::ShownLevels;
+inline Levels table_levels(const std::vector<double>& q) { return detail::shown_levels(q); }
 
 // A text table: rows of cells, the first column left-aligned, the others right-aligned.
 class TextTable {

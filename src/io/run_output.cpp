@@ -142,32 +142,12 @@ void dump(std::ostream& out, const ojson& doc, const char* what) {
 
 
 // "97.5", "95", "0.5": a percentage without trailing zeros.
-std::string percent(double p) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", p);
-  return buf;
-}
+std::string percent(double p) { return detail::formatted(p); }
 
-// Which quantiles the table shows: the median (else the mean) and the outermost levels.
-struct TableLevels {
-  int median = -1, lo = -1, hi = -1;
-  std::string range;  // "95 % range", or "10 %–90 % range"
-};
-
+// Which quantiles the table shows (a range only with more than one draw).
+using TableLevels = detail::ShownLevels;
 TableLevels table_levels(const RunResult& r) {
-  TableLevels t;
-  const auto& q = r.quantile_levels;
-  for (std::size_t k = 0; k < q.size(); ++k)
-    if (std::abs(q[k] - 0.5) < level_tolerance) t.median = int(k);
-  if (r.draws > 1 && q.size() >= 2 && q.front() < q.back()) {
-    t.lo = 0;
-    t.hi = int(q.size()) - 1;
-    if (std::abs(q.front() + q.back() - 1) < level_tolerance)
-      t.range = percent(100 * (q.back() - q.front())) + " % range";
-    else
-      t.range = percent(100 * q.front()) + " %–" + percent(100 * q.back()) + " % range";
-  }
-  return t;
+  return detail::shown_levels(r.quantile_levels, r.draws > 1);
 }
 
 class Table {

@@ -152,6 +152,9 @@ class Parser {
   FlowSpec flow(const JsonCursor& c, bool is_signed, bool allow_rate, bool allow_count,
                 const char* rate_key, const char* count_key);
   void crisis(const JsonCursor& c);
+  /// The index of group `name` (a member key at `g`), or −1 after recording the error (the
+  /// expected names listed).
+  int group_key(const JsonCursor& g, const std::string& name);
   void crisis_direct(const JsonCursor& g, CrisisSpec& cs);
   ShockSpec shock(const JsonCursor& c);
   // ---- "crisis": {"model": "food_balance", …} ----
@@ -742,19 +745,23 @@ void Parser::group(const JsonCursor& c, GroupSpec& g) {
     guard([&] { g.migration = flow(*m, true, true, true, "net_rate", "net_count"); });
 }
 
+int Parser::group_key(const JsonCursor& g, const std::string& name) {
+  const auto& names = out_.dims.groups();
+  const auto it = std::find(names.begin(), names.end(), name);
+  if (it != names.end()) return int(it - names.begin());
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "\"" : ", \"") + n + "\"";
+  add(g.pointer(), "expected a group name (" + list + "), got \"" + name + "\"");
+  return -1;
+}
+
 void Parser::crisis(const JsonCursor& c) {
   if (c.is_object() && c.has("model")) return food_balance(c);
-  const auto& names = out_.dims.groups();
   for (const auto& [name, _] : c.object().items()) {
     const JsonCursor g = c.at(name);
-    const auto it = std::find(names.begin(), names.end(), name);
-    if (it == names.end()) {
-      std::string list;
-      for (const auto& n : names) list += (list.empty() ? "\"" : ", \"") + n + "\"";
-      add(g.pointer(), "expected a group name (" + list + "), got \"" + name + "\"");
-      continue;
-    }
-    CrisisSpec& cs = out_.crisis[std::size_t(it - names.begin())];
+    const int index = group_key(g, name);
+    if (index < 0) continue;
+    CrisisSpec& cs = out_.crisis[std::size_t(index)];
     guard([&] {
       g.reject_unknown({"excess_mortality", "fertility_reduction", "flight", "return", "abroad",
                         "in_migration"});
@@ -978,14 +985,9 @@ void Parser::food_balance(const JsonCursor& c) {
     const JsonCursor gs = c.at("groups");
     for (const auto& [name, _] : gs.object().items()) {
       const JsonCursor g = gs.at(name);
-      const auto it = std::find(names.begin(), names.end(), name);
-      if (it == names.end()) {
-        std::string list;
-        for (const auto& n : names) list += (list.empty() ? "\"" : ", \"") + n + "\"";
-        add(g.pointer(), "expected a group name (" + list + "), got \"" + name + "\"");
-        continue;
-      }
-      const std::size_t i = std::size_t(it - names.begin());
+      const int index = group_key(g, name);
+      if (index < 0) continue;
+      const std::size_t i = std::size_t(index);
       guard([&] { food_group(g, f.groups[i], out_.crisis[i]); });
     }
     // Each source's shares must not hand out more food than there is, in any draw and year: at

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <vector>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -66,6 +68,37 @@ inline std::string persons_thousands(double x) {
   if (thousands == 0) return "0";
   const std::string s = with_separators(std::uint64_t(thousands < 0 ? -thousands : thousands)) + ",000";
   return thousands < 0 ? "-" + s : s;
+}
+
+/// A number with a printf format, "%.4g" by default: "97.5", "95", "0.5" for percentages.
+inline std::string formatted(double x, const char* format = "%.4g") {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, format, x);
+  return buf;
+}
+
+/// Which quantiles a table shows: the median (else the mean) and the outermost levels, and the
+/// range's name: "95 % range" (symmetric levels) or "10 %–90 % range". Without `with_range`
+/// (one draw) only the median.
+struct ShownLevels {
+  int median = -1, lo = -1, hi = -1;  ///< indices into the levels, −1 = none
+  std::string range;
+};
+
+inline ShownLevels shown_levels(const std::vector<double>& q, bool with_range = true) {
+  constexpr double tolerance = 1e-9;
+  ShownLevels t;
+  for (std::size_t k = 0; k < q.size(); ++k)
+    if (std::abs(q[k] - 0.5) < tolerance) t.median = int(k);
+  if (with_range && q.size() >= 2 && q.front() < q.back()) {
+    t.lo = 0;
+    t.hi = int(q.size()) - 1;
+    if (std::abs(q.front() + q.back() - 1) < tolerance)
+      t.range = formatted(100 * (q.back() - q.front())) + " % range";
+    else
+      t.range = formatted(100 * q.front()) + " %–" + formatted(100 * q.back()) + " % range";
+  }
+  return t;
 }
 
 }  // namespace steppe::detail
