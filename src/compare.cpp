@@ -359,6 +359,7 @@ const std::vector<FactorRule>& compare_factor_rules() {
       {"procurement", "/crisis/drivers/livestock_procurement"},
       {"procurement", "/crisis/drivers/grain/procurement"},
       {"aid", "/crisis/drivers/grain/aid"},
+      {"border regime", "/crisis/drivers/border"},
       {"herds and harvests", "/crisis/drivers"},
       {"responses to the food deficit", "/crisis/groups"},
       {"food conversion factors", "/crisis/parameters"},

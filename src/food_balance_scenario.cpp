@@ -138,7 +138,9 @@ std::span<const double> food_balance_values(const Scenario::Impl& s, std::span<c
 
   run_food_balance(p, initial, x.herd, x.grain, x.dependence, x.persons, x.trajectory);
 
-  // The responses, year by year, into the derived slots the crisis series read.
+  // The responses, year by year, into the derived slots the crisis series read. The flight
+  // response gives attempts: the border lets `success` of them out (the flight rate); of those it
+  // stops, `mortality` die (deaths in flight, at home) and the rest are turned back and stay.
   static const DeficitResponse kNoResponse{0.0, 0.3, 3.0};
   for (int g = 0; g < G; ++g) {
     const FoodBalanceSpec::Group& fg = f.groups[std::size_t(g)];
@@ -148,6 +150,20 @@ std::span<const double> food_balance_values(const Scenario::Impl& s, std::span<c
       x.values[f.slot(g, r, 0)] = 0.0;  // before the herd year: no crisis
       for (int t = 0; t < Y; ++t)
         x.values[f.slot(g, r, t + 1)] = resp(x.trajectory.deficit(t, g));
+    }
+    if (!fg.has_response[1]) continue;
+    const bool deaths = f.flight_deaths(g);
+    if (deaths) x.values[f.slot(g, FoodBalanceSpec::kFlightDeaths, 0)] = 0.0;
+    if (f.border_success.empty() && !deaths) continue;
+    for (int t = 0; t < Y; ++t) {
+      const double mid = f.first_year + t + 0.5;
+      double& rate = x.values[f.slot(g, 1, t + 1)];
+      const double attempts = rate;
+      const double success = series_or(f.border_success, v, mid, 1.0);
+      rate = attempts * success;
+      if (deaths)
+        x.values[f.slot(g, FoodBalanceSpec::kFlightDeaths, t + 1)] =
+            attempts * (1.0 - success) * f.border_mortality.at(v, mid);
     }
   }
   return x.values;

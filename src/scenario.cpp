@@ -467,6 +467,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
   cache.owner = nullptr;  // until this build completes
   if (!trusted) cache.written.assign(K, {});
   cache.intensity.resize(std::size_t(G));
+  cache.flight_deaths.resize(std::size_t(G));
   std::vector<detail::BuildCache::Column>& memo = cache.columns;
   Eigen::ArrayXd& multiplier_col = cache.multiplier;
   multiplier_col.resize(A);
@@ -638,6 +639,11 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
         const double intensity = sh.present ? sh.intensity.mean(v, t0, t1) : 0.0;
         cache.intensity[std::size_t(g)] = intensity;
         present |= intensity != 0.0;
+        const detail::Series& fd = s.crisis[std::size_t(g)].flight_deaths;
+        const double dying = abroad || fd.empty() ? 0.0 : per_step(fd.mean(v, t0, t1), width);
+        if (dying > 1.0) fail_at(fd, "a probability of dying in flight of " + num(dying));
+        cache.flight_deaths[std::size_t(g)] = dying;
+        present |= dying != 0.0;
       }
       if (!present) continue;  // emptied below
       if (!has_shape(crisis, A, C, true)) {
@@ -691,6 +697,24 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
           }
           if (changed(written, ck)) crisis.col(c) = cc.survivorship;
           crisis_birth[c] = cc.birth_survivorship;
+        }
+      }
+      // Deaths in flight attempts (a food-balance border regime), at home: survivorship times
+      // 1 − probability·pattern (newborns do not flee). The memo above keeps the survivorship
+      // without them, so the column is marked unknown for the next build.
+      for (Eigen::Index g = 0; g < G; ++g) {
+        const double dying = cache.flight_deaths[std::size_t(g)];
+        if (dying == 0.0) continue;
+        const detail::CrisisSpec& cs = s.crisis[std::size_t(g)];
+        for (int sex = 0; sex < 2; ++sex) {
+          const int c = Dims::col(Sex(sex), int(g));
+          const auto pattern = cs.flight.pattern.col(sex);
+          if (any_above(dying * pattern, 1.0))
+            fail_at(cs.flight_deaths, "a probability of dying in flight of " + num(dying) +
+                                          " per step times the flight's age pattern exceeds 1 at "
+                                          "some age");
+          crisis.col(c) *= 1.0 - dying * pattern;
+          keys[std::size_t(c)] = {unknown, unknown, unknown};
         }
       }
     }

@@ -95,6 +95,10 @@ struct CrisisSpec {
   Series fertility_reduction;  ///< empty = none
   FlowSpec flight, in_migration;
   Series return_rate;  ///< empty = none
+  /// Probability per year of dying in a stopped flight attempt (shot at the border, or died
+  /// turned back), at home, with the flight's age pattern: the crisis survivorship at home is
+  /// multiplied by 1 − probability·pattern. Empty = none (only the food-balance form sets it).
+  Series flight_deaths;
 };
 
 /// The food-balance form of the crisis ("crisis": {"model": "food_balance", …}): drivers and
@@ -114,6 +118,9 @@ struct FoodBalanceSpec {
       {{-1, -1, -1}, {-1, -1, -1}, {-1, -1, -1}, {-1, -1, -1}}};
   int requirement = -1, grain_kcal_per_kg = -1, grain_food_share = -1;
   std::array<int, 3> distress{-1, -1, -1};  ///< maximum, half_deficit, steepness
+  /// Border regime, republic-wide: of the flight attempts a group's flight response gives, the
+  /// share that gets out (empty = 1); of the attempts stopped, the share that dies (empty = 0).
+  Series border_success, border_mortality;
   struct Group {
     bool present = false;
     std::array<Series, 3> dependence;  ///< livestock, grain, aid shares (aid empty = as grain)
@@ -126,13 +133,26 @@ struct FoodBalanceSpec {
   std::vector<Group> groups;      ///< one per group
   double start = 0;               ///< projection start (decimal year): the reference's origin
   std::size_t derived_base = 0;   ///< first derived slot (= number of parameters)
-  /// Derived slots per (group, response): a 0 at first_year − 1, then one per model year.
+  /// Derived slots per (group, series): a 0 at first_year − 1, then one per model year. Series
+  /// 0–2 are the responses (excess-mortality intensity, flight rate, fertility reduction); the
+  /// flight rate is attempts × border success; series 3 is attempts × (1 − success) × border
+  /// mortality (deaths in flight).
+  static constexpr int kFlightDeaths = 3;
+  static constexpr int kSeriesPerGroup = 4;
   int points() const noexcept { return last_year - first_year + 2; }
-  std::size_t slot(int group, int response, int point) const noexcept {
-    return derived_base + (std::size_t(group) * 3 + std::size_t(response)) * std::size_t(points()) +
+  std::size_t slot(int group, int series, int point) const noexcept {
+    return derived_base +
+           (std::size_t(group) * kSeriesPerGroup + std::size_t(series)) * std::size_t(points()) +
            std::size_t(point);
   }
-  std::size_t derived_count() const noexcept { return groups.size() * 3 * std::size_t(points()); }
+  std::size_t derived_count() const noexcept {
+    return groups.size() * kSeriesPerGroup * std::size_t(points());
+  }
+  /// Whether group g's flight attempts can end in death (a flight response and a border
+  /// mortality): then its CrisisSpec::flight_deaths reads slots of series 3.
+  bool flight_deaths(int g) const noexcept {
+    return groups[std::size_t(g)].has_response[1] && !border_mortality.empty();
+  }
 };
 
 /// Scratch of food_balance_values, one per BuildCache (sized once, reused across draws).
@@ -193,6 +213,7 @@ struct BuildCache {
   std::vector<double> rate_checked;
   Eigen::ArrayXd multiplier, weights;  ///< scratch (ages)
   std::vector<double> intensity;       ///< scratch (groups)
+  std::vector<double> flight_deaths;   ///< scratch (groups): probability per step, 0 = none
   std::vector<char> touched;           ///< scratch (4 × columns): crisis flows written this step
   FoodBalanceScratch food_balance;     ///< a food-balance crisis' scratch
 

@@ -85,8 +85,8 @@ struct FactorRule {
 /// /groups/*/mortality → "baseline mortality"; /crisis/*/{flight,return,abroad} → "flight, returns
 /// and deaths abroad"; /crisis/*/excess_mortality → "famine mortality"; /crisis/*/in_migration,
 /// /groups/*/migration → "migration"; a food-balance crisis' /crisis/drivers/livestock_procurement
-/// and /crisis/drivers/grain/procurement → "procurement", /crisis/drivers/grain/aid → "aid", its
-/// other /crisis/drivers → "herds and harvests", /crisis/groups → "responses to the food
+/// and /crisis/drivers/grain/procurement → "procurement", /crisis/drivers/grain/aid → "aid",
+/// /crisis/drivers/border → "border regime", its other /crisis/drivers → "herds and harvests", /crisis/groups → "responses to the food
 /// deficit", /crisis/parameters → "food conversion factors"; /targets → "census corrections";
 /// /projection → "projection options". A shared distribution /distributions/<name> goes to the factor of the fields that use
 /// it, or to a factor of its own ("shared draw <name>") if they are in several; anything else to

@@ -834,7 +834,7 @@ std::array<int, 3> Parser::deficit_response(const JsonCursor& c, const Domain& m
 
 void Parser::food_drivers(const JsonCursor& c, FoodBalanceSpec& f) {
   c.reject_unknown({"herd", "natural_increase", "slaughter", "forced_slaughter",
-                    "collective_losses", "livestock_procurement", "grain"});
+                    "collective_losses", "livestock_procurement", "grain", "border"});
   guard([&] {
     const JsonCursor h = c.at("herd");
     h.reject_unknown({"year", kSpeciesNames[0], kSpeciesNames[1], kSpeciesNames[2], kSpeciesNames[3]});
@@ -871,6 +871,16 @@ void Parser::food_drivers(const JsonCursor& c, FoodBalanceSpec& f) {
         guard([&] { f.grain_procurement = series(*y, kTonnes); });
       if (const auto y = x->find("seed_share")) guard([&] { f.seed_share = series(*y, kShare); });
       if (const auto y = x->find("aid")) guard([&] { f.aid = series(*y, kTonnes); });
+    });
+  if (const auto x = c.find("border"))
+    guard([&] {
+      x->reject_unknown({"success", "mortality"});
+      if (const auto y = x->find("success"))
+        guard([&] { f.border_success = series(*y, {0, 1, "a share of the flight attempts in [0, 1]"}); });
+      if (const auto y = x->find("mortality"))
+        guard([&] {
+          f.border_mortality = series(*y, {0, 1, "a share of the stopped attempts in [0, 1]"});
+        });
     });
 }
 
@@ -1025,9 +1035,16 @@ void link_food_balance(FoodBalanceSpec& f, Scenario::Impl& impl) {
   f.derived_base = impl.parameters.size();
   for (std::size_t g = 0; g < f.groups.size(); ++g) {
     CrisisSpec& cs = impl.crisis[g];
-    Series* series[3] = {&cs.mortality.intensity, &cs.flight.amount, &cs.fertility_reduction};
-    for (int r = 0; r < 3; ++r) {
-      if (!f.groups[g].has_response[std::size_t(r)]) continue;
+    Series* series[FoodBalanceSpec::kSeriesPerGroup] = {
+        &cs.mortality.intensity, &cs.flight.amount, &cs.fertility_reduction, &cs.flight_deaths};
+    if (f.flight_deaths(int(g))) {
+      cs.flight_deaths.pointer = f.border_mortality.pointer;
+      cs.flight_deaths.file = f.border_mortality.file;
+    }
+    for (int r = 0; r < FoodBalanceSpec::kSeriesPerGroup; ++r) {
+      if (r == FoodBalanceSpec::kFlightDeaths ? !f.flight_deaths(int(g))
+                                              : !f.groups[g].has_response[std::size_t(r)])
+        continue;
       Series& s = *series[r];
       s.years.clear();
       s.values.clear();

@@ -323,3 +323,81 @@ TEST_CASE("the historical driver scenario: herd collapse, a toll, the same bits 
     CHECK(one.metrics[k].summary.quantiles == two.metrics[k].summary.quantiles);
   }
 }
+
+namespace {
+/// food_scenario with a border regime: the share of the flight attempts that gets out, and the
+/// share of the stopped ones that dies.
+json with_border(json j, const json& border) {
+  j["crisis"]["drivers"]["border"] = border;
+  return j;
+}
+/// The central draw's rates.
+steppe::ModelInputs central_inputs(const steppe::Scenario& s) {
+  std::vector<double> v;
+  s.central(v);
+  steppe::ModelInputs in;
+  s.build(v, in);
+  return in;
+}
+}  // namespace
+
+TEST_CASE("the border lets out a share of the flight attempts and kills a share of the rest",
+          "[unit][food]") {
+  const json open = food_scenario(0.25, 1e6, 0);
+  const steppe::ModelInputs free = central_inputs(load(open));
+  const steppe::ModelInputs closed =
+      central_inputs(load(with_border(open, {{"success", 0.6}, {"mortality", 0.25}})));
+  const steppe::ModelInputs same = central_inputs(load(with_border(open, {{"success", 1.0}})));
+  bool compared = false;
+  for (std::size_t k = 0; k < free.rates.size(); ++k) {
+    const steppe::RateSet& a = free.rates[k];
+    const steppe::RateSet& b = closed.rates[k];
+    // success 1 and no mortality: the same rates, bit for bit
+    CHECK((same.rates[k].emigration_rate.size() == a.emigration_rate.size()));
+    if (a.emigration_rate.size() == 0) continue;
+    CHECK((same.rates[k].emigration_rate == a.emigration_rate).all());
+    CHECK((same.rates[k].crisis_survivorship == a.crisis_survivorship).all());
+    // attempts (the open border's flight rate; uniform age pattern) × 0.6 get out …
+    const double attempts = a.emigration_rate(20, 0);
+    CHECK_THAT(b.emigration_rate(20, 0), WithinRel(0.6 * attempts, 1e-14));
+    // … and of the 0.4 stopped, 0.25 die at home: survivorship times 1 − 0.1·attempts, every age
+    REQUIRE(b.crisis_survivorship.size() > 0);
+    for (Eigen::Index x : {0, 5, 30, 59})
+      CHECK_THAT(b.crisis_survivorship(x, 1),
+                 WithinRel(a.crisis_survivorship(x, 1) * (1.0 - 0.4 * 0.25 * attempts), 1e-14));
+    CHECK(b.crisis_birth_survivorship[0] == a.crisis_birth_survivorship[0]);  // newborns stay
+    compared = attempts > 0.0;
+  }
+  CHECK(compared);
+
+  // the books balance with deaths in flight, and those deaths are excess deaths at home
+  const steppe::Scenario s = load(with_border(open, {{"success", 0.6}, {"mortality", 0.25}}));
+  const auto steps = s.steps();
+  steppe::CrisisRunner runner(s.dims(), s.projector_options(), int(steps.size()));
+  runner.run(closed.initial, closed.rates, steps.front().year - 1);
+  double births = 0, deaths = 0, emigrants = 0, returnees = 0;
+  for (const auto& st : runner.crisis().steps())
+    for (int c = 0; c < 2; ++c) {
+      births += st.births(c);
+      deaths += st.deaths(c);
+      emigrants += st.emigrants(c);
+      returnees += st.returnees(c);
+    }
+  CHECK_THAT(closed.initial.home().sum() + births + returnees - deaths - emigrants,
+             WithinRel(runner.crisis_end().home().sum(), 1e-12));
+  const double deaths_no_mortality =
+      steppe::run_draws(load(with_border(open, {{"success", 0.6}})), one_central_draw())
+          .at("/excess_deaths/home")
+          .mean;
+  CHECK(steppe::run_draws(s, one_central_draw()).at("/excess_deaths/home").mean >
+        deaths_no_mortality);
+}
+
+TEST_CASE("a border share outside [0, 1] is rejected where it is written", "[unit][food][io]") {
+  const json j = with_border(food_scenario(0.25, 1e6, 0),
+                             {{"success", 0.8}, {"mortality", {{"1931", 0.1}, {"1932", 1.2}}}});
+  CHECK_THROWS_WITH(load(j), Catch::Contains("food.json:/crisis/drivers/border/mortality/1932") &&
+                                 Catch::Contains("[0, 1]") && Catch::Contains("1.2"));
+  CHECK_THROWS_WITH(load(with_border(food_scenario(0.25, 1e6, 0), {{"succes", 1.0}})),
+                    Catch::Contains("food.json:/crisis/drivers/border: unknown field \"succes\""));
+}
