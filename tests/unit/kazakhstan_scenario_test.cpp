@@ -13,6 +13,7 @@
 #include "steppe/excess.hpp"
 #include "steppe/scenario.hpp"
 #include "steppe/simulation.hpp"
+#include "steppe/smc.hpp"
 
 using Catch::Matchers::WithinAbs;
 using Catch::Matchers::WithinRel;
@@ -158,5 +159,46 @@ TEST_CASE("policy counterfactuals of the food-balance scenario: they validate, a
     CHECK(r.difference.mean < 0.0);
     REQUIRE(r.attribution.size() == 1);
     CHECK(r.attribution[0].factor == "procurement");
+  }
+  // the open border: nobody stopped or shot in 1931-1933, attributed to the border regime
+  const steppe::CompareResult border = steppe::compare(historical, dir / "border-open.json", o);
+  CHECK(border.difference.mean < 0.0);
+  REQUIRE(border.attribution.size() == 1);
+  CHECK(border.attribution[0].factor == "border regime");
+}
+
+TEST_CASE("calibrated on the censuses, the food-balance toll lies within the outcome-based range "
+          "and fits the 1937 and 1939 counts",
+          "[scenario]") {
+  steppe::SmcOptions o;
+  o.particles = 1000;
+  o.moves = 3;
+  o.threads = 2;
+  const steppe::SmcResult outcome =
+      steppe::calibrate_smc(steppe::Scenario::load(scenarios_dir / "kazakhstan-1926-1939.json"), o);
+  const steppe::SmcResult food =
+      steppe::calibrate_smc(steppe::Scenario::load(scenarios_dir / "kazakhstan-food-balance.json"), o);
+  const auto& levels = outcome.posterior.quantile_levels;
+  const auto level = [&](double p) {
+    const auto it = std::find(levels.begin(), levels.end(), p);
+    REQUIRE(it != levels.end());
+    return std::size_t(it - levels.begin());
+  };
+  const auto& range = outcome.posterior.at("/excess_deaths/total");
+  const double toll = food.posterior.at("/excess_deaths/total").quantiles[level(0.5)];
+  INFO("food-balance posterior median " << toll << ", outcome-based 95 % range "
+                                        << range.quantiles[level(0.025)] << "–"
+                                        << range.quantiles[level(0.975)]);
+  CHECK(toll >= range.quantiles[level(0.025)]);
+  CHECK(toll <= range.quantiles[level(0.975)]);
+  // Kazakhs within 5 %; all inhabitants within 15 % (both scenarios model the 1937 total about
+  // 10 % above the recalled count, tag C in facts.md: README, "The Kazakhstan reconstruction").
+  for (const auto& [target, tolerance] : {std::pair{"census_1937_kazakh", 0.05},
+                                          {"census_1939_kazakh", 0.05},
+                                          {"census_1937_total", 0.15},
+                                          {"census_1939_total", 0.15}}) {
+    INFO(target);
+    CHECK(std::abs(food.posterior.at(std::string("/targets/") + target + "/relative_deviation")
+                       .quantiles[level(0.5)]) < tolerance);
   }
 }
