@@ -792,16 +792,11 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
             break;
           }
           const std::vector<double>& x = runner.metrics();
-          // Each add touches one bucket of a different sketch, a cache miss more often than not:
-          // fetch the bucket of the sketch `ahead` metrics on, so the misses overlap.
-          constexpr std::size_t ahead = 16;
-          for (std::size_t m = 0; m < std::min(ahead, M); ++m) sk[m].prefetch(x[summarised[m]]);
           if (weighted) {
             const double w = options.weights[i];
             p.weight += w;
             p.weight_squares += w * w;
             for (std::size_t m = 0; m < M; ++m) {
-              if (m + ahead < M) sk[m + ahead].prefetch(x[summarised[m + ahead]]);
               const double v = x[summarised[m]];
               p.weighted[m].add(v, w);
               sk[m].add(v, weight[i]);
@@ -810,7 +805,6 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
             }
           } else {
             for (std::size_t m = 0; m < M; ++m) {
-              if (m + ahead < M) sk[m + ahead].prefetch(x[summarised[m + ahead]]);
               const double v = x[summarised[m]];
               p.moments[m].add(v);
               sk[m].add(v);

@@ -137,13 +137,6 @@ void QuantileSketch::Store::add(std::int64_t i, std::uint64_t n) {
   counts[std::size_t(i - offset)] += n;
 }
 
-void QuantileSketch::prefetch(double x) const noexcept {
-  if (!(std::abs(x) >= 1e-300) || !std::isfinite(x)) return;
-  const Store& s = x > 0.0 ? positive_ : negative_;
-  const std::int64_t k = index(std::abs(x)) - s.offset;
-  if (k >= 0 && k < std::int64_t(s.counts.size())) __builtin_prefetch(&s.counts[std::size_t(k)], 1);
-}
-
 void QuantileSketch::add(double x) { add(x, 1); }
 
 void QuantileSketch::add(double x, std::uint64_t weight) {

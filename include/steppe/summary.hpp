@@ -66,10 +66,6 @@ class QuantileSketch {
   /// weights are scaled to integers by the caller). count() is then the total weight.
   /// @throws domain_error if x is not finite.
   void add(double x, std::uint64_t weight);
-  /// A hint that x will be added soon: starts loading its bucket's counter into the cache (a
-  /// caller adding to many sketches in turn overlaps the memory latency of their buckets).
-  /// Changes nothing observable.
-  void prefetch(double x) const noexcept;
   /// @throws domain_error if the sketches have different alpha.
   void merge(const QuantileSketch& other);
   std::uint64_t count() const noexcept { return n_; }

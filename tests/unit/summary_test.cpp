@@ -158,20 +158,3 @@ TEST_CASE("QuantileSketch: a weight counts as that many copies", "[unit]") {
   CHECK(weighted.count() == copies.count());
   for (double q : {0.0, 0.1, 0.5, 0.9, 1.0}) CHECK(weighted.quantile(q) == copies.quantile(q));
 }
-
-TEST_CASE("QuantileSketch::prefetch is only a hint: any value, before or after adds, changes nothing",
-          "[unit]") {
-  steppe::QuantileSketch hinted(1e-3), plain(1e-3);
-  const double odd[] = {0.0, -0.0, 1e-310, -3.5, 2e9, NAN, INFINITY, -INFINITY};
-  for (double x : odd) hinted.prefetch(x);  // empty sketch
-  for (int i = 1; i <= 1000; ++i) {
-    const double x = (i % 7 - 3) * 1.37 * i;
-    hinted.prefetch(x);
-    hinted.prefetch(-x);
-    hinted.add(x);
-    plain.add(x);
-  }
-  for (double x : odd) hinted.prefetch(x);  // outside and inside the occupied buckets
-  REQUIRE(hinted.count() == plain.count());
-  for (double q : {0.0, 0.01, 0.25, 0.5, 0.9, 1.0}) CHECK(hinted.quantile(q) == plain.quantile(q));
-}
