@@ -125,16 +125,43 @@ double QuantileSketch::value(std::int64_t i) const {
 }
 
 void QuantileSketch::Store::add(std::int64_t i, std::uint64_t n) {
-  if (counts.empty()) {
-    offset = i;
-    counts.assign(1, 0);
-  } else if (i < offset) {
-    counts.insert(counts.begin(), std::size_t(offset - i), 0);
-    offset = i;
-  } else if (i >= offset + std::int64_t(counts.size())) {
-    counts.resize(std::size_t(i - offset + 1), 0);
+  // Small folds are cheap but frequent; 64 keeps them rare while the buffer stays in cache.
+  constexpr std::size_t min_pending = 64;
+  if (pending.capacity() == 0) pending.reserve(min_pending);
+  pending.push_back({i, n});
+  if (pending.size() >= std::max(min_pending, sorted.size())) fold();
+}
+
+void QuantileSketch::Store::fold() {
+  if (pending.empty()) return;
+  std::sort(pending.begin(), pending.end(),
+            [](const Bucket& a, const Bucket& b) { return a.index < b.index; });
+  // Sum repeats within the buffer: u distinct indices remain at its front.
+  std::size_t u = 0;
+  for (std::size_t k = 1; k < pending.size(); ++k)
+    if (pending[k].index == pending[u].index) pending[u].count += pending[k].count;
+    else pending[++u] = pending[k];
+  ++u;
+  // Merge from the back into `sorted` grown by u, so no scratch array is needed; an index in
+  // both adds its counts and leaves one slot unused at the front, removed at the end.
+  const std::size_t s = sorted.size();
+  sorted.resize(s + u);
+  std::size_t w = s + u, i = s, j = u;
+  while (j > 0) {
+    const Bucket& p = pending[j - 1];
+    if (i > 0 && sorted[i - 1].index > p.index) {
+      sorted[--w] = sorted[--i];
+    } else if (i > 0 && sorted[i - 1].index == p.index) {
+      sorted[--w] = {p.index, sorted[--i].count + p.count};
+      --j;
+    } else {
+      sorted[--w] = p;
+      --j;
+    }
   }
-  counts[std::size_t(i - offset)] += n;
+  // sorted[0, i) is untouched; the unused slots [i, w), one per shared index, go.
+  sorted.erase(sorted.begin() + std::ptrdiff_t(i), sorted.begin() + std::ptrdiff_t(w));
+  pending.clear();
 }
 
 void QuantileSketch::add(double x) { add(x, 1); }
@@ -154,32 +181,57 @@ void QuantileSketch::merge(const QuantileSketch& o) {
   if (o.alpha_ != alpha_)
     throw domain_error("QuantileSketch::merge: alpha " + std::to_string(o.alpha_) + " vs " +
                        std::to_string(alpha_));
+  if (&o == this) {  // adding to the buffers being read
+    const QuantileSketch copy = o;
+    merge(copy);
+    return;
+  }
+  if (n_ == 0) {  // into an empty sketch: a copy
+    n_ = o.n_;
+    zeros_ = o.zeros_;
+    positive_ = o.positive_;
+    negative_ = o.negative_;
+    positive_.fold();
+    negative_.fold();
+    return;
+  }
   n_ += o.n_;
   zeros_ += o.zeros_;
-  for (std::size_t k = 0; k < o.positive_.counts.size(); ++k)
-    if (o.positive_.counts[k]) positive_.add(o.positive_.offset + std::int64_t(k), o.positive_.counts[k]);
-  for (std::size_t k = 0; k < o.negative_.counts.size(); ++k)
-    if (o.negative_.counts[k]) negative_.add(o.negative_.offset + std::int64_t(k), o.negative_.counts[k]);
+  for (const Store* from : {&o.positive_, &o.negative_}) {
+    Store& to = from == &o.positive_ ? positive_ : negative_;
+    for (const std::vector<Store::Bucket>* part : {&from->sorted, &from->pending})
+      for (const Store::Bucket& b : *part) to.add(b.index, b.count);
+  }
+  // Nothing left pending: quantile() then reads the sorted buckets directly.
+  positive_.fold();
+  negative_.fold();
 }
 
 double QuantileSketch::quantile(double q) const {
   if (n_ == 0) throw domain_error("QuantileSketch::quantile: no values");
   if (!(q >= 0.0 && q <= 1.0))
     throw domain_error("QuantileSketch::quantile: q = " + std::to_string(q) + ", expected [0, 1]");
+  if (!positive_.pending.empty() || !negative_.pending.empty()) {
+    QuantileSketch folded = *this;  // const: fold a copy (merge() leaves nothing to fold)
+    folded.positive_.fold();
+    folded.negative_.fold();
+    return folded.quantile(q);
+  }
   const std::uint64_t rank = std::uint64_t(std::floor(q * double(n_ - 1)));
   std::uint64_t seen = 0;
   // Negative values, most negative first (largest index first), then zeros, then positives.
-  for (std::size_t k = negative_.counts.size(); k-- > 0;) {
-    seen += negative_.counts[k];
-    if (seen > rank) return -value(negative_.offset + std::int64_t(k));
+  for (auto b = negative_.sorted.rbegin(); b != negative_.sorted.rend(); ++b) {
+    seen += b->count;
+    if (seen > rank) return -value(b->index);
   }
   seen += zeros_;
   if (seen > rank) return 0.0;
-  for (std::size_t k = 0; k < positive_.counts.size(); ++k) {
-    seen += positive_.counts[k];
-    if (seen > rank) return value(positive_.offset + std::int64_t(k));
+  for (const Store::Bucket& b : positive_.sorted) {
+    seen += b.count;
+    if (seen > rank) return value(b.index);
   }
-  return value(positive_.offset + std::int64_t(positive_.counts.size()) - 1);
+  // Not reached (the counts sum to n > rank); the largest value, as a fallback.
+  return positive_.sorted.empty() ? 0.0 : value(positive_.sorted.back().index);
 }
 
 }  // namespace steppe
