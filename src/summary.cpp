@@ -110,6 +110,36 @@ double approx_exp2(double y) noexcept {
   return std::ldexp(1.0 + s, int(e));
 }
 
+/// Sorts buckets by index: LSD radix sort, 8 bits of (index − smallest) per pass, as many
+/// passes as the indices' span needs (two or three for a sketch's usual ±10^5 indices). Values
+/// spread over decades give random indices, which cost a comparison sort a branch
+/// misprediction about every other comparison.
+template <class Bucket>
+void sort_by_index(std::vector<Bucket>& v, std::vector<Bucket>& scratch) {
+  const std::size_t n = v.size();
+  if (n < 2) return;
+  std::int64_t lo = v[0].index, hi = v[0].index;
+  for (const Bucket& b : v) {
+    lo = std::min(lo, b.index);
+    hi = std::max(hi, b.index);
+  }
+  const std::uint64_t span = std::uint64_t(hi) - std::uint64_t(lo);
+  scratch.resize(n);
+  Bucket* from = v.data();
+  Bucket* to = scratch.data();
+  for (int shift = 0; shift < 64 && (span >> shift) != 0; shift += 8) {
+    std::size_t start[257] = {};
+    auto digit = [&](const Bucket& b) {
+      return std::size_t(((std::uint64_t(b.index) - std::uint64_t(lo)) >> shift) & 0xff);
+    };
+    for (std::size_t k = 0; k < n; ++k) ++start[digit(from[k]) + 1];
+    for (std::size_t d = 1; d < 257; ++d) start[d] += start[d - 1];
+    for (std::size_t k = 0; k < n; ++k) to[start[digit(from[k])]++] = from[k];
+    std::swap(from, to);
+  }
+  if (from != v.data()) std::copy(from, from + n, v.data());
+}
+
 }  // namespace
 
 std::int64_t QuantileSketch::index(double magnitude) const {
@@ -125,8 +155,8 @@ double QuantileSketch::value(std::int64_t i) const {
 }
 
 void QuantileSketch::Store::add(std::int64_t i, std::uint64_t n) {
-  // Small folds are cheap but frequent; 64 keeps them rare while the buffer stays in cache.
-  constexpr std::size_t min_pending = 64;
+  // Small folds are cheap but frequent; 128 keeps them rare while the buffers stay in cache.
+  constexpr std::size_t min_pending = 128;
   if (pending.capacity() == 0) pending.reserve(min_pending);
   pending.push_back({i, n});
   if (pending.size() >= std::max(min_pending, sorted.size())) fold();
@@ -134,8 +164,8 @@ void QuantileSketch::Store::add(std::int64_t i, std::uint64_t n) {
 
 void QuantileSketch::Store::fold() {
   if (pending.empty()) return;
-  std::sort(pending.begin(), pending.end(),
-            [](const Bucket& a, const Bucket& b) { return a.index < b.index; });
+  thread_local std::vector<Bucket> scratch;  // one per thread, not one per sketch
+  sort_by_index(pending, scratch);
   // Sum repeats within the buffer: u distinct indices remain at its front.
   std::size_t u = 0;
   for (std::size_t k = 1; k < pending.size(); ++k)
