@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "steppe/error.hpp"
 
@@ -164,33 +165,25 @@ void QuantileSketch::Store::add(std::int64_t i, std::uint64_t n) {
 
 void QuantileSketch::Store::fold() {
   if (pending.empty()) return;
-  thread_local std::vector<Bucket> scratch;  // one per thread, not one per sketch
-  sort_by_index(pending, scratch);
-  // Sum repeats within the buffer: u distinct indices remain at its front.
-  std::size_t u = 0;
-  for (std::size_t k = 1; k < pending.size(); ++k)
-    if (pending[k].index == pending[u].index) pending[u].count += pending[k].count;
-    else pending[++u] = pending[k];
-  ++u;
-  // Merge from the back into `sorted` grown by u, so no scratch array is needed; an index in
-  // both adds its counts and leaves one slot unused at the front, removed at the end.
-  const std::size_t s = sorted.size();
-  sorted.resize(s + u);
-  std::size_t w = s + u, i = s, j = u;
-  while (j > 0) {
-    const Bucket& p = pending[j - 1];
-    if (i > 0 && sorted[i - 1].index > p.index) {
-      sorted[--w] = sorted[--i];
-    } else if (i > 0 && sorted[i - 1].index == p.index) {
-      sorted[--w] = {p.index, sorted[--i].count + p.count};
-      --j;
-    } else {
-      sorted[--w] = p;
-      --j;
-    }
+  // Scratch arrays, one per thread rather than one per sketch: the radix sort's, and the merge's
+  // output (copied back, so each sketch keeps its own storage and grows it only geometrically).
+  thread_local std::vector<Bucket> sort_scratch, merged;
+  sort_by_index(pending, sort_scratch);
+  // Forward merge of the sorted buckets and the sorted additions, summing equal indices.
+  const std::size_t s = sorted.size(), p = pending.size();
+  if (merged.size() < s + p) merged.resize(s + p);
+  Bucket* out = merged.data();
+  std::size_t w = 0, i = 0, j = 0;
+  while (j < p) {
+    const std::int64_t index = pending[j].index;
+    while (i < s && sorted[i].index < index) out[w++] = sorted[i++];
+    std::uint64_t count = 0;
+    if (i < s && sorted[i].index == index) count = sorted[i++].count;
+    for (; j < p && pending[j].index == index; ++j) count += pending[j].count;
+    out[w++] = {index, count};
   }
-  // sorted[0, i) is untouched; the unused slots [i, w), one per shared index, go.
-  sorted.erase(sorted.begin() + std::ptrdiff_t(i), sorted.begin() + std::ptrdiff_t(w));
+  for (; i < s; ++i) out[w++] = sorted[i];
+  sorted.assign(out, out + w);
   pending.clear();
 }
 
@@ -234,6 +227,18 @@ void QuantileSketch::merge(const QuantileSketch& o) {
   }
   // Nothing left pending: quantile() then reads the sorted buckets directly.
   positive_.fold();
+  negative_.fold();
+}
+
+void QuantileSketch::merge(QuantileSketch&& o) {
+  if (n_ != 0 || o.alpha_ != alpha_ || &o == this) return merge(std::as_const(o));
+  n_ = std::exchange(o.n_, 0);
+  zeros_ = std::exchange(o.zeros_, 0);
+  positive_ = std::move(o.positive_);
+  negative_ = std::move(o.negative_);
+  o.positive_ = {};
+  o.negative_ = {};
+  positive_.fold();  // nothing left pending, as after any merge
   negative_.fold();
 }
 

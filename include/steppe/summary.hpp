@@ -69,6 +69,8 @@ class QuantileSketch {
   void add(double x, std::uint64_t weight);
   /// @throws domain_error if the sketches have different alpha.
   void merge(const QuantileSketch& other);
+  /// The same, taking over other's storage (left empty) when this sketch is empty.
+  void merge(QuantileSketch&& other);
   std::uint64_t count() const noexcept { return n_; }
   double alpha() const noexcept { return alpha_; }
   /// The q-quantile (0 ≤ q ≤ 1): the value of rank floor(q·(n − 1)) among the sorted values,

@@ -173,9 +173,10 @@ TEST_CASE("QuantileSketch: repeated values sum across the sorted and pending buc
     s.add(all[i]);
     half[i % 2].add(all[i]);
   }
-  steppe::QuantileSketch merged;
+  steppe::QuantileSketch merged, moved;
   merged.merge(half[0]);
   merged.merge(half[1]);
+  moved.merge(steppe::QuantileSketch(s));  // into an empty sketch: takes the storage
   std::sort(all.begin(), all.end());
   for (double q : {0.0, 0.01, 0.2, 0.5, 0.51, 0.8, 0.99, 1.0}) {
     const double exact = all[std::size_t(std::floor(q * double(all.size() - 1)))];
@@ -184,5 +185,6 @@ TEST_CASE("QuantileSketch: repeated values sum across the sorted and pending buc
     INFO("q = " << q);
     CHECK(s.quantile(q) == one.quantile(0.5));
     CHECK(merged.quantile(q) == one.quantile(0.5));
+    CHECK(moved.quantile(q) == one.quantile(0.5));
   }
 }
