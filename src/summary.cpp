@@ -143,8 +143,12 @@ void sort_by_index(std::vector<Bucket>& v, std::vector<Bucket>& scratch) {
 
 }  // namespace
 
-std::int64_t QuantileSketch::index(double magnitude) const {
-  return std::int64_t(std::ceil(approx_log2(magnitude) * multiplier_));
+inline std::int64_t QuantileSketch::index(double magnitude) const {
+  // ⌈y⌉ by truncation and a correction: std::ceil is a libm call on baseline x86-64 (roundsd
+  // needs SSE4.1), and |y| < 2^20 here (magnitudes are normal, so |ℓ| ≤ 1075).
+  const double y = approx_log2(magnitude) * multiplier_;
+  const std::int64_t t = std::int64_t(y);  // towards zero
+  return t + std::int64_t(double(t) < y);
 }
 
 double QuantileSketch::value(std::int64_t i) const {
@@ -155,7 +159,7 @@ double QuantileSketch::value(std::int64_t i) const {
   return 2.0 * lo * hi / (lo + hi);
 }
 
-void QuantileSketch::Store::add(std::int64_t i, std::uint64_t n) {
+inline void QuantileSketch::Store::add(std::int64_t i, std::uint64_t n) {
   // Folds cost less per addition the more they fold at once (the radix sort's fixed costs, the
   // pass over the sorted buckets), at 16 bytes an addition: 512 was fastest for run_draws.
   constexpr std::size_t min_pending = 512;
@@ -164,7 +168,7 @@ void QuantileSketch::Store::add(std::int64_t i, std::uint64_t n) {
   if (pending.size() >= std::max(min_pending, sorted.size())) fold();
 }
 
-void QuantileSketch::Store::fold() {
+[[gnu::noinline]] void QuantileSketch::Store::fold() {  // the rare path of add()
   if (pending.empty()) return;
   // Scratch arrays, one per thread rather than one per sketch: the radix sort's, and the merge's
   // output (copied back, so each sketch keeps its own storage and grows it only geometrically).
@@ -190,15 +194,22 @@ void QuantileSketch::Store::fold() {
 
 void QuantileSketch::add(double x) { add(x, 1); }
 
+namespace {
+[[noreturn, gnu::noinline, gnu::cold]] void not_finite(double x) {
+  throw domain_error("QuantileSketch::add: x = " + std::to_string(x) + ", expected finite");
+}
+}  // namespace
+
+// Called once per metric and draw by run_draws: index() and Store::add() inline here, one call
+// of each rather than one per sign, the error message out of line.
 void QuantileSketch::add(double x, std::uint64_t weight) {
-  if (!std::isfinite(x))
-    throw domain_error("QuantileSketch::add: x = " + std::to_string(x) + ", expected finite");
+  if (!std::isfinite(x)) not_finite(x);
   if (weight == 0) return;
   n_ += weight;
   // Magnitudes below 1e-300 count as zero: their logarithm is out of any useful range.
-  if (std::abs(x) < 1e-300) zeros_ += weight;
-  else if (x > 0.0) positive_.add(index(x), weight);
-  else negative_.add(index(-x), weight);
+  const double magnitude = std::abs(x);
+  if (magnitude < 1e-300) zeros_ += weight;
+  else (x > 0.0 ? positive_ : negative_).add(index(magnitude), weight);
 }
 
 void QuantileSketch::merge(const QuantileSketch& o) {
