@@ -897,9 +897,9 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
   r.clamped_persons = clamped_persons;
   r.metrics.reserve(M);
   for (std::size_t m = 0; m < M; ++m) {
-    QuantileSketch q = std::move(sketches[0][m]);
-    for (unsigned w = 1; w < threads; ++w)
-      if (!sketches[w].empty()) q.merge(sketches[w][m]);
+    QuantileSketch q(sketch_alpha);  // merged into, so nothing is left pending for quantile()
+    for (unsigned w = 0; w < threads; ++w)
+      if (!sketches[w].empty()) q.merge(std::move(sketches[w][m]));
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
     for (unsigned w = 0; w < threads; ++w)
       if (!lows[w].empty()) {

@@ -158,3 +158,33 @@ TEST_CASE("QuantileSketch: a weight counts as that many copies", "[unit]") {
   CHECK(weighted.count() == copies.count());
   for (double q : {0.0, 0.1, 0.5, 0.9, 1.0}) CHECK(weighted.quantile(q) == copies.quantile(q));
 }
+
+TEST_CASE("QuantileSketch: repeated values sum across the sorted and pending buckets", "[unit]") {
+  // 50 distinct values (both signs and zero), each added 40 times in a scrambled order: the
+  // buckets fold many times with shared indices. Every order statistic is then the bucket of
+  // the exact value, which a sketch holding that value alone reports.
+  std::vector<double> v;
+  for (int k = 0; k < 50; ++k) v.push_back(k == 25 ? 0.0 : (k - 25) * std::pow(1.7, k % 13));
+  std::vector<double> all;
+  for (int c = 0; c < 40; ++c)
+    for (std::size_t k = 0; k < v.size(); ++k) all.push_back(v[(k * 17 + std::size_t(c) * 7) % v.size()]);
+  steppe::QuantileSketch s, half[2];
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    s.add(all[i]);
+    half[i % 2].add(all[i]);
+  }
+  steppe::QuantileSketch merged, moved;
+  merged.merge(half[0]);
+  merged.merge(half[1]);
+  moved.merge(steppe::QuantileSketch(s));  // into an empty sketch: takes the storage
+  std::sort(all.begin(), all.end());
+  for (double q : {0.0, 0.01, 0.2, 0.5, 0.51, 0.8, 0.99, 1.0}) {
+    const double exact = all[std::size_t(std::floor(q * double(all.size() - 1)))];
+    steppe::QuantileSketch one;
+    one.add(exact);
+    INFO("q = " << q);
+    CHECK(s.quantile(q) == one.quantile(0.5));
+    CHECK(merged.quantile(q) == one.quantile(0.5));
+    CHECK(moved.quantile(q) == one.quantile(0.5));
+  }
+}
