@@ -48,15 +48,16 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
       zero = detail::step_without_by_age_flows(projector_, from, r, to, flows_, regime, known,
                                                from_zero);
   };
-  // The ledgers record each step. One that keeps the step's by-age deaths takes flows_.deaths
-  // (storage swapped, not copied): every step that keeps them writes them anew, and nothing else
+  // The ledgers record each step, taking flows_'s totals and births (storage swapped, not
+  // copied: every step writes them anew). One that keeps the step's by-age deaths takes
+  // flows_.deaths likewise: every step that keeps them writes them anew, and nothing else
   // reads them. So too flows_.deaths_abroad where someone may be abroad (the step then wrote it,
   // or the clamping step did); after that, the projector must treat every optional flow array
   // as possibly non-zero (Flows::detail_written), so that a step with nobody abroad zeroes it.
   // A shared step is copied into the counterfactual's ledger, then taken.
   auto take = [&](Accounts& ledger, const Population& p, int year) {
     const bool abroad_too = ledger.keeps_by_age_in_next_step() && !abroad_zero(p);
-    ledger.record_taking_deaths(p, year, flows_, abroad_too);
+    ledger.record_taking_flows(p, year, flows_, abroad_too);
     if (abroad_too) flows_.detail_written = ~0u;
   };
   auto both = [&](const Population& p, int year) {
