@@ -13,6 +13,7 @@ CrisisRunner::CrisisRunner(Dims dims, ProjectorOptions options, int reserve_step
       crisis_end_(dims),
       counterfactual_end_(dims),
       next_(dims),
+      counterfactual_next_(dims),
       flows_(dims),
       crisis_(dims, keep_by_age, reserve_steps),
       counterfactual_(dims, keep_by_age, reserve_steps) {}
@@ -32,7 +33,10 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
   // Only this runner writes its populations (crisis_end() and counterfactual_end() are const), so
   // abroad_zero_ tracks which of them hold zeros abroad from their own last step.
   auto abroad_zero = [&](const Population& p) -> bool& {
-    return abroad_zero_[&p == &crisis_end_ ? 0 : &p == &counterfactual_end_ ? 1 : 2];
+    return abroad_zero_[&p == &crisis_end_           ? 0
+                        : &p == &counterfactual_end_ ? 1
+                        : &p == &next_               ? 2
+                                                     : 3];
   };
   auto step = [&](const Population& from, const RateSet& r, Population& to, Regime regime,
                   bool by_age) {
@@ -48,15 +52,16 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
       zero = detail::step_without_by_age_flows(projector_, from, r, to, flows_, regime, known,
                                                from_zero);
   };
-  // The ledgers record each step. One that keeps the step's by-age deaths takes flows_.deaths
-  // (storage swapped, not copied): every step that keeps them writes them anew, and nothing else
+  // The ledgers record each step, taking flows_'s totals and births (storage swapped, not
+  // copied: every step writes them anew). One that keeps the step's by-age deaths takes
+  // flows_.deaths likewise: every step that keeps them writes them anew, and nothing else
   // reads them. So too flows_.deaths_abroad where someone may be abroad (the step then wrote it,
   // or the clamping step did); after that, the projector must treat every optional flow array
   // as possibly non-zero (Flows::detail_written), so that a step with nobody abroad zeroes it.
   // A shared step is copied into the counterfactual's ledger, then taken.
   auto take = [&](Accounts& ledger, const Population& p, int year) {
     const bool abroad_too = ledger.keeps_by_age_in_next_step() && !abroad_zero(p);
-    ledger.record_taking_deaths(p, year, flows_, abroad_too);
+    ledger.record_taking_flows(p, year, flows_, abroad_too);
     if (abroad_too) flows_.detail_written = ~0u;
   };
   auto both = [&](const Population& p, int year) {
@@ -68,9 +73,10 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
     take(counterfactual_, p, year);
   };
   // A run's first step writes its end population straight from its start, which is never copied;
-  // then `end` and next_ are a double buffer (years as in project(): never accumulated).
+  // then `end` and `next` are a double buffer (years as in project(): never accumulated).
   auto run_from = [&](const Population& start, std::span<const RateSet> steps, int year,
-                      auto&& observer, auto&& needs_by_age, Population& end, Regime regime) {
+                      auto&& observer, auto&& needs_by_age, Population& end, Population& next,
+                      Regime regime) {
     std::size_t k = 0;
     if (&end != &start) {
       if (steps.empty()) {
@@ -83,10 +89,10 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
       k = 1;
     }
     for (; k < steps.size(); ++k) {
-      step(end, steps[k], next_, regime, needs_by_age());
-      observer(static_cast<const Population&>(next_), year + int(k + 1) * width);
-      swap(end, next_);
-      std::swap(abroad_zero(end), abroad_zero(next_));
+      step(end, steps[k], next, regime, needs_by_age());
+      observer(static_cast<const Population&>(next), year + int(k + 1) * width);
+      swap(end, next);
+      std::swap(abroad_zero(end), abroad_zero(next));
     }
   };
   auto both_need = [&] {
@@ -96,21 +102,22 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
   auto counterfactual_needs = [&] { return counterfactual_.keeps_by_age_in_next_step(); };
   const Population* fork = &initial;  // where the two runs part ways
   if (!with_counterfactual) {
-    run_from(initial, rates, start_year, crisis_records, crisis_needs, crisis_end_, Regime::crisis);
+    run_from(initial, rates, start_year, crisis_records, crisis_needs, crisis_end_, next_,
+             Regime::crisis);
     return;
   }
   if (shared > 0) {
-    run_from(initial, rates.first(shared), start_year, both, both_need, crisis_end_,
-             Regime::crisis);
-    fork = &crisis_end_;
+    run_from(initial, rates.first(shared), start_year, both, both_need, counterfactual_end_,
+             counterfactual_next_, Regime::crisis);
+    fork = &counterfactual_end_;
   }
-  // From there on, the crisis run and the counterfactual part ways (the counterfactual first,
-  // while the crisis run's start is still in crisis_end_).
+  // From there on, the crisis run and the counterfactual part ways (the crisis run first, while
+  // the counterfactual's start is still in counterfactual_end_).
   const int year = start_year + int(shared) * width;
-  run_from(*fork, rates.subspan(shared), year, counterfactual_records, counterfactual_needs,
-           counterfactual_end_, Regime::no_crisis);
-  run_from(*fork, rates.subspan(shared), year, crisis_records, crisis_needs, crisis_end_,
+  run_from(*fork, rates.subspan(shared), year, crisis_records, crisis_needs, crisis_end_, next_,
            Regime::crisis);
+  run_from(*fork, rates.subspan(shared), year, counterfactual_records, counterfactual_needs,
+           counterfactual_end_, counterfactual_next_, Regime::no_crisis);
 }
 
 namespace {

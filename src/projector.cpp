@@ -347,10 +347,11 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
   const Column c = column;
   Totals<P> sum = acc;
   const Eigen::Index y = y1 - pack_lanes;
-  double lane_counts[pack_lanes];  // 1 for a cell not counted yet, else 0
-  for (Eigen::Index i = 0; i < pack_lanes; ++i) lane_counts[i] = y + i >= y0 ? 1.0 : 0.0;
+  // Lane i weighs 1 if y + i >= y0 (a cell not counted yet), else 0: read from a constant table
+  // (a vector load of lanes just stored one by one would stall on store forwarding).
+  static constexpr double zeros_then_ones[2 * pack_lanes] = {0, 0, 0, 0, 1, 1, 1, 1};
   cells_ending_in<P, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear, true, Vouched>(
-      c, y, sum, load<P>(lane_counts));
+      c, y, sum, load<P>(zeros_then_ones + pack_lanes - (y0 - y)));
   acc = sum;
 }
 

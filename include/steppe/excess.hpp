@@ -54,12 +54,16 @@ class CrisisRunner {
 
  private:
   Projector projector_;
-  Population crisis_end_, counterfactual_end_, next_;
+  // Two double buffers: crisis_end_ and next_ for the crisis run; counterfactual_end_ and
+  // counterfactual_next_ for the shared steps and the counterfactual, whose populations abroad
+  // thus stay zero from run to run where nobody goes abroad (not zeroed again at each run).
+  Population crisis_end_, counterfactual_end_, next_, counterfactual_next_;
   Flows flows_;
   Accounts crisis_, counterfactual_;
-  // Whether every cell of crisis_end_, counterfactual_end_, next_ .abroad() holds +0.0, as the
-  // last step into it left it (so a step where nobody is abroad need not zero it again).
-  bool abroad_zero_[3] = {false, false, false};
+  // Whether every cell of crisis_end_, counterfactual_end_, next_, counterfactual_next_
+  // .abroad() holds +0.0, as the last step into it left it (so a step where nobody is abroad
+  // need not zero it again).
+  bool abroad_zero_[4] = {false, false, false, false};
 };
 
 /// Where deaths are counted: in the territory, among the group's people abroad, or both.

@@ -39,12 +39,16 @@ class Accounts {
   /// Records one step (the observer call).
   void operator()(const Population& end, int year, const Flows& flows);
 
-  /// Not API (CrisisRunner): records one step as operator() does, except that a step that keeps
-  /// by-age arrays takes flows.deaths (and flows.deaths_abroad if `abroad_too`) by swapping
-  /// storage with its own deaths_by_age (deaths_abroad_by_age) instead of copying; those flows
-  /// then hold unspecified values (for a caller whose next steps rewrite them before anyone reads
-  /// them).
-  void record_taking_deaths(const Population& end, int year, Flows& flows, bool abroad_too);
+  /// Not API (CrisisRunner): records one step as operator() does, except that it takes arrays of
+  /// `flows` by swapping storage with its own instead of copying: the totals (flows.totals) but
+  /// population_abroad, and the births, if they are those of the step (flows.totals.valid, and
+  /// for the population total, totals.population_data == end.home().data()); and, in a step that
+  /// keeps by-age arrays, flows.deaths (and flows.deaths_abroad if `abroad_too`) into
+  /// deaths_by_age (deaths_abroad_by_age). The arrays taken then hold unspecified values, for a
+  /// caller whose next step rewrites them before anyone reads them. totals.population_abroad
+  /// is copied and totals.valid left as it is: the projector's next step reads them to guess
+  /// whether anyone is abroad at its start.
+  void record_taking_flows(const Population& end, int year, Flows& flows, bool abroad_too);
 
   /// The steps recorded so far, in order.
   std::span<const Step> steps() const noexcept { return {steps_.data(), n_}; }
@@ -69,8 +73,10 @@ class Accounts {
 
  private:
   Step blank_step() const;
-  /// Records a new step but for its by-age arrays; returns it.
-  Step& record_totals(const Population& end, int year, const Flows& flows);
+  /// Records a new step but for its by-age arrays; returns it. Take: swaps storage with the
+  /// arrays of `flows` that record_taking_flows takes (F is then Flows, else const Flows).
+  template <bool Take, class F>
+  Step& record_totals(const Population& end, int year, F& flows);
   bool keeps_by_age_in(std::size_t k) const noexcept {
     return keep_by_age_ && (by_age_steps_.empty() || (k < by_age_steps_.size() && by_age_steps_[k]));
   }
@@ -101,20 +107,26 @@ inline Accounts::Step Accounts::blank_step() const {
   return s;
 }
 
+template <bool Take, class F>
 [[gnu::always_inline]] inline Accounts::Step& Accounts::record_totals(const Population& end,
-                                                                       int year, const Flows& f) {
+                                                                       int year, F& f) {
   if (n_ == steps_.size()) steps_.push_back(blank_step());  // only past the reserved steps
   Step& s = steps_[n_++];
   s.year = year;
+  // Taking: an O(1) swap of two arrays of dims.n_cols() instead of a copy.
+  auto put = [](Eigen::ArrayXd& to, auto& from) {
+    if constexpr (Take) to.swap(from);
+    else to = from;
+  };
   if (f.totals.valid) {  // summed by the projector as it wrote the flows
-    s.deaths = f.totals.deaths;
-    s.deaths_abroad = f.totals.deaths_abroad;
-    s.baseline_deaths = f.totals.baseline_deaths;
-    s.baseline_deaths_abroad = f.totals.baseline_deaths_abroad;
-    s.emigrants = f.totals.emigrants;
-    s.returnees = f.totals.returnees;
-    s.immigrants = f.totals.immigrants;
-    s.net_migrants = f.totals.net_migrants;
+    put(s.deaths, f.totals.deaths);
+    put(s.deaths_abroad, f.totals.deaths_abroad);
+    put(s.baseline_deaths, f.totals.baseline_deaths);
+    put(s.baseline_deaths_abroad, f.totals.baseline_deaths_abroad);
+    put(s.emigrants, f.totals.emigrants);
+    put(s.returnees, f.totals.returnees);
+    put(s.immigrants, f.totals.immigrants);
+    put(s.net_migrants, f.totals.net_migrants);
   } else {
     s.deaths = f.deaths.colwise().sum().transpose();
     s.deaths_abroad = f.deaths_abroad.colwise().sum().transpose();
@@ -125,12 +137,12 @@ inline Accounts::Step Accounts::blank_step() const {
     s.immigrants = f.immigrants.colwise().sum().transpose();
     s.net_migrants = f.net_migrants.colwise().sum().transpose();
   }
-  s.births = f.births;
-  s.births_abroad = f.births_abroad;
-  s.baseline_births = f.baseline_births;
+  put(s.births, f.births);
+  put(s.births_abroad, f.births_abroad);
+  put(s.baseline_births, f.baseline_births);
   if (f.totals.valid && f.totals.population_data == end.home().data()) {
-    s.population = f.totals.population;
-    s.population_abroad = f.totals.population_abroad;
+    put(s.population, f.totals.population);
+    s.population_abroad = f.totals.population_abroad;  // (copied: see record_taking_flows)
   } else {
     s.population = end.home().colwise().sum().transpose();
     s.population_abroad = end.abroad().colwise().sum().transpose();
@@ -141,7 +153,7 @@ inline Accounts::Step Accounts::blank_step() const {
 }
 
 inline void Accounts::operator()(const Population& end, int year, const Flows& f) {
-  Step& s = record_totals(end, year, f);
+  Step& s = record_totals<false>(end, year, f);
   if (keeps_by_age_in(n_ - 1)) {
     s.deaths_by_age = f.deaths;
     s.deaths_abroad_by_age = f.deaths_abroad;
@@ -149,9 +161,9 @@ inline void Accounts::operator()(const Population& end, int year, const Flows& f
   }
 }
 
-inline void Accounts::record_taking_deaths(const Population& end, int year, Flows& f,
-                                           bool abroad_too) {
-  Step& s = record_totals(end, year, f);
+inline void Accounts::record_taking_flows(const Population& end, int year, Flows& f,
+                                          bool abroad_too) {
+  Step& s = record_totals<true>(end, year, f);
   if (keeps_by_age_in(n_ - 1)) {
     s.deaths_by_age.swap(f.deaths);  // (both ages × cols)
     if (abroad_too) s.deaths_abroad_by_age.swap(f.deaths_abroad);
