@@ -709,7 +709,8 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
         for (int sex = 0; sex < 2; ++sex) {
           const int c = Dims::col(Sex(sex), int(g));
           const auto pattern = cs.flight.pattern.col(sex);
-          if (any_above(dying * pattern, 1.0))
+          // (dying ≥ 0 and rounding is monotone, so this is "any dying·pattern above 1")
+          if (dying * pattern.maxCoeff() > 1.0)
             fail_at(cs.flight_deaths, "a probability of dying in flight of " + num(dying) +
                                           " per step times the flight's age pattern exceeds 1 at "
                                           "some age");

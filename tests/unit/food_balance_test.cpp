@@ -401,3 +401,18 @@ TEST_CASE("a border share outside [0, 1] is rejected where it is written", "[uni
   CHECK_THROWS_WITH(load(with_border(food_scenario(0.25, 1e6, 0), {{"succes", 1.0}})),
                     Catch::Contains("food.json:/crisis/drivers/border: unknown field \"succes\""));
 }
+
+TEST_CASE("deaths in flight above the people there are an error naming the border", "[unit][food]") {
+  // Everyone stopped and every one of them killed, with a flight pattern peaking far above its
+  // mean of 1 (Rogers-Castro): some age's probability of dying in flight exceeds 1.
+  json j = with_border(food_scenario(0.6, 1e5, 0), {{"success", 0.0}, {"mortality", 1.0}});
+  j["crisis"]["groups"]["kazakh"]["response"]["flight"] = {
+      {"maximum", 1.0}, {"half_deficit", 0.05}, {"age_pattern", "rogers_castro"}};
+  std::vector<double> v;
+  const steppe::Scenario s = load(j);
+  s.central(v);
+  steppe::ModelInputs in;
+  CHECK_THROWS_WITH(s.build(v, in), Catch::Contains("food.json:/crisis/drivers/border/mortality") &&
+                                        Catch::Contains("dying in flight") &&
+                                        Catch::Contains("exceeds 1"));
+}
