@@ -182,6 +182,8 @@ std::vector<std::string> food_balance_output_names(const Scenario::Impl& s) {
     names.push_back("/drivers/herd/total/" + year);
     for (const char* sp : kSpeciesNames) names.push_back(std::string("/drivers/herd/") + sp + "/" + year);
   }
+  for (int y = f.first_year; y <= f.last_year; ++y)
+    names.push_back("/drivers/grain/" + std::to_string(y));
   for (const char* what : {"/drivers/kcal_per_person_day/", "/drivers/deficit/"})
     for (const std::string& g : s.dims.groups())
       for (int y = f.first_year; y <= f.last_year; ++y)
@@ -199,6 +201,10 @@ void food_balance_outputs(const Scenario::Impl& s, const FoodBalanceScratch& x, 
     out.push_back(h.total());
     for (double head : h.head) out.push_back(head);
   }
+  // Grain left after seed and procurement, tonnes (before milling and losses): what the harvest
+  // leaves the republic to eat.
+  for (const GrainDrivers& g : x.grain)
+    out.push_back(std::max(0.0, g.harvest_t * (1.0 - g.seed_share) - g.procurement_t));
   for (const Eigen::ArrayXXd* a : {&x.trajectory.kcal_per_person_day, &x.trajectory.deficit})
     for (Eigen::Index g = 0; g < a->cols(); ++g)
       for (int t = 0; t < Y; ++t) out.push_back((*a)(t, g));

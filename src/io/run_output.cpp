@@ -345,16 +345,18 @@ void write_drivers(std::ostream& out, const RunDescription& run, const Table& t)
     std::snprintf(b, sizeof b, "%.2f", x);
     return std::string(b);
   };
-  out << "\nFood balance (medians): herd at the start of the year (head), food in kcal per person per "
-         "day and the deficit 1 − kcal/requirement, by group\n  "
+  out << "\nFood balance (medians): herd at the start of the year (head), grain left after seed and "
+         "procurement (tonnes), food in kcal per person per day and the deficit 1 − "
+         "kcal/requirement, by group\n  "
       << pad_right("year", 6) << pad_left("herd", 10) << pad_left("cattle", 10)
-      << pad_left("sheep, goats", 14);
+      << pad_left("sheep, goats", 14) << pad_left("grain", 10);
   for (const std::string& g : run.groups) out << pad_left("kcal " + g, 16) << pad_left("deficit", 9);
   out << '\n';
   for (const std::string& y : years) {
     out << "  " << pad_right(y, 6) << pad_left(median("/drivers/herd/total/" + y, millions), 10)
         << pad_left(median("/drivers/herd/cattle/" + y, millions), 10)
-        << pad_left(median("/drivers/herd/sheep_goats/" + y, millions), 14);
+        << pad_left(median("/drivers/herd/sheep_goats/" + y, millions), 14)
+        << pad_left(median("/drivers/grain/" + y, millions), 10);
     for (const std::string& g : run.groups)
       out << pad_left(median("/drivers/kcal_per_person_day/" + escape_token(g) + "/" + y, whole), 16)
           << pad_left(median("/drivers/deficit/" + escape_token(g) + "/" + y, share), 9);

@@ -693,7 +693,7 @@ TEST_CASE("run_draws reports a food-balance crisis' trajectories as /drivers met
   o.keep = {"/drivers/herd/total/1932", "/drivers/herd/horses/1932", "/drivers/herd/cattle/1932",
             "/drivers/herd/sheep_goats/1932", "/drivers/herd/camels/1932",
             "/drivers/kcal_per_person_day/kazakh/1932", "/drivers/deficit/kazakh/1932",
-            "/drivers/herd/total/1929"};
+            "/drivers/herd/total/1929", "/drivers/grain/1930"};
   const RunResult r = steppe::run_draws(food, o);
   for (std::size_t i = 0; i < 40; ++i) {
     const double* v = &r.kept[i * o.keep.size()];
@@ -702,6 +702,9 @@ TEST_CASE("run_draws reports a food-balance crisis' trajectories as /drivers met
     CHECK(v[6] >= 0.0);
     CHECK(v[6] <= 1.0);
     CHECK(v[0] < v[7]);  // the herd fell between 1929 and 1932
+    // 1930: harvest 3.0–3.3 Mt, seed 12–20 %, procurement 1.0–1.1 Mt (the scenario's ranges)
+    CHECK(v[8] >= 3.0e6 * 0.8 - 1.1e6);
+    CHECK(v[8] <= 3.3e6 * 0.88 - 1.0e6);
   }
   o.threads = 1;
   const RunResult one = steppe::run_draws(food, o);
