@@ -106,6 +106,25 @@ json food_scenario(double share, double harvest_t, double aid_t) {
 
 steppe::Scenario load(const json& j) { return steppe::Scenario::parse(j.dump(), "food.json"); }
 
+/// Runs the crisis path of one group's inputs and checks the books at home over the whole
+/// projection: start + births + returnees − deaths − emigrants = end. Returns the emigrants.
+double home_books_balance(const steppe::Scenario& s, const steppe::ModelInputs& in) {
+  const auto steps = s.steps();
+  steppe::CrisisRunner runner(s.dims(), s.projector_options(), int(steps.size()));
+  runner.run(in.initial, in.rates, steps.front().year - 1);
+  double births = 0, deaths = 0, emigrants = 0, returnees = 0;
+  for (const auto& st : runner.crisis().steps())
+    for (int c = 0; c < 2; ++c) {
+      births += st.births(c);
+      deaths += st.deaths(c);
+      emigrants += st.emigrants(c);
+      returnees += st.returnees(c);
+    }
+  CHECK_THAT(in.initial.home().sum() + births + returnees - deaths - emigrants,
+             WithinRel(runner.crisis_end().home().sum(), 1e-12));
+  return emigrants;
+}
+
 steppe::RunOptions one_central_draw() {
   steppe::RunOptions o;
   o.draws = 1;
@@ -233,20 +252,7 @@ TEST_CASE("a food-balance scenario parses into yearly crisis series and keeps it
   CHECK(fertility);
   CHECK(in.rates[0].crisis_survivorship.size() == 0);  // 1926: before the herd year
 
-  const auto steps = s.steps();
-  steppe::CrisisRunner runner(s.dims(), s.projector_options(), int(steps.size()));
-  runner.run(in.initial, in.rates, steps.front().year - 1);
-  double initial = in.initial.home().sum(), births = 0, deaths = 0, emigrants = 0, returnees = 0;
-  for (const auto& st : runner.crisis().steps())
-    for (int c = 0; c < 2; ++c) {
-      births += st.births(c);
-      deaths += st.deaths(c);
-      emigrants += st.emigrants(c);
-      returnees += st.returnees(c);
-    }
-  CHECK(emigrants > 0.0);
-  CHECK_THAT(initial + births + returnees - deaths - emigrants,
-             WithinRel(runner.crisis_end().home().sum(), 1e-12));
+  CHECK(home_books_balance(s, in) > 0.0);
   const steppe::RunResult r = steppe::run_draws(s, one_central_draw());
   CHECK(r.at("/excess_deaths/total").mean > 0.0);
 }
@@ -372,19 +378,7 @@ TEST_CASE("the border lets out a share of the flight attempts and kills a share 
 
   // the books balance with deaths in flight, and those deaths are excess deaths at home
   const steppe::Scenario s = load(with_border(open, {{"success", 0.6}, {"mortality", 0.25}}));
-  const auto steps = s.steps();
-  steppe::CrisisRunner runner(s.dims(), s.projector_options(), int(steps.size()));
-  runner.run(closed.initial, closed.rates, steps.front().year - 1);
-  double births = 0, deaths = 0, emigrants = 0, returnees = 0;
-  for (const auto& st : runner.crisis().steps())
-    for (int c = 0; c < 2; ++c) {
-      births += st.births(c);
-      deaths += st.deaths(c);
-      emigrants += st.emigrants(c);
-      returnees += st.returnees(c);
-    }
-  CHECK_THAT(closed.initial.home().sum() + births + returnees - deaths - emigrants,
-             WithinRel(runner.crisis_end().home().sum(), 1e-12));
+  home_books_balance(s, closed);
   const double deaths_no_mortality =
       steppe::run_draws(load(with_border(open, {{"success", 0.6}})), one_central_draw())
           .at("/excess_deaths/home")
