@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -210,6 +211,15 @@ void QuantileSketch::add(double x, std::uint64_t weight) {
   const double magnitude = std::abs(x);
   if (magnitude < 1e-300) zeros_ += weight;
   else (x > 0.0 ? positive_ : negative_).add(index(magnitude), weight);
+}
+
+// The batches of run_draws: the same additions as one add() per value, in the same order.
+void QuantileSketch::add(std::span<const double> xs) {
+  for (double x : xs) add(x, 1);
+}
+
+void QuantileSketch::add(std::span<const double> xs, std::span<const std::uint64_t> weights) {
+  for (std::size_t i = 0; i < xs.size(); ++i) add(xs[i], weights[i]);
 }
 
 void QuantileSketch::merge(const QuantileSketch& o) {

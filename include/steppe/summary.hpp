@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace steppe {
@@ -67,6 +68,12 @@ class QuantileSketch {
   /// weights are scaled to integers by the caller). count() is then the total weight.
   /// @throws domain_error if x is not finite.
   void add(double x, std::uint64_t weight);
+  /// add(x) for each x in order (a batch of one output's values: the sketch's buffers are then
+  /// brought into cache once per batch rather than once per value).
+  /// @throws domain_error at the first x not finite (the values before it are added).
+  void add(std::span<const double> xs);
+  /// add(xs[i], weights[i]) for each i in order. Precondition: weights.size() == xs.size().
+  void add(std::span<const double> xs, std::span<const std::uint64_t> weights);
   /// @throws domain_error if the sketches have different alpha.
   void merge(const QuantileSketch& other);
   /// The same, taking over other's storage (left empty) when this sketch is empty.
