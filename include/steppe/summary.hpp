@@ -98,8 +98,11 @@ class QuantileSketch {
     std::vector<Bucket> sorted;   // distinct indices, ascending
     std::vector<Bucket> pending;  // not yet merged into `sorted`, any order, repeats allowed
     void add(std::int64_t index, std::uint64_t n);
-    void fold();  // merges `pending` into `sorted`
+    void fold_if_full();  // fold() once `pending` is long enough
+    void fold();          // merges `pending` into `sorted`
   };
+  /// Adds xs[0, n) with weights[0, n) (all 1 if null), all finite: add()'s batched loop.
+  void add_finite(const double* xs, const std::uint64_t* weights, std::size_t n);
   std::int64_t index(double magnitude) const;
   double value(std::int64_t index) const;
   double alpha_, gamma_, log_gamma_;
