@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace steppe {
@@ -67,6 +68,12 @@ class QuantileSketch {
   /// weights are scaled to integers by the caller). count() is then the total weight.
   /// @throws domain_error if x is not finite.
   void add(double x, std::uint64_t weight);
+  /// add(x) for each x in order (a batch of one output's values: the sketch's buffers are then
+  /// brought into cache once per batch rather than once per value).
+  /// @throws domain_error at the first x not finite (the values before it are added).
+  void add(std::span<const double> xs);
+  /// add(xs[i], weights[i]) for each i in order. Precondition: weights.size() == xs.size().
+  void add(std::span<const double> xs, std::span<const std::uint64_t> weights);
   /// @throws domain_error if the sketches have different alpha.
   void merge(const QuantileSketch& other);
   /// The same, taking over other's storage (left empty) when this sketch is empty.
@@ -91,8 +98,11 @@ class QuantileSketch {
     std::vector<Bucket> sorted;   // distinct indices, ascending
     std::vector<Bucket> pending;  // not yet merged into `sorted`, any order, repeats allowed
     void add(std::int64_t index, std::uint64_t n);
-    void fold();  // merges `pending` into `sorted`
+    void fold_if_full();  // fold() once `pending` is long enough
+    void fold();          // merges `pending` into `sorted`
   };
+  /// Adds xs[0, n) with weights[0, n) (all 1 if null), all finite: add()'s batched loop.
+  void add_finite(const double* xs, const std::uint64_t* weights, std::size_t n);
   std::int64_t index(double magnitude) const;
   double value(std::int64_t index) const;
   double alpha_, gamma_, log_gamma_;

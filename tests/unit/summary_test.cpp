@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "steppe/distribution.hpp"
@@ -187,4 +188,38 @@ TEST_CASE("QuantileSketch: repeated values sum across the sorted and pending buc
     CHECK(merged.quantile(q) == one.quantile(0.5));
     CHECK(moved.quantile(q) == one.quantile(0.5));
   }
+}
+
+TEST_CASE("QuantileSketch: batched adds count as one add per value", "[unit]") {
+  // Both signs, zeros and tiny magnitudes, in batches of uneven length (folds at other points).
+  std::vector<double> v = draws(steppe::Distribution::normal(0.0, 1e4), 3000);
+  v[10] = 0.0;
+  v[11] = -1e-310;
+  std::vector<std::uint64_t> w(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) w[i] = i % 5;  // zero weights included
+  steppe::QuantileSketch one, batched, one_w, batched_w;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    one.add(v[i]);
+    one_w.add(v[i], w[i]);
+  }
+  for (std::size_t i = 0, len = 1; i < v.size(); i += len, len = len * 3 % 97 + 1) {
+    const std::size_t n = std::min(len, v.size() - i);
+    batched.add(std::span<const double>(&v[i], n));
+    batched_w.add(std::span<const double>(&v[i], n), std::span<const std::uint64_t>(&w[i], n));
+  }
+  CHECK(batched.count() == one.count());
+  CHECK(batched_w.count() == one_w.count());
+  for (double q : {0.0, 0.001, 0.1, 0.5, 0.9, 0.999, 1.0}) {
+    CHECK(batched.quantile(q) == one.quantile(q));
+    CHECK(batched_w.quantile(q) == one_w.quantile(q));
+  }
+  // A value not finite: the ones before it are added, then the error.
+  steppe::QuantileSketch partial;
+  const double bad[] = {1.0, 2.0, INFINITY, 3.0};
+  CHECK_THROWS_AS(partial.add(std::span<const double>(bad)), steppe::domain_error);
+  CHECK(partial.count() == 2);
+  const std::uint64_t bad_w[] = {1, 0, 1, 1};
+  CHECK_THROWS_AS(partial.add(std::span<const double>(bad), std::span<const std::uint64_t>(bad_w)),
+                  steppe::domain_error);
+  CHECK(partial.count() == 3);
 }
