@@ -10,6 +10,8 @@
 //   reference population (not the projection's state) ────────────────┘        │
 //   herd(t+1) ◄── natural increase − slaughter − losses − distress offtake(deficit) ◄── deficit
 //                                      deficit ─► intensity, flight rate, fertility reduction
+// (In a scenario the flight response gives attempts, which the border regime splits into emigrants
+// and deaths in flight: src/food_balance_scenario.cpp, scenarios/README.md.)
 #pragma once
 
 #include <Eigen/Core>
