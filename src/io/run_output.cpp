@@ -345,18 +345,21 @@ void write_drivers(std::ostream& out, const RunDescription& run, const Table& t)
     std::snprintf(b, sizeof b, "%.2f", x);
     return std::string(b);
   };
-  out << "\nFood balance (medians): herd at the start of the year (head), grain left after seed and "
-         "procurement (tonnes), food in kcal per person per day and the deficit 1 − "
-         "kcal/requirement, by group\n  "
-      << pad_right("year", 6) << pad_left("herd", 10) << pad_left("cattle", 10)
-      << pad_left("sheep, goats", 14) << pad_left("grain", 10);
+  out << "\nFood balance (medians): herd at the start of the year by species (head; sheep: sheep and "
+         "goats), grain left after seed and procurement (tonnes), food in kcal per person per day "
+         "and the deficit 1 − kcal/requirement, by group\n  "
+      << pad_right("year", 6) << pad_left("herd", 9);
+  static constexpr const char* species[][2] = {
+      {"horses", "horses"}, {"cattle", "cattle"}, {"sheep_goats", "sheep"}, {"camels", "camels"}};
+  for (const auto& sp : species) out << pad_left(sp[1], 8);
+  out << pad_left("grain", 8);
   for (const std::string& g : run.groups) out << pad_left("kcal " + g, 16) << pad_left("deficit", 9);
   out << '\n';
   for (const std::string& y : years) {
-    out << "  " << pad_right(y, 6) << pad_left(median("/drivers/herd/total/" + y, millions), 10)
-        << pad_left(median("/drivers/herd/cattle/" + y, millions), 10)
-        << pad_left(median("/drivers/herd/sheep_goats/" + y, millions), 14)
-        << pad_left(median("/drivers/grain/" + y, millions), 10);
+    out << "  " << pad_right(y, 6) << pad_left(median("/drivers/herd/total/" + y, millions), 9);
+    for (const auto& sp : species)
+      out << pad_left(median(std::string("/drivers/herd/") + sp[0] + "/" + y, millions), 8);
+    out << pad_left(median("/drivers/grain/" + y, millions), 8);
     for (const std::string& g : run.groups)
       out << pad_left(median("/drivers/kcal_per_person_day/" + escape_token(g) + "/" + y, whole), 16)
           << pad_left(median("/drivers/deficit/" + escape_token(g) + "/" + y, share), 9);
