@@ -51,6 +51,13 @@ void add_set_option(po::options_description& o) {
                   "override a scenario value: --set /json/pointer=value (JSON text, or a bare "
                   "word taken as a string); repeatable, applied in order");
 }
+// --format (with its default and the formats it takes) and --output, for the Monte Carlo commands.
+void add_format_and_output(po::options_description& o, const char* default_format,
+                           const char* format_help) {
+  o.add_options()("format,f", po::value<std::string>()->default_value(default_format), format_help)(
+      "output,o", po::value<std::string>(),
+      "write the output to FILE instead of stdout (whole, or not at all)");
+}
 void add_draw_options(
     po::options_description& o, const char* default_draws = "1000",
     const char* draws_help = "number of Monte Carlo draws (1 = one run at the central values)") {
@@ -64,11 +71,9 @@ po::options_description run_options() {
   po::options_description o("steppe run SCENARIO.json [options]");
   o.add_options()("help,h", "show this help");
   add_draw_options(o);
-  o.add_options()("format,f", po::value<std::string>()->default_value("table"),
-                  "output format: table (for reading), json (every metric, nested by its "
-                  "JSON pointer) or csv (one row per metric)")(
-      "output,o", po::value<std::string>(),
-      "write the output to FILE instead of stdout (whole, or not at all)");
+  add_format_and_output(o, "table",
+                        "output format: table (for reading), json (every metric, nested by its "
+                        "JSON pointer) or csv (one row per metric)");
   add_set_option(o);
   o.add_options()("input", po::value<std::string>(), "scenario JSON file");
   return o;
@@ -89,10 +94,7 @@ po::options_description sweep_options() {
       "values to sweep: --grid /json/pointer=v1,v2,... (each a JSON text or a bare word); "
       "repeatable, every combination is run, the last --grid varying fastest");
   add_draw_options(o);
-  o.add_options()("format,f", po::value<std::string>()->default_value("csv"),
-                  "output format: csv (one row per combination) or json")(
-      "output,o", po::value<std::string>(),
-      "write the output to FILE instead of stdout (whole, or not at all)");
+  add_format_and_output(o, "csv", "output format: csv (one row per combination) or json");
   add_set_option(o);
   o.add_options()("input", po::value<std::string>(), "scenario JSON file");
   return o;
@@ -109,12 +111,10 @@ po::options_description calibrate_options() {
       "likelihood tempering with Metropolis moves) or auto (importance sampling, SMC when its "
       "effective sample size is below --min-ess)")(
       "particles", po::value<std::uint64_t>()->default_value(2000), "SMC particles (at least 10)")(
-      "moves", po::value<int>()->default_value(5), "SMC Metropolis moves per stage (at least 1)")(
-      "format,f", po::value<std::string>()->default_value("table"),
-      "output format: table (for reading), json (prior and posterior of every metric, "
-      "parameter and target) or csv (one row per quantity and stage)")(
-      "output,o", po::value<std::string>(),
-      "write the output to FILE instead of stdout (whole, or not at all)");
+      "moves", po::value<int>()->default_value(5), "SMC Metropolis moves per stage (at least 1)");
+  add_format_and_output(o, "table",
+                        "output format: table (for reading), json (prior and posterior of every "
+                        "metric, parameter and target) or csv (one row per quantity and stage)");
   add_set_option(o);
   o.add_options()("input", po::value<std::string>(), "scenario JSON file");
   return o;
@@ -124,10 +124,8 @@ po::options_description compare_options() {
   po::options_description o("steppe compare A.json B.json [options]");
   o.add_options()("help,h", "show this help");
   add_draw_options(o);
-  o.add_options()("format,f", po::value<std::string>()->default_value("table"),
-                  "output format: table (for reading) or json")(
-      "output,o", po::value<std::string>(),
-      "write the output to FILE instead of stdout (whole, or not at all)")(
+  add_format_and_output(o, "table", "output format: table (for reading) or json");
+  o.add_options()(
       "factor", po::value<std::vector<std::string>>()->composing(),
       "group fields into a factor: --factor NAME=/pointer/prefix,/other/prefix ('*' matches one "
       "token); repeatable, takes precedence over the scenarios' compare_factors and the defaults")(
