@@ -68,9 +68,12 @@ double livestock_food_kcal(const Herd& after, const HerdDrivers& d,
   return kcal;
 }
 
+double net_grain_t(const GrainDrivers& g) noexcept {
+  return std::max(0.0, g.harvest_t * (1.0 - g.seed_share) - g.procurement_t);
+}
+
 double grain_food_kcal(const GrainDrivers& g, const FoodParameters& p) noexcept {
-  const double net_t = std::max(0.0, g.harvest_t * (1.0 - g.seed_share) - g.procurement_t);
-  return net_t * p.grain_food_share * 1000.0 * p.grain_kcal_per_kg;
+  return net_grain_t(g) * p.grain_food_share * 1000.0 * p.grain_kcal_per_kg;
 }
 
 double aid_food_kcal(const GrainDrivers& g, const FoodParameters& p) noexcept {

@@ -203,8 +203,7 @@ void food_balance_outputs(const Scenario::Impl& s, const FoodBalanceScratch& x, 
   }
   // Grain left after seed and procurement, tonnes (before milling and losses): what the harvest
   // leaves the republic to eat.
-  for (const GrainDrivers& g : x.grain)
-    out.push_back(std::max(0.0, g.harvest_t * (1.0 - g.seed_share) - g.procurement_t));
+  for (const GrainDrivers& g : x.grain) out.push_back(net_grain_t(g));
   for (const Eigen::ArrayXXd* a : {&x.trajectory.kcal_per_person_day, &x.trajectory.deficit})
     for (Eigen::Index g = 0; g < a->cols(); ++g)
       for (int t = 0; t < Y; ++t) out.push_back((*a)(t, g));

@@ -641,7 +641,6 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
         present |= intensity != 0.0;
         const detail::Series& fd = s.crisis[std::size_t(g)].flight_deaths;
         const double dying = abroad || fd.empty() ? 0.0 : per_step(fd.mean(v, t0, t1), width);
-        if (dying > 1.0) fail_at(fd, "a probability of dying in flight of " + num(dying));
         cache.flight_deaths[std::size_t(g)] = dying;
         present |= dying != 0.0;
       }

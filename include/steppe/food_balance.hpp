@@ -124,7 +124,10 @@ Herd after_procurement(const Herd& start, const HerdDrivers& d) noexcept;
 double livestock_food_kcal(const Herd& after, const HerdDrivers& d,
                            const LivestockYields& yields) noexcept;
 
-/// kcal per year of grain for food: max(0, harvest·(1 − seed) − procurement)·food share·kcal/kg.
+/// Tonnes of grain left after seed and procurement: max(0, harvest·(1 − seed) − procurement).
+double net_grain_t(const GrainDrivers& g) noexcept;
+
+/// kcal per year of grain for food: net_grain_t(g)·food share·kcal/kg.
 double grain_food_kcal(const GrainDrivers& g, const FoodParameters& p) noexcept;
 
 /// kcal per year of food aid: aid tonnes · kcal/kg.

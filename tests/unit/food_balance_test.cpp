@@ -169,6 +169,7 @@ TEST_CASE("livestock, grain and aid food in kcal per year, by hand", "[unit][foo
   CHECK(steppe::livestock_food_kcal(Herd{{10, 20, 0, 0}}, d, p.yields) == 3000 + 1000 + 2000);
   // (1,000 t × (1 − 0.1) − 400 t) × 0.8 × 1,000 kg/t × 3,400 kcal/kg
   const GrainDrivers g{1000, 400, 0.1, 10};
+  CHECK_THAT(steppe::net_grain_t(g), WithinRel(500.0, 1e-15));
   CHECK_THAT(steppe::grain_food_kcal(g, p), WithinRel(500 * 0.8 * 1000 * 3400.0, 1e-15));
   CHECK_THAT(steppe::aid_food_kcal(g, p), WithinRel(10 * 1000 * 3400.0, 1e-15));
   // procurement above the net harvest leaves no grain, not negative grain
