@@ -4,6 +4,7 @@
 #include "steppe/simulation.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <condition_variable>
 #include <exception>
@@ -765,13 +766,36 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
       std::vector<double> batch(batch_draws * M), column(batch_draws);
       std::vector<double> batch_weight(weighted ? batch_draws : 0);            // WeightedMoments'
       std::vector<std::uint64_t> batch_count(weighted ? batch_draws : 0);     // the sketches'
+      std::vector<std::size_t> varying;  // the metrics not constant in the batch
+      varying.reserve(M);
       std::size_t rows = 0;
       auto summarise = [&](Partial& p) {
+        if (rows == 0) return;
+        // A metric whose values in the batch are all the same bits (an output constant across
+        // draws, such as every output of a group without drawn parameters): its sketch takes the
+        // value once with the batch's count, and its Moments add it `rows` times at once (the
+        // same bits: integer counts, and Moments::add(x, times)). The others are listed in
+        // `varying`, in metric order.
+        varying.clear();
+        for (std::size_t m = 0; m < M; ++m) {
+          const double x = batch[m];
+          const auto bits = std::bit_cast<std::uint64_t>(x);
+          std::size_t r = 1;
+          while (r < rows && std::bit_cast<std::uint64_t>(batch[r * M + m]) == bits) ++r;
+          if (r < rows || weighted || !std::isfinite(x)) {
+            varying.push_back(m);
+            continue;
+          }
+          p.moments[m].add(x, rows);
+          lo[m] = lower(lo[m], x);
+          hi[m] = upper(hi[m], x);
+          sk[m].add(x, rows);
+        }
         // Moments and min/max draw by draw: the metrics' updates are independent, so their
         // divisions overlap (one metric's draws in a row would wait on each other's).
         for (std::size_t r = 0; r < rows; ++r) {
           const double* v = &batch[r * M];
-          for (std::size_t m = 0; m < M; ++m) {
+          for (std::size_t m : varying) {
             if (weighted) p.weighted[m].add(v[m], batch_weight[r]);
             else p.moments[m].add(v[m]);
             lo[m] = lower(lo[m], v[m]);
@@ -779,7 +803,7 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
           }
         }
         // Sketches metric by metric, each a column of the batch.
-        for (std::size_t m = 0; m < M; ++m) {
+        for (std::size_t m : varying) {
           for (std::size_t r = 0; r < rows; ++r) column[r] = batch[r * M + m];
           const std::span<const double> xs(column.data(), rows);
           if (weighted) sk[m].add(xs, std::span<const std::uint64_t>(batch_count.data(), rows));

@@ -21,6 +21,18 @@ void Moments::add(double x) noexcept {
   m2_ += delta * (x - mean_);
 }
 
+void Moments::add(double x, std::uint64_t times) noexcept {
+  // With x bit-identical to the mean (and both it and m2 not −0), add(x) computes
+  // delta = x − mean = +0, mean + (+0)/n = mean, m2 + (+0)·(+0) = m2: only n moves.
+  const auto bits = [](double d) { return std::bit_cast<std::uint64_t>(d); };
+  if (n_ > 0 && bits(x) == bits(mean_) && !std::signbit(mean_) && !std::signbit(m2_) &&
+      std::isfinite(x)) {
+    n_ += times;
+    return;
+  }
+  for (std::uint64_t k = 0; k < times; ++k) add(x);
+}
+
 void Moments::merge(const Moments& o) noexcept {
   if (o.n_ == 0) return;
   if (n_ == 0) {

@@ -16,6 +16,9 @@ namespace steppe {
 class Moments {
  public:
   void add(double x) noexcept;
+  /// add(x) `times` times, with the same bits: O(1) when x is the mean already and the updates
+  /// would move nothing (an output constant across draws), else a loop of add(x).
+  void add(double x, std::uint64_t times) noexcept;
   /// Adds another summary (the order of merges is the caller's, and fixes the bits).
   void merge(const Moments& other) noexcept;
   std::uint64_t count() const noexcept { return n_; }

@@ -3,6 +3,7 @@
 #include "steppe/summary.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
@@ -222,4 +223,33 @@ TEST_CASE("QuantileSketch: batched adds count as one add per value", "[unit]") {
   CHECK_THROWS_AS(partial.add(std::span<const double>(bad), std::span<const std::uint64_t>(bad_w)),
                   steppe::domain_error);
   CHECK(partial.count() == 3);
+}
+
+TEST_CASE("Moments: adding x n times at once gives the bits of n single adds", "[unit]") {
+  // Sequences where the O(1) path applies (x equal to the mean: a constant output) and where it
+  // must not (x differs from the mean; ±0; a mean that is not exactly representable).
+  const std::vector<std::vector<double>> prefixes = {
+      {}, {2.5}, {0.0}, {-0.0}, {1.0, 2.0}, {0.1, 0.2, 0.3}, {3.0, 3.0}, {-7.25}};
+  const std::vector<double> xs = {2.5, 0.0, -0.0, 1.5, 0.2, 3.0, -7.25, 1e300};
+  for (const auto& prefix : prefixes)
+    for (double x : xs)
+      for (std::uint64_t times : {std::uint64_t(0), std::uint64_t(1), std::uint64_t(5)}) {
+        steppe::Moments a, b;
+        for (double p : prefix) {
+          a.add(p);
+          b.add(p);
+        }
+        for (std::uint64_t k = 0; k < times; ++k) a.add(x);
+        b.add(x, times);
+        CAPTURE(prefix, x, times);
+        REQUIRE(a.count() == b.count());
+        REQUIRE(std::bit_cast<std::uint64_t>(a.mean()) == std::bit_cast<std::uint64_t>(b.mean()));
+        REQUIRE(std::bit_cast<std::uint64_t>(a.sd()) == std::bit_cast<std::uint64_t>(b.sd()));
+      }
+  steppe::Moments c;  // a constant stream: mean exactly the value, sd exactly 0
+  c.add(6151102.0);
+  c.add(6151102.0, 1000);
+  CHECK(c.count() == 1001);
+  CHECK(c.mean() == 6151102.0);
+  CHECK(c.sd() == 0.0);
 }
