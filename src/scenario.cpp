@@ -742,9 +742,14 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
           if (f->is_rate) {
             if (amount > 1.0) fail_at(f->amount, "a flight rate of " + num(amount) + " per year");
             flow_present(0, r.emigration_rate, has_emigration_rate);
+            const double p_step = per_step(amount, width);
             if (flow_changed(0, c, {amount, 0.0, 0.0}))
-              r.emigration_rate.col(c) = per_step(amount, width) * f->pattern.col(sex);
-            if (!(amount == checked_amount) && any_above(r.emigration_rate.col(c), 1.0))
+              r.emigration_rate.col(c) = p_step * f->pattern.col(sex);
+            // Some cell of p_step·pattern above 1: the largest product is that of the pattern's
+            // maximum (p_step ≥ 0) or minimum (p_step < 0), rounding being monotone.
+            if (!(amount == checked_amount) &&
+                (p_step * f->pattern_max[std::size_t(sex)] > 1.0 ||
+                 p_step * f->pattern_min[std::size_t(sex)] > 1.0))
               fail_at(f->amount, "a flight rate of " + num(amount) +
                                      " per year times its age pattern exceeds 1 at some age");
           } else {

@@ -64,7 +64,19 @@ struct FlowSpec {
   Series amount;
   Eigen::ArrayXXd pattern;  ///< ages × 2: relative rates (mean 1) or shares of a count (sum 1 per sex)
   int female_share = -1;    ///< counts only
+  /// The smallest and largest non-NaN value of each sex's pattern (set_pattern): the extremes of
+  /// s·pattern for a scalar s, without a pass over the ages (rounding is monotone).
+  std::array<double, 2> pattern_min{}, pattern_max{};
 };
+
+/// Sets f.pattern and its extremes.
+inline void set_pattern(FlowSpec& f, Eigen::ArrayXXd pattern) {
+  f.pattern = std::move(pattern);
+  for (int sex = 0; sex < 2 && f.pattern.cols() == 2 && f.pattern.rows() > 0; ++sex) {
+    f.pattern_min[std::size_t(sex)] = f.pattern.col(sex).minCoeff<Eigen::PropagateNumbers>();
+    f.pattern_max[std::size_t(sex)] = f.pattern.col(sex).maxCoeff<Eigen::PropagateNumbers>();
+  }
+}
 
 struct InitialSpec {
   std::array<int, 2> totals{-1, -1};

@@ -715,8 +715,8 @@ FlowSpec Parser::flow(const JsonCursor& c, bool is_signed, bool allow_rate, bool
     f.amount = series(c.at(count_key), is_signed ? Domain{-kInf, kInf, "a number of persons per year"}
                                                  : Domain{0, kInf, "a number of persons per year >= 0"});
   const auto p = c.find("age_pattern");
-  f.pattern = p ? age_sex_pattern(*p, f.is_rate)
-                : age_sex_pattern(JsonCursor(json("uniform"), c.file()), f.is_rate);
+  set_pattern(f, p ? age_sex_pattern(*p, f.is_rate)
+                   : age_sex_pattern(JsonCursor(json("uniform"), c.file()), f.is_rate));
   if (const auto fs = c.find("female_share")) {
     if (f.is_rate) fs->fail("\"female_share\" is for counts; a rate applies to both sexes");
     f.female_share = value(*fs, kProbability);
@@ -966,8 +966,8 @@ void Parser::food_group(const JsonCursor& c, FoodBalanceSpec::Group& fg, CrisisS
           cs.flight.amount.pointer = x->pointer();
           cs.flight.amount.file = file_of(*x);
           const auto p = x->find("age_pattern");
-          cs.flight.pattern = p ? age_sex_pattern(*p, true)
-                                : age_sex_pattern(JsonCursor(json("uniform"), c.file()), true);
+          set_pattern(cs.flight, p ? age_sex_pattern(*p, true)
+                                   : age_sex_pattern(JsonCursor(json("uniform"), c.file()), true));
         });
       if (const auto x = r->find("fertility_reduction"))
         guard([&] {

@@ -484,3 +484,53 @@ TEST_CASE("build's column skipping: crisis flows of two groups that come and go 
           {"return", {{"rate", {{"uniform", {0, 0.3}}}}}}}}}}};
   check_sequence(load(tiny(patch)), 80);
 }
+
+TEST_CASE("a flight rate whose age pattern takes more than everybody out of some age is an error",
+          "[scenario]") {
+  // The Rogers–Castro pattern has mean 1 and peaks well above 1 at young adult ages: a rate of
+  // 0.9 per year times it exceeds 1 there. A uniform pattern (1 at every age) at 0.9 does not.
+  auto flight = [](const json& rate, const char* pattern) {
+    return json{{"crisis", {{"kazakh", {{"flight", {{"rate", rate}, {"age_pattern", pattern}}}}}}}};
+  };
+  std::vector<double> v;
+  steppe::ModelInputs in;
+  const Scenario peaked = load(tiny(flight(0.9, "rogers_castro")));
+  peaked.central(v);
+  CHECK_THROWS_WITH(peaked.build(v, in), Catch::Contains("/crisis/kazakh/flight/rate") &&
+                                             Catch::Contains("exceeds 1 at some age"));
+  const Scenario flat = load(tiny(flight(0.9, "uniform")));
+  flat.central(v);
+  CHECK_NOTHROW(flat.build(v, in));
+  CHECK(in.rates[1].emigration_rate.maxCoeff() == Approx(0.9).epsilon(1e-12));
+  // Drawn rates: the build throws exactly when some cell of rate per step × pattern exceeds 1
+  // (the pattern recovered from a build at 0.1 per year; the draws land nowhere near the edge).
+  steppe::ModelInputs probe;
+  const Scenario low = load(tiny(flight(0.1, "rogers_castro")));
+  low.central(v);
+  low.build(v, probe);
+  const Scenario low_flat = load(tiny(flight(0.1, "uniform")));
+  low_flat.central(v);
+  low_flat.build(v, in);
+  const Eigen::ArrayXXd pattern = probe.rates[0].emigration_rate / in.rates[0].emigration_rate(0, 0);
+  const Scenario drawn = load(tiny(flight({{"uniform", {0.05, 0.6}}}, "rogers_castro")));
+  const Scenario drawn_flat = load(tiny(flight({{"uniform", {0.05, 0.6}}}, "uniform")));
+  steppe::ModelInputs drawn_in;
+  int threw = 0, passed = 0;
+  for (std::uint64_t d = 0; d < 40; ++d) {
+    drawn.sample(5, d, v);
+    drawn_flat.build(v, in);  // the same draw with pattern 1: the rate per step
+    const double p_step = in.rates[0].emigration_rate(0, 0);
+    const bool expected = (p_step * pattern > 1.0).any();
+    bool thrown = false;
+    try {
+      drawn.build(v, drawn_in);
+    } catch (const steppe::domain_error&) {
+      thrown = true;
+    }
+    CAPTURE(d, p_step);
+    CHECK(thrown == expected);
+    (thrown ? threw : passed)++;
+  }
+  CHECK(threw > 0);
+  CHECK(passed > 0);
+}
