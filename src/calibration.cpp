@@ -5,10 +5,14 @@
 #include "steppe/calibration.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <limits>
 #include <set>
+#include <span>
+#include <thread>
 #include <utility>
 
 #include "steppe/error.hpp"
@@ -22,6 +26,36 @@ inline std::string escape_token(const std::string& t) { return detail::pointer_t
 using detail::with_separators;
 
 
+
+/// f(item, scratch) for every item in [0, n), on up to `threads` threads (0: all cores), each
+/// thread with its own Scratch. An exception is rethrown once all have finished: the one of the
+/// first item that threw, whatever the threads.
+template <class Scratch, class F>
+void for_each_item(std::size_t n, int threads, F&& f) {
+  unsigned t = threads > 0 ? unsigned(threads) : std::max(1u, std::thread::hardware_concurrency());
+  t = unsigned(std::min<std::size_t>(t, n));
+  std::vector<std::exception_ptr> errors(n);
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    Scratch scratch;
+    for (std::size_t i; (i = next.fetch_add(1)) < n;) {
+      try {
+        f(i, scratch);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  if (t <= 1) {
+    work();
+  } else {
+    std::vector<std::thread> pool;
+    for (unsigned k = 0; k < t; ++k) pool.emplace_back(work);
+    for (std::thread& th : pool) th.join();
+  }
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+}
 
 // Value of parameter k of `scenario` in draw `draw`: what Scenario::sample writes into
 // values[k] (a constant is its value; a distribution is drawn from Rng(seed, draw, stream)).
@@ -77,14 +111,33 @@ Summary weighted_summary(std::span<const double> values, std::span<const double>
                          ", expected a probability in [0, 1]");
   if (unit) {
     // Every weight 1: the q-quantile is the value of rank ceil(q·n) (1-based; 1 for q = 0),
-    // found by selection rather than a full sort. Levels in any order: select on a copy each.
+    // found by selection rather than a full sort: one copy, and each rank selected in the part
+    // that the selections before it left unsorted (the middle rank first, then the ranks below
+    // it among the smaller values and those above among the larger), so five levels cost about
+    // three passes over the values rather than five copies and five selections. A rank's value
+    // is the same however it is selected.
     std::vector<double> v(values.begin(), values.end());
+    std::vector<std::size_t> ranks;
     for (double q : levels) {
       const double r = std::ceil(q * double(v.size()));
-      const std::size_t j = r < 1 ? 0 : std::min(v.size() - 1, std::size_t(r) - 1);
-      std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(j), v.end());
-      s.quantiles.push_back(v[j]);
+      ranks.push_back(r < 1 ? 0 : std::min(v.size() - 1, std::size_t(r) - 1));
     }
+    std::vector<std::size_t> order = ranks;
+    std::sort(order.begin(), order.end());
+    order.erase(std::unique(order.begin(), order.end()), order.end());
+    // select(a, b, lo, hi): puts the values of ranks order[a, b) in place, where v[lo, hi)
+    // holds the values of ranks lo … hi − 1 in some order.
+    auto select = [&](auto&& self, std::size_t a, std::size_t b, std::size_t lo,
+                      std::size_t hi) -> void {
+      if (a >= b) return;
+      const std::size_t mid = a + (b - a) / 2, j = order[mid];
+      std::nth_element(v.begin() + std::ptrdiff_t(lo), v.begin() + std::ptrdiff_t(j),
+                       v.begin() + std::ptrdiff_t(hi));
+      self(self, a, mid, lo, j);
+      self(self, mid + 1, b, j + 1, hi);
+    };
+    select(select, 0, order.size(), 0, v.size());
+    for (std::size_t j : ranks) s.quantiles.push_back(v[j]);
     return s;
   }
   std::vector<std::pair<double, double>> sorted;  // (value, weight), positive weights only
@@ -295,37 +348,51 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
     }
   }
   const std::size_t P = smc.values.size();  // particles (0 without SMC)
-  std::vector<double> xp(P);
-
-  std::vector<double> x(N);
+  // The summaries below are independent of each other: they run on the run's threads, each in
+  // draw order, and land in parameter and target order (the same bits whatever the threads).
+  struct Scratch {
+    std::vector<double> x, z, xp, zp, ones;
+  };
+  const int threads = options.run.threads;
 
   // Uncertain parameters, a shared distribution once (at its first use).
   std::set<std::string> seen_shared;
+  std::vector<const Parameter*> uncertain;
   for (const Parameter& p : params) {
     if (p.distribution.is_constant()) continue;
     if (!p.shared.empty() && !seen_shared.insert(p.shared).second) continue;
-    for (std::uint64_t i = 0; i < N; ++i) x[i] = parameter_value(p, seed, i);
-    ParameterPosterior pp;
+    uncertain.push_back(&p);
+  }
+  r.parameters.resize(uncertain.size());
+  for_each_item<Scratch>(uncertain.size(), threads, [&](std::size_t item, Scratch& s) {
+    const Parameter& p = *uncertain[item];
+    s.x.resize(N);
+    for (std::uint64_t i = 0; i < N; ++i) s.x[i] = parameter_value(p, seed, i);
+    ParameterPosterior& pp = r.parameters[item];
     pp.pointer = p.shared.empty() ? p.pointer : "/distributions/" + escape_token(p.shared);
     pp.file = p.file;
     pp.distribution = p.distribution.describe();
-    pp.prior = weighted_summary(x, {}, levels);
+    pp.prior = weighted_summary(s.x, {}, levels);
     if (use_smc) {
       const std::size_t k = std::size_t(&p - params.data());
-      for (std::size_t i = 0; i < P; ++i) xp[i] = smc.values[i][k];
-      pp.posterior = weighted_summary(xp, {}, levels);
+      s.xp.resize(P);
+      for (std::size_t i = 0; i < P; ++i) s.xp[i] = smc.values[i][k];
+      pp.posterior = weighted_summary(s.xp, {}, levels);
     } else {
-      pp.posterior = weighted_summary(x, w, levels);
+      pp.posterior = weighted_summary(s.x, w, levels);
     }
-    r.parameters.push_back(std::move(pp));
-  }
+  });
 
   // Targets: the metrics of both runs, and the expected census count modelled·(1 + bias).
-  std::vector<double> z(N);
-  for (std::size_t j = 0; j < targets.size(); ++j) {
+  r.targets.resize(targets.size());
+  for_each_item<Scratch>(targets.size(), threads, [&](std::size_t j, Scratch& s) {
     const Target& t = targets[j];
+    std::vector<double>& x = s.x;
+    std::vector<double>& z = s.z;
+    x.resize(N);
+    z.resize(N);
     const std::string base = "/targets/" + escape_token(t.name) + "/";
-    TargetFit f;
+    TargetFit& f = r.targets[j];
     f.name = t.name;
     f.observed = t.observed;
     f.has_sd = t.sd >= 0;
@@ -348,24 +415,25 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
     }
     f.prior_expected = weighted_summary(x, {}, levels);
     std::span<const double> post_z = z, post_w = w;
-    std::vector<double> zp, ones;
     if (use_smc) {  // the particles, equal weights; their kept modelled counts and own values
       const std::size_t T = targets.size();
-      zp.assign(P, 0.0);
-      ones.assign(P, 1.0);
+      std::vector<double>& xp = s.xp;
+      xp.resize(P);
+      s.zp.assign(P, 0.0);
+      s.ones.assign(P, 1.0);
       for (std::size_t i = 0; i < P; ++i) {
         const std::vector<double>& v = smc.values[i];
         const double bias = t.bias >= 0 ? v[std::size_t(t.bias)] : 0.0;
         xp[i] = r.posterior.kept[i * T + j] * (1.0 + bias);
         if (f.has_sd) {
-          zp[i] = (t.observed / xp[i] - 1.0) / v[std::size_t(t.sd)];
-          cdf += normal_cdf(zp[i]);
+          s.zp[i] = (t.observed / xp[i] - 1.0) / v[std::size_t(t.sd)];
+          cdf += normal_cdf(s.zp[i]);
           total += 1.0;
         }
       }
       f.posterior_expected = weighted_summary(xp, {}, levels);
-      post_z = zp;
-      post_w = ones;
+      post_z = s.zp;
+      post_w = s.ones;
     } else {
       f.posterior_expected = weighted_summary(x, w, levels);
     }
@@ -380,8 +448,7 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
       f.within = levels.size() >= 2 && f.posterior_expected.quantiles.front() <= t.observed &&
                  t.observed <= f.posterior_expected.quantiles.back();
     }
-    r.targets.push_back(std::move(f));
-  }
+  });
   return r;
 }
 

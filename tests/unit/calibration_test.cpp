@@ -119,6 +119,26 @@ TEST_CASE("weighted_summary with equal weights is the ordinary sample summary", 
   }
 }
 
+TEST_CASE("weighted_summary's unit-weight quantiles are the sorted values' ranks, any levels",
+          "[unit]") {
+  // Levels unsorted, repeated, at the ends, and close together; values with ties.
+  const std::vector<double> levels{0.5, 0.0, 1.0, 0.975, 0.025, 0.5, 0.1, 0.9, 0.11, 0.3};
+  for (std::size_t n : {std::size_t(1), std::size_t(2), std::size_t(7), std::size_t(1000)}) {
+    std::vector<double> x;
+    for (std::size_t i = 0; i < n; ++i) x.push_back(std::floor(std::sin(1.7 * double(i)) * 50));
+    const steppe::Summary s = steppe::weighted_summary(x, {}, levels);
+    std::vector<double> sorted = x;
+    std::sort(sorted.begin(), sorted.end());
+    REQUIRE(s.quantiles.size() == levels.size());
+    for (std::size_t k = 0; k < levels.size(); ++k) {
+      const double r = std::ceil(levels[k] * double(n));
+      const std::size_t rank = r < 1 ? 0 : std::min(n - 1, std::size_t(r) - 1);
+      CAPTURE(n, levels[k]);
+      CHECK(s.quantiles[k] == sorted[rank]);
+    }
+  }
+}
+
 TEST_CASE("weighted_summary rejects bad weights", "[unit]") {
   const std::vector<double> x{1, 2};
   const std::vector<double> levels{0.5};
