@@ -384,6 +384,28 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
   });
 
   // Targets: the metrics of both runs, and the expected census count modelled·(1 + bias).
+  // Their uncertain bias and sd parameters (often one shared by many targets), drawn once each.
+  std::vector<std::size_t> error_params;
+  for (const Target& t : targets)
+    for (int k : {t.bias, t.sd})
+      if (k >= 0 && !params[std::size_t(k)].distribution.is_constant() &&
+          std::find(error_params.begin(), error_params.end(), std::size_t(k)) == error_params.end())
+        error_params.push_back(std::size_t(k));
+  std::vector<std::vector<double>> error_values(error_params.size());
+  for_each_item<Scratch>(error_params.size(), threads, [&](std::size_t item, Scratch&) {
+    std::vector<double>& v = error_values[item];
+    v.resize(N);
+    for (std::uint64_t i = 0; i < N; ++i) v[i] = parameter_value(params[error_params[item]], seed, i);
+  });
+  // Parameter k in draw i: parameter_value(params[k], seed, i) (0 if k < 0: no parameter).
+  auto error_value = [&](int k) {
+    const auto it = std::find(error_params.begin(), error_params.end(), std::size_t(k));
+    const std::vector<double>* v = k < 0 || it == error_params.end()
+                                       ? nullptr
+                                       : &error_values[std::size_t(it - error_params.begin())];
+    const double constant = v || k < 0 ? 0.0 : params[std::size_t(k)].distribution.mean();
+    return [v, constant](std::uint64_t i) { return v ? (*v)[i] : constant; };
+  };
   r.targets.resize(targets.size());
   for_each_item<Scratch>(targets.size(), threads, [&](std::size_t j, Scratch& s) {
     const Target& t = targets[j];
@@ -401,12 +423,14 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
     f.prior_relative_deviation = r.prior.at(base + "relative_deviation");
     f.posterior_relative_deviation = r.posterior.at(base + "relative_deviation");
     double cdf = 0, total = 0;  // Σ w Φ(z) and Σ w, in draw (or particle) order
+    const auto bias_at = error_value(t.bias);
+    const auto sd_at = error_value(t.sd);
     for (std::uint64_t i = 0; i < N; ++i) {
-      const double bias = t.bias >= 0 ? parameter_value(params[std::size_t(t.bias)], seed, i) : 0.0;
+      const double bias = t.bias >= 0 ? bias_at(i) : 0.0;
       x[i] = kept(i, 1 + j) * (1.0 + bias);
       z[i] = 0.0;
       if (!use_smc && f.has_sd && w[i] > 0) {
-        z[i] = (t.observed / x[i] - 1.0) / parameter_value(params[std::size_t(t.sd)], seed, i);
+        z[i] = (t.observed / x[i] - 1.0) / sd_at(i);
         // A census count expected·(1 + ε) is below the observed one iff ε < observed/expected
         // − 1 = z·sd: probability Φ(z) given this draw.
         cdf += w[i] * normal_cdf(z[i]);
