@@ -2,6 +2,7 @@
 // CrisisRunner and the excess-death / lost-birth definitions.
 #include "steppe/excess.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "steppe/project.hpp"
@@ -16,10 +17,89 @@ CrisisRunner::CrisisRunner(Dims dims, ProjectorOptions options, int reserve_step
       counterfactual_next_(dims),
       flows_(dims),
       crisis_(dims, keep_by_age, reserve_steps),
-      counterfactual_(dims, keep_by_age, reserve_steps) {}
+      counterfactual_(dims, keep_by_age, reserve_steps),
+      fork_(dims),
+      kept_end_(dims),
+      kept_counterfactual_end_(dims) {}
+
+namespace {
+
+// Which optional components of a RateSet are present, a bit each: two RateSets with the same
+// bits take the same branches of the projector.
+unsigned components(const RateSet& r) {
+  unsigned bits = 0, bit = 1;
+  for (const Eigen::ArrayXXd* a :
+       {&r.asfr_abroad, &r.net_migration_rate, &r.net_migration_count, &r.crisis_survivorship,
+        &r.crisis_survivorship_abroad, &r.emigration_rate, &r.emigration_count, &r.return_rate,
+        &r.return_count, &r.immigration_count}) {
+    if (a->size()) bits |= bit;
+    bit <<= 1;
+  }
+  for (const Eigen::ArrayXd* a :
+       {&r.crisis_birth_survivorship, &r.crisis_birth_survivorship_abroad, &r.fertility_multiplier}) {
+    if (a->size()) bits |= bit;
+    bit <<= 1;
+  }
+  return bits;
+}
+
+// Copies the columns of the groups whose bits `groups` has, at home and abroad.
+void copy_groups(const Population& from, Population& to, std::uint64_t groups) {
+  for (int g = 0; g < from.dims().n_groups() && g < 64; ++g) {
+    if (!(groups >> g & 1u)) continue;
+    const Eigen::Index c = Dims::col(Sex::female, g);  // (the group's two columns)
+    to.home().middleCols(c, 2) = from.home().middleCols(c, 2);
+    to.abroad().middleCols(c, 2) = from.abroad().middleCols(c, 2);
+  }
+}
+
+}  // namespace
 
 void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates, int start_year,
                        bool with_counterfactual) {
+  run(initial, rates, start_year, with_counterfactual, 0);
+}
+
+void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates, int start_year,
+                       bool with_counterfactual, std::uint64_t same_groups) {
+  const int G = projector_.dims().n_groups();
+  next_components_.resize(rates.size());
+  for (std::size_t k = 0; k < rates.size(); ++k) next_components_[k] = components(rates[k]);
+  if (G < 64) same_groups &= (std::uint64_t(1) << G) - 1;
+  const bool reuse = same_groups != 0 && G <= 64 && reusable_ && last_steps_ == rates.size() &&
+                     last_start_year_ == start_year &&
+                     last_with_counterfactual_ == with_counterfactual &&
+                     next_components_ == components_;
+  reusable_ = false;  // until a run completes
+  components_.assign(next_components_.begin(), next_components_.end());  // (no allocation)
+  last_steps_ = rates.size();
+  last_start_year_ = start_year;
+  last_with_counterfactual_ = with_counterfactual;
+  bool done = false;
+  kept_groups_ = 0;
+  if (reuse) {
+    copy_groups(crisis_end_, kept_end_, same_groups);  // (the previous run's)
+    if (with_counterfactual) copy_groups(counterfactual_end_, kept_counterfactual_end_, same_groups);
+    done = project(initial, rates, start_year, with_counterfactual, same_groups);
+    if (done) {
+      kept_groups_ = same_groups;
+    } else {  // a step took another path: project every group, trusting nothing left
+      flows_.detail_written = ~0u;
+      flows_.totals.valid = false;
+      for (bool& z : abroad_zero_) z = false;
+    }
+  }
+  if (!done) {
+    paths_.assign(2 * rates.size(), detail::step_path_incomplete);
+    project(initial, rates, start_year, with_counterfactual, 0);
+  }
+  // (A clamp cuts a flow in every group's columns: its step is redone whole, by another path.)
+  reusable_ = std::none_of(paths_.begin(), paths_.end(),
+                           [](int p) { return p == detail::step_path_multipass; });
+}
+
+bool CrisisRunner::project(const Population& initial, std::span<const RateSet> rates,
+                           int start_year, bool with_counterfactual, std::uint64_t skipped) {
   crisis_.clear();
   counterfactual_.clear();
   const int width = projector_.dims().ages().width;
@@ -38,19 +118,29 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
                         : &p == &next_               ? 2
                                                      : 3];
   };
+  // Skipping groups, each step must take the path it took in the previous run (paths_), which
+  // computed the skipped groups' columns: else `failed`.
+  bool failed = false;
   auto step = [&](const Population& from, const RateSet& r, Population& to, Regime regime,
-                  bool by_age) {
+                  bool by_age, int& path) {
     bool& zero = abroad_zero(to);
     const bool known = zero;
     // (A start in one of the runner's populations is vouched for likewise; `initial` is not.)
     const bool from_zero = &from != &initial && abroad_zero(from);
     zero = false;  // until the step returns (it may throw)
+    if (skipped) {
+      zero = detail::step_skipping_groups(projector_, from, r, to, flows_, regime, by_age, known,
+                                          from_zero, skipped);
+      failed = detail::last_step_path(projector_) != path;
+      return;
+    }
     if (by_age)
       zero = detail::step_with_by_age_deaths_only(projector_, from, r, to, flows_, regime, known,
                                                   from_zero);
     else
       zero = detail::step_without_by_age_flows(projector_, from, r, to, flows_, regime, known,
                                                from_zero);
+    path = detail::last_step_path(projector_);
   };
   // The ledgers record each step, taking flows_'s totals and births (storage swapped, not
   // copied: every step writes them anew). One that keeps the step's by-age deaths takes
@@ -59,13 +149,16 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
   // or the clamping step did); after that, the projector must treat every optional flow array
   // as possibly non-zero (Flows::detail_written), so that a step with nobody abroad zeroes it.
   // A shared step is copied into the counterfactual's ledger, then taken.
+  // Skipping groups, the ledgers keep the skipped groups' columns of the previous run.
   auto take = [&](Accounts& ledger, const Population& p, int year) {
     const bool abroad_too = ledger.keeps_by_age_in_next_step() && !abroad_zero(p);
-    ledger.record_taking_flows(p, year, flows_, abroad_too);
+    if (skipped) ledger.record_keeping_groups(p, year, flows_, true, abroad_too, skipped);
+    else ledger.record_taking_flows(p, year, flows_, abroad_too);
     if (abroad_too) flows_.detail_written = ~0u;
   };
   auto both = [&](const Population& p, int year) {
-    counterfactual_(p, year, flows_);
+    if (skipped) counterfactual_.record_keeping_groups(p, year, flows_, false, false, skipped);
+    else counterfactual_(p, year, flows_);
     take(crisis_, p, year);
   };
   auto crisis_records = [&](const Population& p, int year) { take(crisis_, p, year); };
@@ -74,9 +167,10 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
   };
   // A run's first step writes its end population straight from its start, which is never copied;
   // then `end` and `next` are a double buffer (years as in project(): never accumulated).
+  // (path: where the path of step k is, 2·k + the path's offset)
   auto run_from = [&](const Population& start, std::span<const RateSet> steps, int year,
                       auto&& observer, auto&& needs_by_age, Population& end, Population& next,
-                      Regime regime) {
+                      Regime regime, int* path) {
     std::size_t k = 0;
     if (&end != &start) {
       if (steps.empty()) {
@@ -84,12 +178,14 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
         abroad_zero(end) = false;
         return;
       }
-      step(start, steps.front(), end, regime, needs_by_age());
+      step(start, steps.front(), end, regime, needs_by_age(), path[0]);
+      if (failed) return;
       observer(static_cast<const Population&>(end), year + width);
       k = 1;
     }
     for (; k < steps.size(); ++k) {
-      step(end, steps[k], next, regime, needs_by_age());
+      step(end, steps[k], next, regime, needs_by_age(), path[2 * k]);
+      if (failed) return;
       observer(static_cast<const Population&>(next), year + int(k + 1) * width);
       swap(end, next);
       std::swap(abroad_zero(end), abroad_zero(next));
@@ -101,23 +197,48 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
   auto crisis_needs = [&] { return crisis_.keeps_by_age_in_next_step(); };
   auto counterfactual_needs = [&] { return counterfactual_.keeps_by_age_in_next_step(); };
   const Population* fork = &initial;  // where the two runs part ways
+  // Skipping groups, the populations where a run starts or ends keep the skipped groups'
+  // columns of the previous run (kept_end_ and kept_counterfactual_end_ hold its end populations,
+  // fork_ where its runs parted ways). The fork is read whole (whether anyone is abroad), so its
+  // columns are put back before the runs part ways; the ends, after both runs.
+  auto keep_ends = [&] {
+    if (!skipped) return;
+    copy_groups(kept_end_, crisis_end_, skipped);
+    abroad_zero(crisis_end_) = false;
+    if (!with_counterfactual) return;
+    copy_groups(kept_counterfactual_end_, counterfactual_end_, skipped);
+    abroad_zero(counterfactual_end_) = false;
+  };
   if (!with_counterfactual) {
     run_from(initial, rates, start_year, crisis_records, crisis_needs, crisis_end_, next_,
-             Regime::crisis);
-    return;
+             Regime::crisis, &paths_[0]);
+    if (failed) return false;
+    keep_ends();
+    return true;
   }
   if (shared > 0) {
     run_from(initial, rates.first(shared), start_year, both, both_need, counterfactual_end_,
-             counterfactual_next_, Regime::crisis);
+             counterfactual_next_, Regime::crisis, &paths_[0]);
+    if (failed) return false;
     fork = &counterfactual_end_;
+    if (skipped) {
+      copy_groups(fork_, counterfactual_end_, skipped);
+      abroad_zero(counterfactual_end_) = false;
+    }
+    fork_.home() = counterfactual_end_.home();
+    fork_.abroad() = counterfactual_end_.abroad();
   }
   // From there on, the crisis run and the counterfactual part ways (the crisis run first, while
   // the counterfactual's start is still in counterfactual_end_).
   const int year = start_year + int(shared) * width;
   run_from(*fork, rates.subspan(shared), year, crisis_records, crisis_needs, crisis_end_, next_,
-           Regime::crisis);
+           Regime::crisis, &paths_[2 * shared]);
+  if (failed) return false;
   run_from(*fork, rates.subspan(shared), year, counterfactual_records, counterfactual_needs,
-           counterfactual_end_, counterfactual_next_, Regime::no_crisis);
+           counterfactual_end_, counterfactual_next_, Regime::no_crisis, &paths_[2 * shared + 1]);
+  if (failed) return false;
+  keep_ends();
+  return true;
 }
 
 namespace {

@@ -679,6 +679,7 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
   };
   Flows::ColumnTotals& t = f.totals;
   for (int g = 0; g < dims_.n_groups(); ++g) {
+    if (skipped_groups_ && (skipped_groups_ >> g & 1u)) continue;  // (g < 64 where any is)
     const Column cols[2] = {column(Sex::female, g), column(Sex::male, g)};
     Totals<double> acc[2] = {ages_above_0<P, Net, Mig, Abroad, Shock, ByAge>(cols[0]),
                              ages_above_0<P, Net, Mig, Abroad, Shock, ByAge>(cols[1])};
@@ -761,9 +762,24 @@ bool detail::step_with_by_age_deaths_only(Projector& p, const Population& in, co
                                                in_abroad_zero);
 }
 
+bool detail::step_skipping_groups(Projector& p, const Population& in, const RateSet& r,
+                                  Population& out, Flows& f, Regime regime, bool by_age_deaths,
+                                  bool out_abroad_zero, bool in_abroad_zero,
+                                  std::uint64_t skipped_groups) {
+  STEPPE_ASSERT(p.dims_.n_groups() <= 64 || skipped_groups == 0);
+  if (by_age_deaths)
+    return p.step_impl<Projector::by_age_deaths>(in, r, out, f, regime, out_abroad_zero,
+                                                 in_abroad_zero, skipped_groups);
+  return p.step_impl<Projector::by_age_none>(in, r, out, f, regime, out_abroad_zero,
+                                             in_abroad_zero, skipped_groups);
+}
+
+int detail::last_step_path(const Projector& p) noexcept { return p.path_; }
+
 template <int ByAge>
 bool Projector::step_impl(const Population& in, const RateSet& r, Population& out, Flows& f,
-                          Regime regime, bool out_abroad_zero, bool in_abroad_zero) {
+                          Regime regime, bool out_abroad_zero, bool in_abroad_zero,
+                          std::uint64_t skipped_groups) {
   const Eigen::Index A = dims_.n_ages(), C = dims_.n_cols();
   STEPPE_ASSERT(&in != &out);
   STEPPE_ASSERT(in.home().rows() == A && in.home().cols() == C);
@@ -791,6 +807,8 @@ bool Projector::step_impl(const Population& in, const RateSet& r, Population& ou
                                                         ? (f.totals.population_abroad > 0.0).any()
                                                         : in.abroad().maxCoeff() > 0.0));
   in_abroad_zero_ = in_abroad_zero;  // (read by the one-pass step's columns)
+  skipped_groups_ = skipped_groups;   // (read by the one-pass step's loop over groups)
+  path_ = detail::step_path_incomplete;  // until the step completes (it may throw)
   const bool shock = crisis && (r.crisis_survivorship.size() || r.crisis_survivorship_abroad.size());
   f.clamps.clear();
   f.clamped_persons = 0.0;
@@ -815,15 +833,27 @@ bool Projector::step_impl(const Population& in, const RateSet& r, Population& ou
          &Projector::step_one_pass<true, true, true, true, ByAge>},
         {&Projector::step_one_pass<true, true, true, false, ByAge>,
          &Projector::step_one_pass<true, true, true, true, ByAge>}}}};
+  // Whether anyone is abroad at the start of a column the step projects.
+  auto anyone_abroad = [&] {
+    if (!skipped_groups) return in.abroad().maxCoeff() > 0.0;
+    for (int g = 0; g < dims_.n_groups(); ++g)
+      if (!(skipped_groups >> g & 1u) && in.abroad().middleCols(Dims::col(Sex::female, g), 2).maxCoeff() > 0.0)
+        return true;
+    return false;
+  };
   bool done = (this->*one_pass[net][mig][abroad][shock])(in, r, out, f, crisis);
-  if (!done && !abroad && !in_abroad_zero && in.abroad().maxCoeff() > 0.0) {
+  if (!done && !abroad && !in_abroad_zero && anyone_abroad()) {
     abroad = true;  // someone is abroad after all: redo the step with the abroad arrays
     done = (this->*one_pass[net][mig][abroad][shock])(in, r, out, f, crisis);
   }
+  skipped_groups_ = 0;
   if (!done) {
+    if (skipped_groups) return false;  // (path_ stays detail::step_path_incomplete)
     step_multipass(in, r, out, f, regime);  // an out-flow must be cut: redo the step, clamping
+    path_ = detail::step_path_multipass;
     return false;
   }
+  path_ = int(net) | int(mig) << 1 | int(abroad || mig) << 2 | int(shock) << 3;
   f.totals.valid = true;
   f.totals.population_data = out.home().data();
 

@@ -7,6 +7,7 @@
 //   - excess mortality: hazard multiplier m(x, s) = 1 + intensity · (RR(x, s) − 1), applied as
 //     S^m (shock.hpp); components that are zero in a step are left absent (so steps without a
 //     crisis are shared by the crisis run and its counterfactual).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <fstream>
@@ -429,6 +430,56 @@ void Scenario::central(std::vector<double>& values) const {
     const Distribution& d = ps[k].distribution;
     values[k] = std::clamp(d.mean(), d.lower(), d.upper());
   }
+}
+
+std::vector<std::vector<std::size_t>> Scenario::group_parameters() const {
+  const Impl& s = *impl_;
+  std::vector<std::vector<std::size_t>> out(s.groups.size());
+  for (std::size_t g = 0; g < s.groups.size(); ++g) {
+    std::vector<std::size_t>& p = out[g];
+    if (s.food_balance) {  // (the series read derived slots, which depend on every parameter)
+      for (std::size_t i = 0; i < s.parameters.size(); ++i) p.push_back(i);
+      continue;
+    }
+    auto index = [&p](int i) {
+      if (i >= 0) p.push_back(std::size_t(i));
+    };
+    auto series = [&](const detail::Series& x) {
+      for (int i : x.values) index(i);
+      index(x.scale);
+    };
+    auto flow = [&](const detail::FlowSpec& f) {
+      if (!f.present) return;
+      series(f.amount);
+      index(f.female_share);
+    };
+    // Every parameter index build() reads for the group (a superset does no harm).
+    const detail::GroupSpec& gs = s.groups[g];
+    for (int sex = 0; sex < 2; ++sex) {
+      series(gs.mortality.e0[std::size_t(sex)]);
+      series(gs.mortality.alpha[std::size_t(sex)]);
+      series(gs.mortality.beta[std::size_t(sex)]);
+      index(gs.initial.totals[std::size_t(sex)]);
+      index(gs.initial.undercount[std::size_t(sex)]);
+      index(gs.initial.abroad[std::size_t(sex)]);
+    }
+    index(gs.initial.growth_rate);
+    index(gs.initial.stable_share);
+    series(gs.fertility.tfr);
+    index(gs.fertility.srb);
+    flow(gs.migration);
+    const detail::CrisisSpec& cs = s.crisis[g];
+    series(cs.mortality.intensity);
+    series(cs.mortality_abroad.intensity);
+    series(cs.fertility_reduction);
+    flow(cs.flight);
+    flow(cs.in_migration);
+    series(cs.return_rate);
+    series(cs.flight_deaths);
+    std::sort(p.begin(), p.end());
+    p.erase(std::unique(p.begin(), p.end()), p.end());
+  }
+  return out;
 }
 
 void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {

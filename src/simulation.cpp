@@ -488,7 +488,12 @@ class DrawRunner {
       throw domain_error("run_draws: the model derived " + std::to_string(inputs_.derived.size()) +
                          " values for " + std::to_string(L_.derived.size()) + " derived outputs");
     const StepTime& first = model_.steps.front();
-    runner_.run(inputs_.initial, inputs_.rates, int(std::floor(first.start)), !crisis_only_);
+    const std::uint64_t same = same_groups();
+    have_previous_ = false;  // (until this draw's projection completes)
+    runner_.run(inputs_.initial, inputs_.rates, int(std::floor(first.start)), !crisis_only_,
+                same);
+    previous_values_ = values_;
+    have_previous_ = true;
     fill();
     std::size_t m = 0;
     visit_metrics(L_, &data_, [this, &m](auto&&, auto&& value) {
@@ -513,6 +518,25 @@ class DrawRunner {
   double clamped_persons() const noexcept { return clamped_persons_; }
 
  private:
+  // The groups (a bit each) whose parameters, as model_.group_parameters lists them, have the
+  // same bits as in the previous draw projected by runner_: their inputs are the same.
+  std::uint64_t same_groups() const {
+    const std::vector<std::vector<std::size_t>>& reads = model_.group_parameters;
+    if (!have_previous_ || reads.size() != std::size_t(L_.n_groups) || reads.size() > 64 ||
+        previous_values_.size() != values_.size())
+      return 0;
+    std::uint64_t same = 0;
+    for (std::size_t g = 0; g < reads.size(); ++g) {
+      bool equal = true;
+      for (std::size_t i : reads[g])
+        equal = equal && i < values_.size() &&
+                std::bit_cast<std::uint64_t>(values_[i]) ==
+                    std::bit_cast<std::uint64_t>(previous_values_[i]);
+      if (equal) same |= std::uint64_t(1) << g;
+    }
+    return same;
+  }
+
   void fill() {
     DrawData& d = data_;
     const auto cr = runner_.crisis().steps();
@@ -609,6 +633,8 @@ class DrawRunner {
   CrisisRunner runner_;
   ModelInputs inputs_;
   std::vector<double> values_;
+  std::vector<double> previous_values_;  // of the last draw runner_ projected
+  bool have_previous_ = false;           // runner_'s last run was of previous_values_
   DrawData data_;
   std::vector<double> metrics_;
   std::size_t clamps_ = 0;
@@ -971,6 +997,7 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
 namespace {
 detail::DrawModel draw_model(const Scenario& scenario) {
   detail::DrawModel m;
+  m.group_parameters = scenario.group_parameters();
   m.dims = scenario.dims();
   m.projector_options = scenario.projector_options();
   m.steps.assign(scenario.steps().begin(), scenario.steps().end());

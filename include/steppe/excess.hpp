@@ -17,6 +17,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -39,9 +40,22 @@ class CrisisRunner {
   void run(const Population& initial, std::span<const RateSet> rates, int start_year,
            bool with_counterfactual = true);
 
+  /// run(), told that the groups g with bit g of `same_groups` set have inputs bit-identical to
+  /// those of this runner's previous run(): the group's columns of `initial` and every entry of
+  /// every RateSet that belongs to it (its columns, or its entry of asfr, srb, ...). Where the
+  /// runner can tell that projecting them again would give the same bits (its previous run
+  /// completed, with the same steps, start year, regimes and keep_by_age_only_in, and every step
+  /// of this one has the same components and takes the same path through the projector, without
+  /// clamping), their columns of every result are kept from the previous run instead of projected
+  /// again; otherwise they are projected. Either way the results are those of run(). A caller
+  /// that cannot vouch for a group passes its bit clear (0: run()).
+  void run(const Population& initial, std::span<const RateSet> rates, int start_year,
+           bool with_counterfactual, std::uint64_t same_groups);
+
   /// With keep_by_age: by-age arrays only in the steps k with steps[k] true, in both ledgers (see
   /// Accounts::keep_by_age_only_in).
   void keep_by_age_only_in(const std::vector<bool>& steps) {
+    reusable_ = false;  // (the ledgers' by-age arrays of other steps were not kept)
     crisis_.keep_by_age_only_in(steps);
     counterfactual_.keep_by_age_only_in(steps);
   }
@@ -51,6 +65,8 @@ class CrisisRunner {
   const Population& crisis_end() const noexcept { return crisis_end_; }
   const Population& counterfactual_end() const noexcept { return counterfactual_end_; }
   Projector& projector() noexcept { return projector_; }
+  /// Not API (tests): the groups (a bit each) whose columns the last run kept from the run before.
+  std::uint64_t kept_groups() const noexcept { return kept_groups_; }
 
  private:
   Projector projector_;
@@ -64,6 +80,25 @@ class CrisisRunner {
   // .abroad() holds +0.0, as the last step into it left it (so a step where nobody is abroad
   // need not zero it again).
   bool abroad_zero_[4] = {false, false, false, false};
+
+  // Projects every group but those of `skipped_groups` (0: every group, as run() does). Skipping
+  // some, returns false as soon as a step takes another path than in the previous run (the
+  // results are then unspecified: project them all again).
+  bool project(const Population& initial, std::span<const RateSet> rates, int start_year,
+               bool with_counterfactual, std::uint64_t skipped_groups);
+  // What run(..., same_groups) compares with the previous run. reusable_: that run completed
+  // without a clamp, and the ledgers, crisis_end_, counterfactual_end_ and fork_ hold its results.
+  bool reusable_ = false;
+  std::uint64_t kept_groups_ = 0;
+  std::size_t last_steps_ = 0;
+  int last_start_year_ = 0;
+  bool last_with_counterfactual_ = false;
+  std::vector<unsigned> components_;  // per step: which components of its RateSet are present
+  std::vector<unsigned> next_components_;
+  std::vector<int> paths_;  // per step k: detail::last_step_path of the crisis run's step (2k)
+                            // and of the counterfactual's (2k + 1; a shared step is at 2k)
+  Population fork_;  // the population where the two runs parted ways (after shared steps)
+  Population kept_end_, kept_counterfactual_end_;  // scratch: the previous run's end populations
 };
 
 /// Where deaths are counted: in the territory, among the group's people abroad, or both.

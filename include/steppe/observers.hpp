@@ -5,8 +5,10 @@
 
 #include <Eigen/Core>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "steppe/flows.hpp"
@@ -49,6 +51,17 @@ class Accounts {
   /// is copied and totals.valid left as it is: the projector's next step reads them to guess
   /// whether anyone is abroad at its start.
   void record_taking_flows(const Population& end, int year, Flows& flows, bool abroad_too);
+
+  /// Not API (CrisisRunner's reuse of unchanged groups): records one step as operator() (`take`
+  /// false) or record_taking_flows (`take` true) do, except that the columns of the groups g with
+  /// bit g of `kept_groups` set keep what this ledger's step size() holds already: the values of
+  /// the run recorded before the last clear(), with the same keep_by_age_only_in. Those columns
+  /// of `end` and `flows` are not read; in flows' totals, births and by-age deaths they are
+  /// overwritten with the kept values (and flows.detail_written becomes ~0u where by-age deaths
+  /// are). Preconditions: that step was recorded before the last clear(); flows.totals are valid
+  /// and of `end` (totals.population_data == end.home().data()); n_groups() <= 64.
+  void record_keeping_groups(const Population& end, int year, Flows& flows, bool take,
+                             bool abroad_too, std::uint64_t kept_groups);
 
   /// The steps recorded so far, in order.
   std::span<const Step> steps() const noexcept { return {steps_.data(), n_}; }
@@ -169,6 +182,57 @@ inline void Accounts::record_taking_flows(const Population& end, int year, Flows
     if (abroad_too) s.deaths_abroad_by_age.swap(f.deaths_abroad);
     else s.deaths_abroad_by_age = f.deaths_abroad;
     s.population_by_age = end.home();
+  }
+}
+
+inline void Accounts::record_keeping_groups(const Population& end, int year, Flows& f,
+                                            bool take, bool abroad_too, std::uint64_t kept) {
+  STEPPE_ASSERT(n_ < steps_.size() && dims_.n_groups() <= 64);
+  STEPPE_ASSERT(f.totals.valid && f.totals.population_data == end.home().data());
+  const bool by_age = keeps_by_age_in(n_);
+  // The kept columns go into `f` first, then the step is recorded from `f` as usual (its storage
+  // is the step's own: record_totals overwrites it).
+  {
+    const Step& old = steps_[n_];
+    Flows::ColumnTotals& t = f.totals;
+    for (int g = 0; g < dims_.n_groups(); ++g) {
+      if (!(kept >> g & 1u)) continue;
+      const Eigen::Index c = Dims::col(Sex::female, g);  // (the group's two columns)
+      for (auto [to, from] : {std::pair{&t.deaths, &old.deaths},
+                              {&t.deaths_abroad, &old.deaths_abroad},
+                              {&t.baseline_deaths, &old.baseline_deaths},
+                              {&t.baseline_deaths_abroad, &old.baseline_deaths_abroad},
+                              {&t.emigrants, &old.emigrants},
+                              {&t.returnees, &old.returnees},
+                              {&t.immigrants, &old.immigrants},
+                              {&t.net_migrants, &old.net_migrants},
+                              {&t.population, &old.population},
+                              {&t.population_abroad, &old.population_abroad},
+                              {&f.births, &old.births},
+                              {&f.births_abroad, &old.births_abroad},
+                              {&f.baseline_births, &old.baseline_births}})
+        to->segment(c, 2) = from->segment(c, 2);
+      if (by_age) {
+        f.deaths.middleCols(c, 2) = old.deaths_by_age.middleCols(c, 2);
+        f.deaths_abroad.middleCols(c, 2) = old.deaths_abroad_by_age.middleCols(c, 2);
+      }
+    }
+  }
+  if (by_age) f.detail_written = ~0u;  // (the arrays may now be non-zero anywhere)
+  Step& s = take ? record_totals<true>(end, year, f) : record_totals<false>(end, year, f);
+  if (!by_age) return;
+  if (take) {
+    s.deaths_by_age.swap(f.deaths);
+    if (abroad_too) s.deaths_abroad_by_age.swap(f.deaths_abroad);
+    else s.deaths_abroad_by_age = f.deaths_abroad;
+  } else {
+    s.deaths_by_age = f.deaths;
+    s.deaths_abroad_by_age = f.deaths_abroad;
+  }
+  for (int g = 0; g < dims_.n_groups(); ++g) {
+    if (kept >> g & 1u) continue;
+    const Eigen::Index c = Dims::col(Sex::female, g);
+    s.population_by_age.middleCols(c, 2) = end.home().middleCols(c, 2);
   }
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cstdint>
 
 #include "steppe/flows.hpp"
 #include "steppe/population.hpp"
@@ -39,6 +40,23 @@ bool step_without_by_age_flows(Projector& p, const Population& in, const RateSet
 bool step_with_by_age_deaths_only(Projector& p, const Population& in, const RateSet& rates,
                                   Population& out, Flows& flows, Regime regime = Regime::crisis,
                                   bool out_abroad_zero = false, bool in_abroad_zero = false);
+/// Not API (CrisisRunner's reuse of unchanged groups): what the two functions above do, for the
+/// groups g whose bit g of `skipped_groups` is clear only (dims.n_groups() <= 64). The columns of
+/// the skipped groups, in `out`, in the by-age flows and in flows.totals and births, are neither
+/// read nor written (out.abroad() may still be zeroed as a whole, as the step does where nobody
+/// is abroad), and the projected columns get the same bits as in a step of every group taken by
+/// the same path (last_step_path). Where that step would need its clamping fallback, or would
+/// find someone abroad only in a skipped column, nothing is clamped: the step stops with
+/// last_step_path() == step_path_incomplete and its outputs unspecified. Returns as the two above.
+bool step_skipping_groups(Projector& p, const Population& in, const RateSet& rates,
+                          Population& out, Flows& flows, Regime regime, bool by_age_deaths,
+                          bool out_abroad_zero, bool in_abroad_zero, std::uint64_t skipped_groups);
+/// The path by which p's last step ran: the one-pass step built for the components (bits
+/// 1 net migration, 2 emigration/returns/immigration, 4 abroad arrays, 8 crisis survivorship),
+/// step_path_multipass (its clamping fallback), or step_path_incomplete (see above).
+inline constexpr int step_path_multipass = 16;
+inline constexpr int step_path_incomplete = 32;
+int last_step_path(const Projector& p) noexcept;
 }  // namespace detail
 
 /// The step kernel of the cohort-component projection. Owns only scratch space, sized once in
@@ -79,6 +97,12 @@ class Projector {
                                                    const RateSet& rates, Population& out,
                                                    Flows& flows, Regime regime,
                                                    bool out_abroad_zero, bool in_abroad_zero);
+  friend bool detail::step_skipping_groups(Projector& p, const Population& in,
+                                           const RateSet& rates, Population& out, Flows& flows,
+                                           Regime regime, bool by_age_deaths,
+                                           bool out_abroad_zero, bool in_abroad_zero,
+                                           std::uint64_t skipped_groups);
+  friend int detail::last_step_path(const Projector& p) noexcept;
 
   // Which by-age flow arrays the one-pass kernel stores (template argument ByAge).
   static constexpr int by_age_none = 0;    // none (detail::step_without_by_age_flows)
@@ -86,9 +110,11 @@ class Projector {
   static constexpr int by_age_all = 2;     // every flow (step)
   // step(), storing the by-age flow arrays that ByAge says. out_abroad_zero, in_abroad_zero and
   // the result as in detail::step_without_by_age_flows.
+  // skipped_groups as in detail::step_skipping_groups (0: every group, with the fallback).
   template <int ByAge>
   bool step_impl(const Population& in, const RateSet& rates, Population& out, Flows& flows,
-                 Regime regime, bool out_abroad_zero = false, bool in_abroad_zero = false);
+                 Regime regime, bool out_abroad_zero = false, bool in_abroad_zero = false,
+                 std::uint64_t skipped_groups = 0);
 
   struct Column;        // pointers into one (sex, group) column of inputs and outputs
   /// Whose women of a column bear children: none (men), those at home, at home and abroad.
@@ -149,6 +175,8 @@ class Projector {
   bool avx512_registers_ = false;  // run it in its form for AVX-512VL (the CPU has that too)
   Eigen::ArrayXd zeros_;  // ages: stands in for absent rates in the one-pass step
   bool in_abroad_zero_ = false;  // this step: the caller vouches nobody is abroad at its start
+  std::uint64_t skipped_groups_ = 0;  // this step: groups the one-pass step leaves alone
+  int path_ = 0;  // the path of the last step (detail::last_step_path)
   // Scratch of the clamping step, all ages × cols, sized in the constructor.
   Population mid_;                     // after the start-of-step migration
   Eigen::ArrayXXd emig_req_, ret_req_;  // requested crisis flows over the whole step

@@ -167,6 +167,15 @@ class Scenario {
   /// drawn e0 outside the model life tables), naming the parameter's file and pointer.
   void build(std::span<const double> values, ModelInputs& out) const;
 
+  /// For each group g, the indices (increasing) of the parameters that build() reads for g's
+  /// inputs: its columns of the initial population and its entries of every RateSet (columns of
+  /// the ages × cols arrays, entry or column g of the per-group ones). Two builds whose values
+  /// agree bit for bit at these indices give g the same inputs, bit for bit, except for which
+  /// optional RateSet components are present (an array present for another group holds zeros,
+  /// or the baseline, in g's columns). Where the groups' inputs are coupled (a food-balance
+  /// crisis, whose drivers are shared), every group's list holds every parameter.
+  std::vector<std::vector<std::size_t>> group_parameters() const;
+
   struct Impl;  ///< the parsed description (private; src/scenario.cpp)
 
  private:

@@ -165,6 +165,12 @@ struct DrawModel {
   std::function<void(std::uint64_t seed, std::uint64_t draw, bool central,
                      std::vector<double>& values, ModelInputs& inputs)>
       build;
+  /// Optional: per group, the indices into `values` that build() reads for the group's inputs
+  /// (Scenario::group_parameters). A thread whose draw has the same values, bit for bit, at a
+  /// group's indices as its previous draw vouches that the group's inputs are unchanged, and its
+  /// CrisisRunner may keep that group's projection (CrisisRunner::run's same_groups). Empty: no
+  /// group is vouched for.
+  std::vector<std::vector<std::size_t>> group_parameters;
 };
 
 /// run_draws on a DrawModel (same contract).

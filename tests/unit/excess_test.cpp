@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <random>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "steppe/project.hpp"
 #include "steppe/shock.hpp"
@@ -217,4 +219,205 @@ TEST_CASE("CrisisRunner skipping by-age flows records the same ledgers and end p
       }
     }
   }
+}
+
+namespace {
+
+// Group g's entries of `from` into `to`: its columns, its asfr columns, its sex ratio and
+// fertility multiplier, wherever both have the component.
+void copy_group(const RateSet& from, RateSet& to, int g) {
+  const Eigen::Index c = Dims::col(steppe::Sex::female, g);  // (the group's two columns)
+  for (auto [a, b] :
+       {std::pair{&from.survivorship, &to.survivorship},
+        {&from.survivorship_abroad, &to.survivorship_abroad},
+        {&from.net_migration_rate, &to.net_migration_rate},
+        {&from.net_migration_count, &to.net_migration_count},
+        {&from.crisis_survivorship, &to.crisis_survivorship},
+        {&from.crisis_survivorship_abroad, &to.crisis_survivorship_abroad},
+        {&from.emigration_rate, &to.emigration_rate},
+        {&from.emigration_count, &to.emigration_count},
+        {&from.return_rate, &to.return_rate},
+        {&from.return_count, &to.return_count},
+        {&from.immigration_count, &to.immigration_count}})
+    if (a->size() && b->size()) b->middleCols(c, 2) = a->middleCols(c, 2);
+  for (auto [a, b] : {std::pair{&from.asfr, &to.asfr}, {&from.asfr_abroad, &to.asfr_abroad}})
+    if (a->size() && b->size()) b->col(g) = a->col(g);
+  for (auto [a, b] : {std::pair{&from.birth_survivorship, &to.birth_survivorship},
+                      {&from.birth_survivorship_abroad, &to.birth_survivorship_abroad},
+                      {&from.crisis_birth_survivorship, &to.crisis_birth_survivorship},
+                      {&from.crisis_birth_survivorship_abroad, &to.crisis_birth_survivorship_abroad}})
+    if (a->size() && b->size()) b->segment(c, 2) = a->segment(c, 2);
+  for (auto [a, b] : {std::pair{&from.srb, &to.srb},
+                      {&from.fertility_multiplier, &to.fertility_multiplier}})
+    if (a->size() && b->size()) (*b)(g) = (*a)(g);
+}
+
+// Every result of `a` has the bits of `b`'s: ledgers, by-age arrays of the steps kept, ends.
+void check_same_results(const steppe::CrisisRunner& a, const steppe::CrisisRunner& b,
+                        const std::vector<bool>& by_age, bool with_counterfactual) {
+  check_same_totals(a.crisis(), b.crisis());
+  CHECK(same_bits(a.crisis_end().home(), b.crisis_end().home()));
+  CHECK(same_bits(a.crisis_end().abroad(), b.crisis_end().abroad()));
+  if (with_counterfactual) {
+    check_same_totals(a.counterfactual(), b.counterfactual());
+    CHECK(same_bits(a.counterfactual_end().home(), b.counterfactual_end().home()));
+    CHECK(same_bits(a.counterfactual_end().abroad(), b.counterfactual_end().abroad()));
+  }
+  for (std::size_t k = 0; k < by_age.size() && k < a.crisis().size(); ++k) {
+    if (!by_age[k]) continue;
+    INFO("by-age step " << k);
+    for (auto pair : {std::pair{&a.crisis(), &b.crisis()},
+                      std::pair{&a.counterfactual(), &b.counterfactual()}}) {
+      if (pair.first == &a.counterfactual() && !with_counterfactual) continue;
+      const auto &s = pair.first->steps()[k], &t = pair.second->steps()[k];
+      CHECK(same_bits(s.deaths_by_age, t.deaths_by_age));
+      CHECK(same_bits(s.deaths_abroad_by_age, t.deaths_abroad_by_age));
+      CHECK(same_bits(s.population_by_age, t.population_by_age));
+    }
+  }
+}
+
+}  // namespace
+
+// A runner told which groups' inputs are those of its previous run keeps their columns from it
+// where it can: every result must have the bits of a fresh runner's run of the same inputs, as
+// groups switch between changed and unchanged, components appear and vanish, clamps come and go.
+TEST_CASE("CrisisRunner keeping unchanged groups gives the bits of a fresh runner",
+          "[unit][property]") {
+  const auto seed = GENERATE(range(1, 17));
+  std::mt19937_64 rng(std::uint64_t(seed) * 7919u);
+  const std::vector<std::string> names =
+      seed % 4 == 0 ? std::vector<std::string>{"a", "b", "c"} : std::vector<std::string>{"a", "b"};
+  const Dims dims(AgeAxis::single_year(seed % 3 == 0 ? 14 : 100), names);
+  const int G = dims.n_groups(), n_steps = 8, shared = seed % 3;
+  const bool with_counterfactual = seed % 5 != 0, avx2 = seed % 2 == 0;
+  std::vector<bool> by_age(std::size_t(n_steps), false);
+  std::bernoulli_distribution coin(0.3);
+  for (std::size_t k = 0; k < by_age.size(); ++k) by_age[k] = coin(rng);
+  // Which optional components each step drops (fixed, but for a change now and then).
+  std::vector<std::uint64_t> structure(static_cast<std::size_t>(n_steps));
+  auto new_structure = [&rng](std::uint64_t& s) { s = rng(); };
+  for (auto& s : structure) new_structure(s);
+  auto make_rates = [&](std::size_t k, bool oversized) {
+    RateSet r = steppe::test::random_rates(dims, rng, oversized);
+    if (!oversized) {  // milder rates, with which clamps are rare
+      const Eigen::Index A = dims.n_ages(), C = dims.n_cols();
+      for (Eigen::ArrayXXd* a : {&r.net_migration_count, &r.emigration_count}) *a *= 1e-3;
+      r.return_count.setZero();  // (returns of counts from wherever nobody is abroad)
+      r.return_rate *= 0.1;
+      r.emigration_rate *= 0.2;
+      r.net_migration_rate *= 0.2;
+      r.survivorship = steppe::test::uniform(rng, A, C, 0.9, 1.0);
+      r.survivorship_abroad = steppe::test::uniform(rng, A, C, 0.9, 1.0);
+      r.crisis_survivorship.resize(0, 0);  // (else the multipliers compose)
+      r.crisis_survivorship_abroad.resize(0, 0);
+      steppe::set_mortality_multiplier(r, steppe::test::uniform(rng, A, C, 1.0, 2.0));
+      steppe::set_mortality_multiplier(r, steppe::test::uniform(rng, A, C, 1.0, 2.0), true);
+    }
+    std::mt19937_64 thin(structure[k]);
+    if (k % 3 != 1) r = steppe::test::thin_out(r, thin);
+    if (int(k) < shared) {  // no crisis component: the step is shared by both runs
+      for (Eigen::ArrayXXd* a : {&r.crisis_survivorship, &r.crisis_survivorship_abroad,
+                                 &r.emigration_rate, &r.emigration_count, &r.return_rate,
+                                 &r.return_count, &r.immigration_count})
+        a->resize(0, 0);
+      r.crisis_birth_survivorship.resize(0);
+      r.crisis_birth_survivorship_abroad.resize(0);
+      r.fertility_multiplier.resize(0);
+    }
+    return r;
+  };
+  steppe::CrisisRunner reusing(dims, {}, n_steps, /*keep_by_age=*/true);
+  reusing.keep_by_age_only_in(by_age);
+  steppe::detail::use_avx2_kernel(reusing.projector(), avx2);
+  Population initial(dims), previous(dims);
+  std::vector<RateSet> rates, previous_rates;
+  std::size_t kept = 0;
+  for (int draw = 0; draw < 12; ++draw) {
+    // Which groups change (draw 0: all); sometimes none, sometimes a step's structure too.
+    std::uint64_t same = 0;
+    if (draw > 0)
+      for (int g = 0; g < G; ++g)
+        if (std::bernoulli_distribution(0.6)(rng)) same |= std::uint64_t(1) << g;
+    if (draw > 0 && std::bernoulli_distribution(0.15)(rng))
+      new_structure(structure[std::size_t(rng() % std::size_t(n_steps))]);
+    const bool oversized = std::bernoulli_distribution(0.2)(rng);
+    // (Smooth enough over ages that out-flows rarely exceed the people present.)
+    initial.home() = steppe::test::uniform(rng, dims.n_ages(), dims.n_cols(), 500.0, 1000.0);
+    initial.abroad() = steppe::test::uniform(rng, dims.n_ages(), dims.n_cols(), 100.0, 200.0);
+    if (seed % 2) initial.abroad().setZero();
+    rates.clear();
+    for (std::size_t k = 0; k < std::size_t(n_steps); ++k)
+      rates.push_back(make_rates(k, oversized && k == 2));
+    for (int g = 0; g < G; ++g) {
+      if (!(same >> g & 1u)) continue;
+      const Eigen::Index c = Dims::col(steppe::Sex::female, g);
+      initial.home().middleCols(c, 2) = previous.home().middleCols(c, 2);
+      initial.abroad().middleCols(c, 2) = previous.abroad().middleCols(c, 2);
+      for (std::size_t k = 0; k < rates.size(); ++k) copy_group(previous_rates[k], rates[k], g);
+    }
+    for (const RateSet& r : rates) REQUIRE_NOTHROW(r.validate(dims));
+    reusing.run(initial, rates, 1926, with_counterfactual, same);
+    CHECK((reusing.kept_groups() & ~same) == 0);
+    kept += reusing.kept_groups() != 0;
+    steppe::CrisisRunner fresh(dims, {}, n_steps, /*keep_by_age=*/true);
+    fresh.keep_by_age_only_in(by_age);
+    steppe::detail::use_avx2_kernel(fresh.projector(), avx2);
+    fresh.run(initial, rates, 1926, with_counterfactual);
+    INFO("seed " << seed << " draw " << draw << " same " << same << " kept "
+                 << reusing.kept_groups());
+    check_same_results(reusing, fresh, by_age, with_counterfactual);
+    previous = initial;
+    previous_rates = rates;
+  }
+  // The test must exercise the reuse: most seeds keep groups in several draws (a clamp in a
+  // draw, or a change of components, rules it out in the next).
+  static int seeds_that_kept = 0;
+  seeds_that_kept += kept > 0;
+  if (seed == 16) CHECK(seeds_that_kept >= 10);
+}
+
+// Without clamps or changes of components, the groups vouched for are kept, and only those.
+TEST_CASE("CrisisRunner keeps exactly the groups vouched for when nothing else changes",
+          "[unit]") {
+  const Dims dims(AgeAxis::single_year(100), {"a", "b", "c"});
+  std::mt19937_64 rng(5);
+  auto rates_for = [&](double m, double flight) {
+    std::vector<RateSet> rates(10, stationary_rates(dims));
+    for (std::size_t k = 3; k < 7; ++k) {  // a crisis in steps 3 to 6, in every group
+      Eigen::ArrayXXd mult = Eigen::ArrayXXd::Constant(dims.n_ages(), dims.n_cols(), m);
+      steppe::set_mortality_multiplier(rates[k], mult);
+      rates[k].emigration_rate.setConstant(dims.n_ages(), dims.n_cols(), flight);
+      rates[k].return_rate.setConstant(dims.n_ages(), dims.n_cols(), 0.1);
+    }
+    return rates;
+  };
+  Population initial(dims);
+  initial.home().setConstant(500.0);
+  const std::vector<RateSet> a = rates_for(2.0, 0.05), b = rates_for(3.0, 0.08);
+  // b with group 1's entries of a.
+  std::vector<RateSet> b_a1 = b;
+  for (std::size_t k = 0; k < b.size(); ++k) copy_group(a[k], b_a1[k], 1);
+  steppe::CrisisRunner reusing(dims, {}, 10, /*keep_by_age=*/true);
+  const std::vector<bool> by_age = {false, false, false, true, true, false, false, false, false, true};
+  reusing.keep_by_age_only_in(by_age);
+  struct Draw {
+    const std::vector<RateSet>* rates;
+    std::uint64_t same, kept;
+  };
+  // a; a again (all kept); b_a1 (group 1 kept); b (group 1 switches back: projected); b_a1; a.
+  for (const Draw& d : {Draw{&a, 0b111, 0}, Draw{&a, 0b111, 0b111}, Draw{&b_a1, 0b010, 0b010},
+                        Draw{&b, 0b101, 0b101}, Draw{&b_a1, 0b101, 0b101}, Draw{&a, 0b010, 0b010},
+                        Draw{&a, 0b000, 0}}) {
+    reusing.run(initial, *d.rates, 1926, true, d.same);
+    CHECK(reusing.kept_groups() == d.kept);
+    steppe::CrisisRunner fresh(dims, {}, 10, /*keep_by_age=*/true);
+    fresh.keep_by_age_only_in(by_age);
+    fresh.run(initial, *d.rates, 1926);
+    check_same_results(reusing, fresh, by_age, true);
+  }
+  // A change of the by-age steps forgets the previous run.
+  reusing.keep_by_age_only_in(std::vector<bool>(10, true));
+  reusing.run(initial, a, 1926, true, 0b111);
+  CHECK(reusing.kept_groups() == 0);
 }

@@ -12,6 +12,8 @@
 #include "steppe/scenario.hpp"
 #include "scenario_impl.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <random>
@@ -533,4 +535,66 @@ TEST_CASE("a flight rate whose age pattern takes more than everybody out of some
   }
   CHECK(threw > 0);
   CHECK(passed > 0);
+}
+
+// Scenario::group_parameters lists every parameter a group's inputs depend on: changing any
+// other parameter leaves the group's columns of the initial population and of every RateSet
+// bit for bit as they were (where the component is present in both builds).
+TEST_CASE("Scenario::group_parameters: other parameters leave a group's inputs unchanged",
+          "[unit]") {
+  const std::string file = GENERATE(as<std::string>{}, "famine_sketch.json",
+                                    "kazakhstan-1926-1939.json", "literature/tatimov.json");
+  const Scenario s = Scenario::load(std::filesystem::path(STEPPE_REPO_DIR) / "scenarios" / file);
+  const auto reads = s.group_parameters();
+  REQUIRE(reads.size() == std::size_t(s.dims().n_groups()));
+  std::vector<double> base;
+  s.sample(3, 0, base);
+  steppe::ModelInputs a, b;
+  s.build(base, a);
+  auto same = [](const auto& x, const auto& y) {
+    return x.rows() == y.rows() && x.cols() == y.cols() &&
+           std::memcmp(x.data(), y.data(), sizeof(double) * std::size_t(x.size())) == 0;
+  };
+  for (std::size_t p = 0; p < base.size(); ++p) {
+    std::vector<double> v = base;
+    std::vector<double> other;
+    s.sample(3, 1 + p, other);  // another draw of p (a constant stays as it is)
+    v[p] = other[p];
+    if (v[p] == base[p]) v[p] = base[p] * (1.0 + 1e-6) + 1e-9;  // (within most bounds)
+    try {
+      s.build(v, b);
+    } catch (const steppe::domain_error&) {
+      continue;  // (a nudge outside the parameter's domain)
+    }
+    for (int g = 0; g < s.dims().n_groups(); ++g) {
+      const auto& r = reads[std::size_t(g)];
+      if (std::binary_search(r.begin(), r.end(), p)) continue;
+      INFO(file << ": parameter " << p << " (" << s.parameters()[p].pointer << "), group " << g);
+      const Eigen::Index c = steppe::Dims::col(steppe::Sex::female, g);
+      CHECK(same(a.initial.home().middleCols(c, 2), b.initial.home().middleCols(c, 2)));
+      CHECK(same(a.initial.abroad().middleCols(c, 2), b.initial.abroad().middleCols(c, 2)));
+      for (std::size_t k = 0; k < a.rates.size(); ++k) {
+        const steppe::RateSet &x = a.rates[k], &y = b.rates[k];
+        for (auto m : {&steppe::RateSet::survivorship, &steppe::RateSet::survivorship_abroad,
+                       &steppe::RateSet::net_migration_rate, &steppe::RateSet::net_migration_count,
+                       &steppe::RateSet::crisis_survivorship,
+                       &steppe::RateSet::crisis_survivorship_abroad,
+                       &steppe::RateSet::emigration_rate, &steppe::RateSet::emigration_count,
+                       &steppe::RateSet::return_rate, &steppe::RateSet::return_count,
+                       &steppe::RateSet::immigration_count})
+          if ((x.*m).size() && (y.*m).size())
+            CHECK(same((x.*m).middleCols(c, 2), (y.*m).middleCols(c, 2)));
+        for (auto m : {&steppe::RateSet::asfr, &steppe::RateSet::asfr_abroad})
+          if ((x.*m).size() && (y.*m).size()) CHECK(same((x.*m).col(g), (y.*m).col(g)));
+        for (auto m : {&steppe::RateSet::birth_survivorship,
+                       &steppe::RateSet::birth_survivorship_abroad,
+                       &steppe::RateSet::crisis_birth_survivorship,
+                       &steppe::RateSet::crisis_birth_survivorship_abroad})
+          if ((x.*m).size() && (y.*m).size()) CHECK(same((x.*m).segment(c, 2), (y.*m).segment(c, 2)));
+        for (auto m : {&steppe::RateSet::srb, &steppe::RateSet::fertility_multiplier})
+          if ((x.*m).size() && (y.*m).size()) CHECK(same((x.*m).segment(g, 1), (y.*m).segment(g, 1)));
+      }
+    }
+    s.build(base, b);  // (back to the base, so that b's memo matches it again)
+  }
 }
