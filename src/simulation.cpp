@@ -199,6 +199,9 @@ double sum_cols_steps(const Eigen::ArrayXXd& e, int c0, int c1, std::pair<int, i
   return acc;
 }
 
+template <class Sink>
+void visit_target_metrics(const Layout& L, const DrawData* d, Sink&& sink);
+
 /// Visits every metric in output order: sink(name(), value()). In naming mode (d == nullptr) the
 /// sink calls only name(); per draw, only value(). One list, so names and values cannot drift.
 template <class Sink>
@@ -422,7 +425,14 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
     }
   }
 
-  // Targets: modelled count, deviations, census-error log-likelihood.
+  visit_target_metrics(L, d, sink);
+}
+
+/// The targets' metrics, the last of visit_metrics' list (modelled count, deviations,
+/// census-error log-likelihood, then their total): they read only DrawData::target_modelled and
+/// DrawData::values.
+template <class Sink>
+void visit_target_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
   double ll_total = 0.0;
   for (std::size_t i = 0; i < L.targets.size(); ++i) {
     const Layout::TargetCells& t = L.targets[i];
@@ -462,6 +472,15 @@ class DrawRunner {
         metrics_(L.paths.size(), 0.0) {
     data_.values = &values_;
     data_.derived = &inputs_.derived;
+    std::size_t target_metrics = 0;
+    visit_target_metrics(L, nullptr, [&target_metrics](auto&&, auto&&) { ++target_metrics; });
+    first_target_metric_ = L.paths.size() - target_metrics;
+    targets_only_ = true;
+    for (std::size_t m = 0; m < needed.size(); ++m)
+      if (needed[m]) {
+        needed_list_.push_back(m);
+        targets_only_ = targets_only_ && m >= first_target_metric_;
+      }
     // By-age ledgers are read only in the window (excess by age) and at target boundaries inside
     // the projection (population by age): skip the copies elsewhere.
     std::vector<bool> by_age(std::size_t(L.n_steps), false);
@@ -495,15 +514,17 @@ class DrawRunner {
     previous_values_ = values_;
     have_previous_ = true;
     fill();
-    std::size_t m = 0;
-    visit_metrics(L_, &data_, [this, &m](auto&&, auto&& value) {
+    std::size_t m = targets_only_ ? first_target_metric_ : 0;
+    auto sink = [this, &m](auto&&, auto&& value) {
       if (needed_[m]) metrics_[m] = value();
       ++m;
-    });
+    };
+    if (targets_only_) visit_target_metrics(L_, &data_, sink);
+    else visit_metrics(L_, &data_, sink);
     STEPPE_ASSERT(m == metrics_.size());
-    for (m = 0; m < metrics_.size(); ++m)
-      if (needed_[m] && !std::isfinite(metrics_[m]))
-        throw domain_error("run_draws: " + L_.paths[m] + " = " + std::to_string(metrics_[m]) +
+    for (std::size_t j : needed_list_)
+      if (!std::isfinite(metrics_[j]))
+        throw domain_error("run_draws: " + L_.paths[j] + " = " + std::to_string(metrics_[j]) +
                            ", expected a finite number");
     clamps_ = 0;
     clamped_persons_ = 0.0;
@@ -537,8 +558,12 @@ class DrawRunner {
     return same;
   }
 
+  // The DrawData fields that the needed metrics read: only the targets' modelled counts if
+  // every needed metric is a target's (the likelihood pass), else all of them.
   void fill() {
     DrawData& d = data_;
+    fill_targets();
+    if (targets_only_) return;
     const auto cr = runner_.crisis().steps();
     // Crisis only: the counterfactual's ledgers stand in as the crisis run's (every metric that
     // reads them is then excluded by run_draws; this only keeps the indexing valid).
@@ -593,10 +618,13 @@ class DrawRunner {
       d.initial_home(c) = start.home().col(c).sum();
       d.initial_abroad(c) = start.abroad().col(c).sum();
     }
+  }
+
+  void fill_targets() {
     for (std::size_t i = 0; i < L_.targets.size(); ++i) {
       double m = modelled(L_.targets[i]);
       for (int p : L_.targets[i].plus) m += values_[std::size_t(p)];
-      d.target_modelled[i] = m;
+      data_.target_modelled[i] = m;
     }
   }
 
@@ -629,6 +657,9 @@ class DrawRunner {
   const detail::DrawModel& model_;
   const Layout& L_;
   const std::vector<char>& needed_;
+  std::vector<std::size_t> needed_list_;  // the indices m with needed_[m]
+  std::size_t first_target_metric_ = 0;   // where visit_target_metrics' metrics start
+  bool targets_only_ = false;             // every needed metric is a target's (fill() skips the rest)
   bool crisis_only_ = false;  // no counterfactual run: its ledgers are read as the crisis run's
   CrisisRunner runner_;
   ModelInputs inputs_;
