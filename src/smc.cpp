@@ -90,6 +90,7 @@ SmcResult calibrate_smc(const Scenario& scenario, const SmcOptions& o) {
   run.threads = o.threads;
   run.keep = {loglik_path};
   run.only_kept = true;
+  run.crisis_only = true;  // the likelihood needs the crisis run only (no counterfactual)
   run.cancel = o.cancel;
   auto evaluate = [&](const Eigen::MatrixXd& z, std::vector<double>& ll) {
     const std::vector<std::vector<double>> v = values_of(z);
