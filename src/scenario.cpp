@@ -50,6 +50,45 @@ double Series::mean(std::span<const double> v, double t0, double t1) const noexc
   return area / (t1 - t0) * scale_value;
 }
 
+void Series::plan_steps(std::span<const StepTime> steps) {
+  plans.clear();
+  plan_dt.clear();
+  const std::size_t n = values.size();
+  if (n <= 1) return;  // (mean_at_step needs no plan)
+  auto at = [&](double t, int& index, bool& interp, double& w) {
+    interp = false;
+    w = 0;
+    if (t <= years.front()) return void(index = 0);
+    if (t >= years.back()) return void(index = int(n - 1));
+    std::size_t i = 1;
+    while (years[i] < t) ++i;
+    index = int(i);
+    interp = true;
+    w = (t - years[i - 1]) / (years[i] - years[i - 1]);
+  };
+  for (const StepTime& st : steps) {
+    const double t0 = st.start, t1 = st.end;
+    StepPlan p;
+    at(t0, p.i0, p.interp0, p.w0);
+    at(t1, p.i1, p.interp1, p.w1);
+    std::size_t lo = 0;  // the points strictly inside (t0, t1), as mean() walks them
+    while (lo < n && years[lo] <= t0) ++lo;
+    std::size_t hi = lo;
+    while (hi < n && years[hi] < t1) ++hi;
+    p.lo = int(lo);
+    p.hi = int(hi);
+    p.dt = plan_dt.size();
+    double a = t0;
+    for (std::size_t i = lo; i < hi; ++i) {
+      plan_dt.push_back(years[i] - a);
+      a = years[i];
+    }
+    plan_dt.push_back(t1 - a);
+    p.span = t1 - t0;
+    plans.push_back(p);
+  }
+}
+
 // GCC vector extensions: lanes of 2 (SSE2 on x86-64, NEON or scalar code elsewhere) or 4 (the
 // AVX2 build below). Every lane sees the same operations, without fused multiply-adds, so both
 // builds give the same bits. The helpers are inlined in this file only: no ABI is involved.
@@ -262,12 +301,13 @@ LifeTable life_table(const detail::MortalitySpec& m, int sex, std::span<const do
 
 /// What determines a group-sex's baseline life table in a step (to reuse it across steps).
 std::array<double, 2> mortality_key(const detail::MortalitySpec& m, int sex,
-                                    std::span<const double> v, double t0, double t1) {
+                                    std::span<const double> v, std::size_t k, double t0,
+                                    double t1) {
   using Kind = detail::MortalitySpec::Kind;
-  if (m.kind == Kind::coale_demeny) return {m.e0[std::size_t(sex)].mean(v, t0, t1), 0.0};
+  if (m.kind == Kind::coale_demeny) return {m.e0[std::size_t(sex)].mean_at_step(v, k, t0, t1), 0.0};
   if (m.kind == Kind::brass)
-    return {m.alpha[std::size_t(sex)].mean(v, t0, t1),
-            m.beta[std::size_t(sex)].empty() ? 1.0 : m.beta[std::size_t(sex)].mean(v, t0, t1)};
+    return {m.alpha[std::size_t(sex)].mean_at_step(v, k, t0, t1),
+            m.beta[std::size_t(sex)].empty() ? 1.0 : m.beta[std::size_t(sex)].mean_at_step(v, k, t0, t1)};
   return {0.0, 0.0};
 }
 
@@ -348,6 +388,14 @@ bool has_shape(const Eigen::ArrayXXd& a, Eigen::Index rows, Eigen::Index cols, b
   return present ? a.rows() == rows && a.cols() == cols : a.size() == 0;
 }
 
+/// dst = src for a column of n doubles: std::memcpy, whose library version moves wider vectors
+/// than Eigen's SSE2 loop (the same bits: a copy).
+template <class D, class S>
+inline void copy_column(D&& dst, const S& src) {
+  STEPPE_ASSERT(dst.size() == src.size());
+  std::memcpy(dst.data(), src.data(), std::size_t(src.size()) * sizeof(double));
+}
+
 constexpr double unknown = std::numeric_limits<double>::quiet_NaN();
 /// The key of a crisis-flow column that holds zeros (written keys have 0 last).
 constexpr detail::BuildCache::Key zero_flow{0.0, 0.0, 1.0};
@@ -367,6 +415,35 @@ bool changed(detail::BuildCache::Key& stored, const detail::BuildCache::Key& key
 
 }  // namespace
 
+namespace {
+
+/// Series::plan_steps for every series build() reads.
+std::shared_ptr<Scenario::Impl> plan_series(std::shared_ptr<Scenario::Impl> impl) {
+  Scenario::Impl& s = *impl;
+  auto plan = [&s](Series& x) { x.plan_steps(s.steps); };
+  for (detail::GroupSpec& g : s.groups) {
+    for (int sex = 0; sex < 2; ++sex) {
+      plan(g.mortality.e0[std::size_t(sex)]);
+      plan(g.mortality.alpha[std::size_t(sex)]);
+      plan(g.mortality.beta[std::size_t(sex)]);
+    }
+    plan(g.fertility.tfr);
+    plan(g.migration.amount);
+  }
+  for (detail::CrisisSpec& c : s.crisis) {
+    plan(c.mortality.intensity);
+    plan(c.mortality_abroad.intensity);
+    plan(c.fertility_reduction);
+    plan(c.flight.amount);
+    plan(c.in_migration.amount);
+    plan(c.return_rate);
+    plan(c.flight_deaths);
+  }
+  return impl;
+}
+
+}  // namespace
+
 Scenario Scenario::load(const std::filesystem::path& file,
                         const std::vector<std::string>& overrides) {
   detail::ResolvedJson doc;
@@ -377,7 +454,7 @@ Scenario Scenario::load(const std::filesystem::path& file,
   } catch (const input_error& e) {
     throw scenario_errors({e});
   }
-  return Scenario(detail::parse_scenario(std::move(doc), file.string(), overrides));
+  return Scenario(plan_series(detail::parse_scenario(std::move(doc), file.string(), overrides)));
 }
 
 Scenario Scenario::parse(const std::string& json_text, const std::filesystem::path& file,
@@ -388,7 +465,7 @@ Scenario Scenario::parse(const std::string& json_text, const std::filesystem::pa
   } catch (const input_error& e) {
     throw scenario_errors({e});
   }
-  return Scenario(detail::parse_scenario(std::move(doc), file.string(), overrides));
+  return Scenario(plan_series(detail::parse_scenario(std::move(doc), file.string(), overrides)));
 }
 
 const std::string& Scenario::file() const noexcept { return impl_->file; }
@@ -580,7 +657,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
       const detail::GroupSpec& gs = s.groups[std::size_t(g)];
       for (int sex = 0; sex < 2; ++sex) {
         const int c = Dims::col(Sex(sex), int(g));
-        const auto key = mortality_key(gs.mortality, sex, v, t0, t1);
+        const auto key = mortality_key(gs.mortality, sex, v, k, t0, t1);
         detail::BuildCache::Column& m = memo[std::size_t(c)];
         if (!m.valid || key != m.key) {
           m.valid = false;
@@ -595,9 +672,9 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
           m.valid = true;
         }
         const detail::BuildCache::Key sk{0.0, key[0], key[1]};
-        if (changed(wr.survivorship[std::size_t(c)], sk)) r.survivorship.col(c) = m.survivorship;
+        if (changed(wr.survivorship[std::size_t(c)], sk)) copy_column(r.survivorship.col(c), m.survivorship);
         if (changed(wr.survivorship_abroad[std::size_t(c)], sk))
-          r.survivorship_abroad.col(c) = m.survivorship;
+          copy_column(r.survivorship_abroad.col(c), m.survivorship);
         r.birth_survivorship[c] = m.birth_survivorship;
         if (k == 0) {
           const detail::InitialSpec& in = gs.initial;
@@ -613,7 +690,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
         }
       }
       const detail::FertilitySpec& f = gs.fertility;
-      const double tfr = f.tfr.mean(v, t0, t1);
+      const double tfr = f.tfr.mean_at_step(v, k, t0, t1);
       char& checked = cache.pattern_checked[std::size_t(g)];
       detail::BuildCache::Key& asfr_key = wr.asfr[std::size_t(g)];
       if (!(asfr_key == detail::BuildCache::Key{tfr, 0.0, 0.0})) {
@@ -631,7 +708,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
       if (any_births_abroad) {
         detail::BuildCache::Key& ak = wr.asfr_abroad[std::size_t(g)];
         if (f.births_abroad) {
-          if (changed(ak, {0.0, tfr, 0.0})) r.asfr_abroad.col(g) = r.asfr.col(g);
+          if (changed(ak, {0.0, tfr, 0.0})) copy_column(r.asfr_abroad.col(g), r.asfr.col(g));
         } else if (changed(ak, {1.0, 0.0, 0.0})) {
           r.asfr_abroad.col(g).setZero();
         }
@@ -648,7 +725,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
           r.net_migration_count.col(c).setZero();
       }
       if (m.present) {
-        const double amount = m.amount.mean(v, t0, t1);
+        const double amount = m.amount.mean_at_step(v, k, t0, t1);
         // The rates depend on the amount only: one that passed the check in this step before
         // passes it again.
         double& checked_amount = cache.rate_checked[2 * (k * std::size_t(G) + std::size_t(g))];
@@ -687,11 +764,11 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
       for (Eigen::Index g = 0; g < G; ++g) {
         const detail::ShockSpec& sh = abroad ? s.crisis[std::size_t(g)].mortality_abroad
                                              : s.crisis[std::size_t(g)].mortality;
-        const double intensity = sh.present ? sh.intensity.mean(v, t0, t1) : 0.0;
+        const double intensity = sh.present ? sh.intensity.mean_at_step(v, k, t0, t1) : 0.0;
         cache.intensity[std::size_t(g)] = intensity;
         present |= intensity != 0.0;
         const detail::Series& fd = s.crisis[std::size_t(g)].flight_deaths;
-        const double dying = abroad || fd.empty() ? 0.0 : per_step(fd.mean(v, t0, t1), width);
+        const double dying = abroad || fd.empty() ? 0.0 : per_step(fd.mean_at_step(v, k, t0, t1), width);
         cache.flight_deaths[std::size_t(g)] = dying;
         present |= dying != 0.0;
       }
@@ -711,7 +788,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
           detail::BuildCache::Key& written = keys[std::size_t(c)];
           const detail::BuildCache::Key ck{intensity, base.key[0], base.key[1]};
           if (intensity == 0.0) {  // the baseline
-            if (changed(written, ck)) crisis.col(c) = base.survivorship;
+            if (changed(written, ck)) copy_column(crisis.col(c), base.survivorship);
             crisis_birth[c] = base.birth_survivorship;
             continue;
           }
@@ -745,7 +822,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
             cc.key = ck;
             cc.valid = true;
           }
-          if (changed(written, ck)) crisis.col(c) = cc.survivorship;
+          if (changed(written, ck)) copy_column(crisis.col(c), cc.survivorship);
           crisis_birth[c] = cc.birth_survivorship;
         }
       }
@@ -772,7 +849,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
     for (Eigen::Index g = 0; g < G; ++g) {
       const detail::CrisisSpec& cs = s.crisis[std::size_t(g)];
       if (!cs.fertility_reduction.empty()) {
-        const double reduction = cs.fertility_reduction.mean(v, t0, t1);
+        const double reduction = cs.fertility_reduction.mean_at_step(v, k, t0, t1);
         if (reduction != 0.0) {
           if (reduction > 1.0) fail_at(cs.fertility_reduction, "a fertility reduction above 1");
           if (!has_fertility) {
@@ -784,7 +861,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
       }
       for (const detail::FlowSpec* f : {&cs.flight, &cs.in_migration}) {
         if (!f->present) continue;
-        const double amount = f->amount.mean(v, t0, t1);
+        const double amount = f->amount.mean_at_step(v, k, t0, t1);
         if (amount == 0.0) continue;
         const bool flight = f == &cs.flight;
         double& checked_amount = cache.rate_checked[2 * (k * std::size_t(G) + std::size_t(g)) + 1];
@@ -816,7 +893,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
         if (f->is_rate) checked_amount = amount;
       }
       if (!cs.return_rate.empty()) {
-        const double p = cs.return_rate.mean(v, t0, t1);
+        const double p = cs.return_rate.mean_at_step(v, k, t0, t1);
         if (p != 0.0) {
           flow_present(3, r.return_rate, has_return_rate);
           for (int sex = 0; sex < 2; ++sex) {

@@ -34,6 +34,42 @@ struct Series {
   double at(std::span<const double> v, double t) const noexcept;
   /// Mean of the (scaled) piecewise-linear series over [t0, t1], t0 < t1.
   double mean(std::span<const double> v, double t0, double t1) const noexcept;
+  /// What mean() does over step k's [t0, t1] that does not depend on the values: set by
+  /// plan_steps for the scenario's steps (plans[k]), so mean_at_step skips the search of the
+  /// segments and the differences of years.
+  struct StepPlan {
+    int i0 = 0, i1 = 0;              ///< at(t0), at(t1): y(i) if !interp, else segment (i−1, i)
+    bool interp0 = false, interp1 = false;
+    double w0 = 0, w1 = 0;           ///< the interpolation weights at t0, t1
+    int lo = 0, hi = 0;              ///< the points strictly inside (t0, t1)
+    std::size_t dt = 0;              ///< offset in plan_dt: hi − lo + 1 widths (the last to t1)
+    double span = 0;                 ///< t1 − t0
+  };
+  std::vector<StepPlan> plans;
+  std::vector<double> plan_dt;
+  /// Fills plans and plan_dt for the steps [t0, t1] given.
+  void plan_steps(std::span<const StepTime> steps);
+  /// mean(v, t0, t1) for step k (the same bits), through plans[k] if there is one.
+  double mean_at_step(std::span<const double> v, std::size_t k, double t0,
+                      double t1) const noexcept {
+    if (k >= plans.size()) return mean(v, t0, t1);
+    const double scale_value = scale >= 0 ? v[std::size_t(scale)] : 1.0;
+    auto y = [&](int i) { return v[std::size_t(values[std::size_t(i)])]; };
+    if (values.size() == 1) return y(0) * scale_value;
+    const StepPlan& p = plans[k];
+    auto at = [&](int i, bool interp, double w) {
+      return interp ? y(i - 1) + (y(i) - y(i - 1)) * w : y(i);
+    };
+    const double* dt = plan_dt.data() + p.dt;
+    double area = 0.0, va = at(p.i0, p.interp0, p.w0);
+    for (int i = p.lo; i < p.hi; ++i) {
+      const double yi = y(i);
+      area += 0.5 * (va + yi) * dt[i - p.lo];
+      va = yi;
+    }
+    area += 0.5 * (va + at(p.i1, p.interp1, p.w1)) * dt[p.hi - p.lo];
+    return area / p.span * scale_value;
+  }
   /// True if every point (and the scale) is the constant 0 parameter-wise for this draw.
   bool zero_over(std::span<const double> v, double t0, double t1) const noexcept {
     return mean(v, t0, t1) == 0.0;

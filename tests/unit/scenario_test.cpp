@@ -219,6 +219,52 @@ TEST_CASE("a flight rate per year empties nobody and is absent outside the crisi
   CHECK(in.rates[3].return_rate(40, 0) == 0.5);
 }
 
+TEST_CASE("Series::mean_at_step gives the bits of Series::mean through its step plans",
+          "[scenario]") {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> value(-3.0, 10.0), gap(0.05, 2.0), width(0.1, 1.5);
+  for (int trial = 0; trial < 300; ++trial) {
+    steppe::detail::Series x;
+    const int n = 1 + int(rng() % 7);
+    std::vector<double> v;
+    double year = 1925.5 + value(rng) * 0.3;
+    for (int i = 0; i < n; ++i) {
+      x.years.push_back(year);
+      x.values.push_back(int(v.size()));
+      v.push_back(trial % 5 == 0 && i % 2 ? 0.0 : value(rng));
+      year += trial % 3 == 0 ? 1.0 : gap(rng);
+    }
+    if (trial % 2) {
+      x.scale = int(v.size());
+      v.push_back(value(rng));
+    }
+    // Steps from before the first point to after the last, of irregular widths, some with
+    // an end exactly on a point.
+    std::vector<steppe::StepTime> steps;
+    double t = x.years.front() - 2.0;
+    while (t < x.years.back() + 2.0) {
+      double end = t + width(rng);
+      if (rng() % 4 == 0) {
+        const auto it = std::upper_bound(x.years.begin(), x.years.end(), t);
+        if (it != x.years.end()) end = *it;
+      }
+      steps.push_back({t, end, 0});
+      t = end;
+    }
+    x.plan_steps(steps);
+    for (std::size_t k = 0; k < steps.size(); ++k) {
+      const double a = x.mean(v, steps[k].start, steps[k].end);
+      const double b = x.mean_at_step(v, k, steps[k].start, steps[k].end);
+      INFO("trial " << trial << ", step " << k);
+      CHECK(std::memcmp(&a, &b, sizeof a) == 0);
+    }
+    // Beyond the plans: mean() itself.
+    const double a = x.mean(v, t, t + 1.0);
+    const double b = x.mean_at_step(v, steps.size(), t, t + 1.0);
+    CHECK(std::memcmp(&a, &b, sizeof a) == 0);
+  }
+}
+
 TEST_CASE("exp_array agrees with std::exp, with std::exp's own values out of range", "[scenario]") {
   std::mt19937_64 rng(11);
   std::uniform_real_distribution<double> wide(-720.0, 720.0), narrow(-3.0, 0.0);
