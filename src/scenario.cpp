@@ -50,6 +50,26 @@ double Series::mean(std::span<const double> v, double t0, double t1) const noexc
   return area / (t1 - t0) * scale_value;
 }
 
+double Series::mean_planned(std::span<const double> v, std::size_t k, double t0,
+                            double t1) const noexcept {
+  if (k >= plans.size()) return mean(v, t0, t1);
+  const double scale_value = scale >= 0 ? v[std::size_t(scale)] : 1.0;
+  auto y = [&](int i) { return v[std::size_t(values[std::size_t(i)])]; };
+  const StepPlan& p = plans[k];
+  auto at = [&](int i, bool interp, double w) {
+    return interp ? y(i - 1) + (y(i) - y(i - 1)) * w : y(i);
+  };
+  const double* dt = plan_dt.data() + p.dt;
+  double area = 0.0, va = at(p.i0, p.interp0, p.w0);
+  for (int i = p.lo; i < p.hi; ++i) {
+    const double yi = y(i);
+    area += 0.5 * (va + yi) * dt[i - p.lo];
+    va = yi;
+  }
+  area += 0.5 * (va + at(p.i1, p.interp1, p.w1)) * dt[p.hi - p.lo];
+  return area / p.span * scale_value;
+}
+
 void Series::plan_steps(std::span<const StepTime> steps) {
   plans.clear();
   plan_dt.clear();
@@ -407,10 +427,20 @@ void forget(std::vector<detail::BuildCache::Key>& keys, Eigen::Index n) {
 
 /// True (and `stored` becomes `key`) if the column whose last write came from `stored` must be
 /// written now. NaN keys never match.
-bool changed(detail::BuildCache::Key& stored, const detail::BuildCache::Key& key) {
-  if (stored == key) return false;
-  stored = key;
+/// (Element by element, with scalar loads and stores: a key assembled in a vector register from
+/// parts of others made the stores of `stored` wait on a failed store-to-load forwarding.)
+[[gnu::always_inline]] inline bool changed(detail::BuildCache::Key& stored, double k0, double k1,
+                                           double k2) {
+  if (stored[0] == k0 && stored[1] == k1 && stored[2] == k2) return false;
+  stored[0] = k0;
+  stored[1] = k1;
+  stored[2] = k2;
   return true;
+}
+
+[[gnu::always_inline]] inline bool changed(detail::BuildCache::Key& stored,
+                                           const detail::BuildCache::Key& key) {
+  return changed(stored, key[0], key[1], key[2]);
 }
 
 }  // namespace

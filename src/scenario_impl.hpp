@@ -52,24 +52,13 @@ struct Series {
   /// mean(v, t0, t1) for step k (the same bits), through plans[k] if there is one.
   double mean_at_step(std::span<const double> v, std::size_t k, double t0,
                       double t1) const noexcept {
-    if (k >= plans.size()) return mean(v, t0, t1);
-    const double scale_value = scale >= 0 ? v[std::size_t(scale)] : 1.0;
-    auto y = [&](int i) { return v[std::size_t(values[std::size_t(i)])]; };
-    if (values.size() == 1) return y(0) * scale_value;
-    const StepPlan& p = plans[k];
-    auto at = [&](int i, bool interp, double w) {
-      return interp ? y(i - 1) + (y(i) - y(i - 1)) * w : y(i);
-    };
-    const double* dt = plan_dt.data() + p.dt;
-    double area = 0.0, va = at(p.i0, p.interp0, p.w0);
-    for (int i = p.lo; i < p.hi; ++i) {
-      const double yi = y(i);
-      area += 0.5 * (va + yi) * dt[i - p.lo];
-      va = yi;
-    }
-    area += 0.5 * (va + at(p.i1, p.interp1, p.w1)) * dt[p.hi - p.lo];
-    return area / p.span * scale_value;
+    if (values.size() == 1)
+      return v[std::size_t(values[0])] * (scale >= 0 ? v[std::size_t(scale)] : 1.0);
+    return mean_planned(v, k, t0, t1);
   }
+  /// mean_at_step of a series of more than one point (out of line).
+  double mean_planned(std::span<const double> v, std::size_t k, double t0,
+                      double t1) const noexcept;
   /// True if every point (and the scale) is the constant 0 parameter-wise for this draw.
   bool zero_over(std::span<const double> v, double t0, double t1) const noexcept {
     return mean(v, t0, t1) == 0.0;
