@@ -212,7 +212,69 @@ template <class V, class I>
   return i;
 }
 
+/// ln max(s, DBL_MIN) in every lane, by the operations of Eigen's plog_impl_double (the
+/// Cephes rational approximation, unfused, as Eigen's SSE2 Packet2d evaluates it), for lanes
+/// whose s ≤ DBL_MAX (no NaN, no +∞): then max(s, DBL_MIN) is a positive normal number and
+/// Eigen's frexp and final selects reduce to what is written here.
+template <class V, class I>
+[[gnu::always_inline]] inline V log_floor_lanes(V s) {
+  constexpr double min_norm = std::numeric_limits<double>::min();
+  const V a = s > min_norm ? s : V{} + min_norm;  // (≥ DBL_MIN, not NaN: the max either way)
+  const I bits = std::bit_cast<I>(a);
+  const I exp_mask = I{} + std::int64_t(0x7ff0000000000000ull);
+  const V biased = __builtin_convertvector((bits & exp_mask) >> 52, V);
+  V x = std::bit_cast<V>((bits & ~exp_mask) | std::bit_cast<I>(V{} + 0.5));
+  V e = biased + -1022.0;
+  const I mask = x < 0.70710678118654752440E0;
+  const V tmp = std::bit_cast<V>(std::bit_cast<I>(x) & mask);
+  x = x - 1.0;
+  e = e - std::bit_cast<V>(std::bit_cast<I>(V{} + 1.0) & mask);
+  x = x + tmp;
+  const V x2 = x * x;
+  const V x3 = x2 * x;
+  V y = 1.01875663804580931796E-4 * x + 4.97494994976747001425E-1;
+  V y1 = 1.44989225341610930846E1 * x + 1.79368678507819816313E1;
+  y = y * x + 4.70579119878881725854E0;
+  y1 = y1 * x + 7.70838733755885391666E0;
+  V y_ = y * x3 + y1;
+  y = 1.0 * x + 1.12873587189167450590E1;
+  y1 = 8.29875266912776603211E1 * x + 7.11544750618563894466E1;
+  y = y * x + 4.52279145837532221105E1;
+  y1 = y1 * x + 2.31251620126765340583E1;
+  y = y * x3 + y1;
+  y_ = y_ * x3;
+  y = y_ / y;
+  y = -0.5 * x2 + y;
+  x = x + y;
+  return e * static_cast<double>(EIGEN_LN2) + x;
+}
+
+/// log_floor_lanes over the whole packets of s[0, n); returns how many elements were done, or
+/// −1 if some s is NaN or +∞ (out is then partly written).
+template <class V, class I>
+[[gnu::always_inline]] inline Eigen::Index log_floor_packets(const double* s, double* out,
+                                                             Eigen::Index n) {
+  constexpr Eigen::Index lanes = sizeof(V) / sizeof(double);
+  I ok = ~I{};
+  Eigen::Index i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    V v;
+    std::memcpy(&v, s + i, sizeof(V));
+    ok &= v <= std::numeric_limits<double>::max();
+    v = log_floor_lanes<V, I>(v);
+    std::memcpy(out + i, &v, sizeof(V));
+  }
+  for (Eigen::Index l = 0; l < lanes; ++l)
+    if (!ok[l]) return -1;
+  return i;
+}
+
 #if defined(__x86_64__)
+[[gnu::target("avx2")]] Eigen::Index log_floor_packets_avx2(const double* s, double* out,
+                                                           Eigen::Index n) {
+  return log_floor_packets<Vec4, Int4>(s, out, n);
+}
+
 [[gnu::target("avx2")]] Eigen::Index exp_packets_avx2(const double* x, double* out,
                                                      Eigen::Index n) {
   return exp_packets<Vec4, Int4>(x, out, n);
@@ -244,6 +306,28 @@ void exp_array(const double* x, double* out, Eigen::Index n) noexcept {
     const Vec2 e = exp_packet<Vec2, Int2>(Vec2{x[i], 0.0});
     out[i] = e[0];
   }
+}
+
+void log_floor(const Eigen::ArrayXd& s, Eigen::ArrayXd& out) {
+  const Eigen::Index n = s.size();
+  out.resize(n);
+  // Eigen evaluates the expression in Packet2d from the (aligned) start and the odd last
+  // element by std::log; every lane's value depends on its own s alone.
+  const Eigen::Index whole = n - n % 2;
+  Eigen::Index i = 0;
+#if defined(__x86_64__)
+  static const bool avx2 = cpu_has_avx2();
+  if (avx2) i = log_floor_packets_avx2(s.data(), out.data(), whole);
+#endif
+  if (i >= 0) {
+    const Eigen::Index j = log_floor_packets<Vec2, Int2>(s.data() + i, out.data() + i, whole - i);
+    if (j >= 0 && whole == n) return;
+    if (j >= 0 && s[n - 1] <= std::numeric_limits<double>::max()) {
+      out[n - 1] = std::log(std::max(s[n - 1], std::numeric_limits<double>::min()));
+      return;
+    }
+  }
+  out = s.max(std::numeric_limits<double>::min()).log();  // NaN or +∞ somewhere: Eigen's own
 }
 
 bool crisis_column(double intensity, const double* rr, const double* log_s, const double* s,
@@ -697,7 +781,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
           m.birth_survivorship = detail::birth_survivorship(m.single, width);
           m.log_birth_survivorship =
               m.birth_survivorship > 0.0 ? std::log(m.birth_survivorship) : 0.0;
-          m.log_survivorship = m.survivorship.max(std::numeric_limits<double>::min()).log();
+          detail::log_floor(m.survivorship, m.log_survivorship);
           m.key = key;
           m.valid = true;
         }

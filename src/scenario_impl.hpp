@@ -210,6 +210,11 @@ struct FoodBalanceScratch {
 /// whatever the packet width, the position or the array's length. @throws nothing.
 void exp_array(const double* x, double* out, Eigen::Index n) noexcept;
 
+/// out = s.max(DBL_MIN).log(), the same bits as Eigen evaluates that expression (Packet2d
+/// plog from the start, std::log for an odd last element), in packets of 4 where the CPU has
+/// AVX2 (each lane by Eigen's operations, unfused). @throws nothing but std::bad_alloc.
+void log_floor(const Eigen::ArrayXd& s, Eigen::ArrayXd& out);
+
 /// One column of crisis survivorship: out[i] = S[i] > 0 ? e^{m_i·ln S[i]} : 0 with
 /// m_i = 1 + intensity·(rr[i] − 1), i < n, e^x as exp_array computes it (the same bits as the
 /// multiplier, product, exp_array and select taken one after the other). Returns true if some

@@ -265,6 +265,36 @@ TEST_CASE("Series::mean_at_step gives the bits of Series::mean through its step 
   }
 }
 
+TEST_CASE("log_floor gives the bits of Eigen's s.max(DBL_MIN).log()", "[scenario]") {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> unit(0.0, 1.0), power(-320.0, 300.0);
+  const double nan = std::numeric_limits<double>::quiet_NaN(),
+               inf = std::numeric_limits<double>::infinity();
+  const double specials[] = {0.0, -0.0, 1.0, 0.5, 0.70710678118654752440, 0.7071067811865476,
+                             std::numeric_limits<double>::min(), 4e-320, -1.0, 1e300,
+                             std::numeric_limits<double>::max(), -inf, 2.0, 0.999999999999};
+  auto same = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  for (int trial = 0; trial < 400; ++trial) {
+    const Eigen::Index n = 1 + Eigen::Index(rng() % 130);
+    Eigen::ArrayXd s(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const auto pick = rng() % 10;
+      s[i] = pick < 6   ? unit(rng)
+             : pick < 8 ? std::pow(10.0, power(rng))
+                        : specials[rng() % std::size(specials)];
+    }
+    if (trial % 7 == 3) s[Eigen::Index(rng() % std::uint64_t(n))] = trial % 2 ? nan : inf;
+    const Eigen::ArrayXd expected = s.max(std::numeric_limits<double>::min()).log();
+    Eigen::ArrayXd got;
+    steppe::detail::log_floor(s, got);
+    REQUIRE(got.size() == n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      INFO("trial " << trial << ", n " << n << ", i " << i << ", s " << s[i]);
+      CHECK((same(got[i], expected[i]) || (std::isnan(got[i]) && std::isnan(expected[i]))));
+    }
+  }
+}
+
 TEST_CASE("exp_array agrees with std::exp, with std::exp's own values out of range", "[scenario]") {
   std::mt19937_64 rng(11);
   std::uniform_real_distribution<double> wide(-720.0, 720.0), narrow(-3.0, 0.0);
