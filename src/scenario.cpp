@@ -269,7 +269,27 @@ template <class V, class I>
   return i;
 }
 
+/// dst[i] = a·src[i] (or src[i]/a), i < n: plain loops the compiler vectorises, one rounding
+/// per element whatever the vector width.
+[[gnu::always_inline]] inline void scale_loop(double a, const double* src, double* dst,
+                                              Eigen::Index n) {
+  for (Eigen::Index i = 0; i < n; ++i) dst[i] = a * src[i];
+}
+
+[[gnu::always_inline]] inline void divide_loop(double a, double* x, Eigen::Index n) {
+  for (Eigen::Index i = 0; i < n; ++i) x[i] = x[i] / a;
+}
+
 #if defined(__x86_64__)
+[[gnu::target("avx2")]] void scale_avx2(double a, const double* src, double* dst,
+                                        Eigen::Index n) {
+  scale_loop(a, src, dst, n);
+}
+
+[[gnu::target("avx2")]] void divide_avx2(double a, double* x, Eigen::Index n) {
+  divide_loop(a, x, n);
+}
+
 [[gnu::target("avx2")]] Eigen::Index log_floor_packets_avx2(const double* s, double* out,
                                                            Eigen::Index n) {
   return log_floor_packets<Vec4, Int4>(s, out, n);
@@ -306,6 +326,22 @@ void exp_array(const double* x, double* out, Eigen::Index n) noexcept {
     const Vec2 e = exp_packet<Vec2, Int2>(Vec2{x[i], 0.0});
     out[i] = e[0];
   }
+}
+
+void scale_array(double a, const double* src, double* dst, Eigen::Index n) noexcept {
+#if defined(__x86_64__)
+  static const bool avx2 = cpu_has_avx2();
+  if (avx2) return scale_avx2(a, src, dst, n);
+#endif
+  scale_loop(a, src, dst, n);
+}
+
+void divide_array(double a, double* x, Eigen::Index n) noexcept {
+#if defined(__x86_64__)
+  static const bool avx2 = cpu_has_avx2();
+  if (avx2) return divide_avx2(a, x, n);
+#endif
+  divide_loop(a, x, n);
 }
 
 void log_floor(const Eigen::ArrayXd& s, Eigen::ArrayXd& out) {
@@ -498,6 +534,14 @@ template <class D, class S>
 inline void copy_column(D&& dst, const S& src) {
   STEPPE_ASSERT(dst.size() == src.size());
   std::memcpy(dst.data(), src.data(), std::size_t(src.size()) * sizeof(double));
+}
+
+/// dst = a·src for a column (the bits of Eigen's a * src, in wider vectors where the CPU has
+/// AVX2).
+template <class D, class S>
+inline void scale_column(D&& dst, double a, const S& src) {
+  STEPPE_ASSERT(dst.size() == src.size());
+  detail::scale_array(a, src.data(), dst.data(), src.size());
 }
 
 constexpr double unknown = std::numeric_limits<double>::quiet_NaN();
@@ -811,7 +855,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
         asfr_key = {unknown, unknown, unknown};  // (asfr_from_tfr may throw)
         if (checked && std::isfinite(tfr) && tfr >= 0) {
           // asfr_from_tfr's result, without re-validating the pattern it already accepted
-          r.asfr.col(g) = f.pattern_share * (tfr / axis.width);
+          scale_column(r.asfr.col(g), tfr / axis.width, f.pattern_share);
         } else {
           r.asfr.col(g) = asfr_from_tfr(tfr, f.pattern_share, axis);
           checked = 1;
@@ -847,15 +891,15 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
           const int c = Dims::col(Sex(sex), int(g));
           if (m.is_rate) {
             if (changed(wr.net_rate[std::size_t(c)], {0.0, amount, 0.0}))
-              r.net_migration_rate.col(c) = amount * width * m.pattern.col(sex);
+              scale_column(r.net_migration_rate.col(c), amount * width, m.pattern.col(sex));
             if (!(amount == checked_amount) && any_below(r.net_migration_rate.col(c), -1.0))
               fail_at(m.amount, "a net migration rate of " + num(amount) +
                                     " per year takes more than everybody out of some age cell");
           } else {
             const double fs = v[std::size_t(m.female_share)];
             if (changed(wr.net_count[std::size_t(c)], {2.0, amount, fs}))
-              r.net_migration_count.col(c) =
-                  amount * width * (sex == 0 ? fs : 1.0 - fs) * m.pattern.col(sex);
+              scale_column(r.net_migration_count.col(c), amount * width * (sex == 0 ? fs : 1.0 - fs),
+                           m.pattern.col(sex));
           }
         }
         if (m.is_rate) checked_amount = amount;
@@ -986,7 +1030,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
             flow_present(0, r.emigration_rate, has_emigration_rate);
             const double p_step = per_step(amount, width);
             if (flow_changed(0, c, {amount, 0.0, 0.0}))
-              r.emigration_rate.col(c) = p_step * f->pattern.col(sex);
+              scale_column(r.emigration_rate.col(c), p_step, f->pattern.col(sex));
             // Some cell of p_step·pattern above 1: the largest product is that of the pattern's
             // maximum (p_step ≥ 0) or minimum (p_step < 0), rounding being monotone.
             if (!(amount == checked_amount) &&
@@ -1001,7 +1045,8 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
             const int which = flight ? 1 : 2;
             flow_present(which, target, target_present);
             if (flow_changed(which, c, {amount, fs, 0.0}))
-              target.col(c) = amount * width * (sex == 0 ? fs : 1.0 - fs) * f->pattern.col(sex);
+              scale_column(target.col(c), amount * width * (sex == 0 ? fs : 1.0 - fs),
+                           f->pattern.col(sex));
           }
         }
         if (f->is_rate) checked_amount = amount;
@@ -1067,10 +1112,10 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
       } else {
         w = in.shape.col(sex);
       }
-      w /= w.sum();
-      out.initial.home().col(c) = total * w;
+      detail::divide_array(w.sum(), w.data(), w.size());
+      scale_column(out.initial.home().col(c), total, w);
       const double abroad = in.abroad[0] >= 0 ? v[std::size_t(in.abroad[std::size_t(sex)])] : 0.0;
-      out.initial.abroad().col(c) = abroad * w;
+      scale_column(out.initial.abroad().col(c), abroad, w);
     }
   }
   cache.owner = &out;  // out.rates now holds what cache.written says

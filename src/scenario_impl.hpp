@@ -210,6 +210,11 @@ struct FoodBalanceScratch {
 /// whatever the packet width, the position or the array's length. @throws nothing.
 void exp_array(const double* x, double* out, Eigen::Index n) noexcept;
 
+/// dst[i] = a·src[i] and x[i] = x[i]/a, i < n: one rounding per element (the bits of Eigen's
+/// scalar product and quotient), 4 lanes at a time where the CPU has AVX2.
+void scale_array(double a, const double* src, double* dst, Eigen::Index n) noexcept;
+void divide_array(double a, double* x, Eigen::Index n) noexcept;
+
 /// out = s.max(DBL_MIN).log(), the same bits as Eigen evaluates that expression (Packet2d
 /// plog from the start, std::log for an odd last element), in packets of 4 where the CPU has
 /// AVX2 (each lane by Eigen's operations, unfused). @throws nothing but std::bad_alloc.

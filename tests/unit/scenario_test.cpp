@@ -265,6 +265,24 @@ TEST_CASE("Series::mean_at_step gives the bits of Series::mean through its step 
   }
 }
 
+TEST_CASE("scale_array and divide_array give the bits of Eigen's scalar product and quotient",
+          "[scenario]") {
+  std::mt19937_64 rng(9);
+  std::uniform_real_distribution<double> u(-1e3, 1e3);
+  for (int trial = 0; trial < 100; ++trial) {
+    const Eigen::Index n = Eigen::Index(rng() % 110);
+    Eigen::ArrayXd x(n);
+    for (Eigen::Index i = 0; i < n; ++i) x[i] = u(rng) / (1.0 + double(rng() % 1000));
+    const double a = u(rng);
+    const Eigen::ArrayXd product = a * x, quotient = x / a;
+    Eigen::ArrayXd p(n), q = x;
+    steppe::detail::scale_array(a, x.data(), p.data(), n);
+    steppe::detail::divide_array(a, q.data(), n);
+    CHECK(std::memcmp(p.data(), product.data(), std::size_t(n) * sizeof(double)) == 0);
+    CHECK(std::memcmp(q.data(), quotient.data(), std::size_t(n) * sizeof(double)) == 0);
+  }
+}
+
 TEST_CASE("log_floor gives the bits of Eigen's s.max(DBL_MIN).log()", "[scenario]") {
   std::mt19937_64 rng(5);
   std::uniform_real_distribution<double> unit(0.0, 1.0), power(-320.0, 300.0);
