@@ -575,7 +575,8 @@ void forget(std::vector<detail::BuildCache::Key>& keys, Eigen::Index n) {
 
 namespace {
 
-/// Series::plan_steps for every series build() reads.
+/// Series::plan_steps for every series build() reads, and what sample() takes from the
+/// parameters.
 std::shared_ptr<Scenario::Impl> plan_series(std::shared_ptr<Scenario::Impl> impl) {
   Scenario::Impl& s = *impl;
   auto plan = [&s](Series& x) { x.plan_steps(s.steps); };
@@ -596,6 +597,14 @@ std::shared_ptr<Scenario::Impl> plan_series(std::shared_ptr<Scenario::Impl> impl
     plan(c.in_migration.amount);
     plan(c.return_rate);
     plan(c.flight_deaths);
+  }
+  s.constant_values.assign(s.parameters.size(), 0.0);
+  s.random_parameters.clear();
+  for (std::size_t k = 0; k < s.parameters.size(); ++k) {
+    if (s.parameters[k].distribution.is_constant())
+      s.constant_values[k] = s.parameters[k].distribution.mean();
+    else
+      s.random_parameters.push_back(k);
   }
   return impl;
 }
@@ -647,12 +656,9 @@ bool Scenario::has_uncertainty() const noexcept {
 
 void Scenario::sample(std::uint64_t seed, std::uint64_t draw, std::vector<double>& values) const {
   const auto& ps = impl_->parameters;
-  values.resize(ps.size());
-  for (std::size_t k = 0; k < ps.size(); ++k) {
-    if (ps[k].distribution.is_constant()) {
-      values[k] = ps[k].distribution.mean();
-      continue;
-    }
+  // The constants' means were taken at load (plan_series); the others are drawn.
+  values.assign(impl_->constant_values.begin(), impl_->constant_values.end());
+  for (const std::size_t k : impl_->random_parameters) {
     Rng rng(seed, draw, ps[k].stream);
     values[k] = ps[k].distribution.sample(rng);
   }

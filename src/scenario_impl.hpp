@@ -305,6 +305,10 @@ struct Scenario::Impl {
   /// Metric paths of what a draw derives besides the engine's inputs (the food-balance
   /// trajectories); ModelInputs::derived holds their values in this order.
   std::vector<std::string> derived_outputs;
+  /// Set at load (after parsing): every parameter's value as sample() gives it if constant
+  /// (its distribution's mean; 0 otherwise), and the indices of the others.
+  std::vector<double> constant_values;
+  std::vector<std::size_t> random_parameters;
 };
 
 namespace detail {
