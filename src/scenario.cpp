@@ -74,6 +74,7 @@ void Series::plan_steps(std::span<const StepTime> steps) {
   plans.clear();
   plan_dt.clear();
   const std::size_t n = values.size();
+  single = n == 1 ? values[0] : -1;
   if (n <= 1) return;  // (mean_at_step needs no plan)
   auto at = [&](double t, int& index, bool& interp, double& w) {
     interp = false;

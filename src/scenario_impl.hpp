@@ -47,11 +47,15 @@ struct Series {
   };
   std::vector<StepPlan> plans;
   std::vector<double> plan_dt;
+  /// Set by plan_steps for a one-point series: its parameter index (held here, so reading it
+  /// does not go through `values`' heap block), else −1.
+  int single = -1;
   /// Fills plans and plan_dt for the steps [t0, t1] given.
   void plan_steps(std::span<const StepTime> steps);
   /// mean(v, t0, t1) for step k (the same bits), through plans[k] if there is one.
   double mean_at_step(std::span<const double> v, std::size_t k, double t0,
                       double t1) const noexcept {
+    if (single >= 0) return v[std::size_t(single)] * (scale >= 0 ? v[std::size_t(scale)] : 1.0);
     if (values.size() == 1)
       return v[std::size_t(values[0])] * (scale >= 0 ? v[std::size_t(scale)] : 1.0);
     return mean_planned(v, k, t0, t1);
