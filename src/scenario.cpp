@@ -54,25 +54,30 @@ double Series::mean_planned(std::span<const double> v, std::size_t k, double t0,
                             double t1) const noexcept {
   if (k >= plans.size()) return mean(v, t0, t1);
   const double scale_value = scale >= 0 ? v[std::size_t(scale)] : 1.0;
-  auto y = [&](int i) { return v[std::size_t(values[std::size_t(i)])]; };
   const StepPlan& p = plans[k];
-  auto at = [&](int i, bool interp, double w) {
-    return interp ? y(i - 1) + (y(i) - y(i - 1)) * w : y(i);
+  auto at = [&](int a, int b, bool interp, double w) {
+    const double yb = v[std::size_t(b)];
+    if (!interp) return yb;
+    const double ya = v[std::size_t(a)];
+    return ya + (yb - ya) * w;
   };
   const double* dt = plan_dt.data() + p.dt;
-  double area = 0.0, va = at(p.i0, p.interp0, p.w0);
-  for (int i = p.lo; i < p.hi; ++i) {
-    const double yi = y(i);
-    area += 0.5 * (va + yi) * dt[i - p.lo];
+  const int* index = plan_index.data() + p.dt;
+  const int m = p.hi - p.lo;
+  double area = 0.0, va = at(p.p0a, p.p0b, p.interp0, p.w0);
+  for (int j = 0; j < m; ++j) {
+    const double yi = v[std::size_t(index[j])];
+    area += 0.5 * (va + yi) * dt[j];
     va = yi;
   }
-  area += 0.5 * (va + at(p.i1, p.interp1, p.w1)) * dt[p.hi - p.lo];
+  area += 0.5 * (va + at(p.p1a, p.p1b, p.interp1, p.w1)) * dt[m];
   return area / p.span * scale_value;
 }
 
 void Series::plan_steps(std::span<const StepTime> steps) {
   plans.clear();
   plan_dt.clear();
+  plan_index.clear();
   const std::size_t n = values.size();
   single = n == 1 ? values[0] : -1;
   if (n <= 1) return;  // (mean_at_step needs no plan)
@@ -102,9 +107,15 @@ void Series::plan_steps(std::span<const StepTime> steps) {
     double a = t0;
     for (std::size_t i = lo; i < hi; ++i) {
       plan_dt.push_back(years[i] - a);
+      plan_index.push_back(values[i]);
       a = years[i];
     }
     plan_dt.push_back(t1 - a);
+    plan_index.push_back(-1);  // (keeps plan_index parallel to plan_dt)
+    p.p0b = values[std::size_t(p.i0)];
+    p.p0a = p.interp0 ? values[std::size_t(p.i0 - 1)] : p.p0b;
+    p.p1b = values[std::size_t(p.i1)];
+    p.p1a = p.interp1 ? values[std::size_t(p.i1 - 1)] : p.p1b;
     p.span = t1 - t0;
     plans.push_back(p);
   }

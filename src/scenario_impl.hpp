@@ -39,14 +39,17 @@ struct Series {
   /// segments and the differences of years.
   struct StepPlan {
     int i0 = 0, i1 = 0;              ///< at(t0), at(t1): y(i) if !interp, else segment (i−1, i)
+    int p0a = 0, p0b = 0, p1a = 0, p1b = 0;  ///< parameter indices of those points (a = i−1)
     bool interp0 = false, interp1 = false;
     double w0 = 0, w1 = 0;           ///< the interpolation weights at t0, t1
     int lo = 0, hi = 0;              ///< the points strictly inside (t0, t1)
-    std::size_t dt = 0;              ///< offset in plan_dt: hi − lo + 1 widths (the last to t1)
+    std::size_t dt = 0;              ///< offset in plan_dt: hi − lo + 1 widths (the last to t1),
+                                     ///< and in plan_index: the hi − lo points' parameters
     double span = 0;                 ///< t1 − t0
   };
   std::vector<StepPlan> plans;
   std::vector<double> plan_dt;
+  std::vector<int> plan_index;
   /// Set by plan_steps for a one-point series: its parameter index (held here, so reading it
   /// does not go through `values`' heap block), else −1.
   int single = -1;
