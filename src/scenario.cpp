@@ -193,8 +193,8 @@ template <class V, class I>
 template <class V, class I>
 [[gnu::always_inline]] inline Eigen::Index crisis_packets(double intensity, const double* rr,
                                                         const double* log_s, const double* s,
-                                                        double* out, Eigen::Index n,
-                                                        bool& negative) {
+                                                        double* out, double* out2,
+                                                        Eigen::Index n, bool& negative) {
   constexpr Eigen::Index lanes = sizeof(V) / sizeof(double);
   // First m·ln S into out, noting whether every one is in exp_lanes' range (one test for the
   // column rather than one per packet), then e^x in place and the select.
@@ -219,6 +219,7 @@ template <class V, class I>
     const V e = all ? exp_lanes<V, I>(x) : exp_packet<V, I>(x);
     const V o = sv > 0.0 ? e : V{};
     std::memcpy(out + j, &o, sizeof(V));
+    if (out2) std::memcpy(out2 + j, &o, sizeof(V));
   }
   for (Eigen::Index l = 0; l < lanes; ++l) negative |= neg[l] != 0;
   return i;
@@ -314,9 +315,9 @@ template <class V, class I>
 
 [[gnu::target("avx2")]] Eigen::Index crisis_packets_avx2(double intensity, const double* rr,
                                                         const double* log_s, const double* s,
-                                                        double* out, Eigen::Index n,
-                                                        bool& negative) {
-  return crisis_packets<Vec4, Int4>(intensity, rr, log_s, s, out, n, negative);
+                                                        double* out, double* out2,
+                                                        Eigen::Index n, bool& negative) {
+  return crisis_packets<Vec4, Int4>(intensity, rr, log_s, s, out, out2, n, negative);
 }
 
 bool cpu_has_avx2() noexcept {
@@ -379,19 +380,21 @@ void log_floor(const Eigen::ArrayXd& s, Eigen::ArrayXd& out) {
 }
 
 bool crisis_column(double intensity, const double* rr, const double* log_s, const double* s,
-                   double* out, Eigen::Index n) noexcept {
+                   double* out, Eigen::Index n, double* out2) noexcept {
   bool negative = false;
   Eigen::Index i = 0;
 #if defined(__x86_64__)
   static const bool avx2 = cpu_has_avx2();
-  if (avx2) i = crisis_packets_avx2(intensity, rr, log_s, s, out, n, negative);
+  if (avx2) i = crisis_packets_avx2(intensity, rr, log_s, s, out, out2, n, negative);
 #endif
-  i += crisis_packets<Vec2, Int2>(intensity, rr + i, log_s + i, s + i, out + i, n - i, negative);
+  i += crisis_packets<Vec2, Int2>(intensity, rr + i, log_s + i, s + i, out + i,
+                                  out2 ? out2 + i : nullptr, n - i, negative);
   if (i < n) {  // the last element of an odd count, in a packet of its own
     const double m = 1.0 + intensity * (rr[i] - 1.0);
     negative |= m < 0.0;
     const Vec2 e = exp_packet<Vec2, Int2>(Vec2{m * log_s[i], 0.0});
     out[i] = s[i] > 0.0 ? e[0] : 0.0;
+    if (out2) out2[i] = out[i];
   }
   return negative;
 }
@@ -971,6 +974,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
           detail::BuildCache::Crisis& cc =
               cache.crisis[(2 * k + std::size_t(abroad)) * std::size_t(C) + std::size_t(c)];
           // (a memo hit had the same multipliers, so it passed the check below)
+          bool in_column = false;  // computed straight into crisis.col(c) as well
           if (!cc.valid || cc.key != ck) {
             cc.valid = false;
             // The previous step's, if it had the same intensity (a series constant over steps).
@@ -985,8 +989,12 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
               // m = 1 + intensity·(RR − 1), checked ≥ 0, and S^m, in one pass (crisis_column)
               cc.survivorship.resize(A);
               const double* rr = sh.relative_risk.col(sex).data();
+              // (into the memo and the column at once; if this throws, the build is not
+              // completed, so the next one trusts no column)
+              in_column = true;
               if (detail::crisis_column(intensity, rr, base.log_survivorship.data(),
-                                        base.survivorship.data(), cc.survivorship.data(), A))
+                                        base.survivorship.data(), cc.survivorship.data(), A,
+                                        crisis.col(c).data()))
                 fail_at(sh.intensity, "intensity " + num(intensity) +
                                           " with a relative risk below 1 gives a negative hazard "
                                           "multiplier 1 + intensity·(RR − 1)");
@@ -998,7 +1006,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
             cc.key = ck;
             cc.valid = true;
           }
-          if (changed(written, ck)) copy_column(crisis.col(c), cc.survivorship);
+          if (changed(written, ck) && !in_column) copy_column(crisis.col(c), cc.survivorship);
           crisis_birth[c] = cc.birth_survivorship;
         }
       }

@@ -230,9 +230,10 @@ void log_floor(const Eigen::ArrayXd& s, Eigen::ArrayXd& out);
 /// One column of crisis survivorship: out[i] = S[i] > 0 ? e^{m_i·ln S[i]} : 0 with
 /// m_i = 1 + intensity·(rr[i] − 1), i < n, e^x as exp_array computes it (the same bits as the
 /// multiplier, product, exp_array and select taken one after the other). Returns true if some
-/// m_i < 0 (out is then written but meaningless). @throws nothing.
+/// m_i < 0 (out is then written but meaningless). If out2 is not null, the same values go there
+/// too (the memo and the RateSet's column in one pass). @throws nothing.
 bool crisis_column(double intensity, const double* rr, const double* log_s, const double* s,
-                   double* out, Eigen::Index n) noexcept;
+                   double* out, Eigen::Index n, double* out2 = nullptr) noexcept;
 
 /// Memo of Scenario::build, per (group, sex) column: the baseline quantities of the last life
 /// table built and of the last stable population, with the parameter values they came from.

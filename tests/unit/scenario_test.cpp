@@ -385,6 +385,11 @@ TEST_CASE("crisis_column gives the bits of the multiplier, exp_array and select 
       CHECK(steppe::detail::crisis_column(intensity, rr.data(), log_s.data(), s.data(), out.data(),
                                           Eigen::Index(n)) == negative);
       for (std::size_t i = 0; i < n; ++i) CHECK(same(out[i], ref[i]));
+      // With a second output (build's memo and RateSet column): both get the same bits.
+      std::vector<double> out1(n), out2(n);
+      CHECK(steppe::detail::crisis_column(intensity, rr.data(), log_s.data(), s.data(),
+                                          out1.data(), Eigen::Index(n), out2.data()) == negative);
+      for (std::size_t i = 0; i < n; ++i) CHECK((same(out1[i], ref[i]) && same(out2[i], ref[i])));
     }
   }
 }
