@@ -50,6 +50,77 @@ double Series::mean(std::span<const double> v, double t0, double t1) const noexc
   return area / (t1 - t0) * scale_value;
 }
 
+double Series::mean_planned(std::span<const double> v, std::size_t k, double t0,
+                            double t1) const noexcept {
+  if (k >= plans.size()) return mean(v, t0, t1);
+  const double scale_value = scale >= 0 ? v[std::size_t(scale)] : 1.0;
+  const StepPlan& p = plans[k];
+  auto at = [&](int a, int b, bool interp, double w) {
+    const double yb = v[std::size_t(b)];
+    if (!interp) return yb;
+    const double ya = v[std::size_t(a)];
+    return ya + (yb - ya) * w;
+  };
+  const double* dt = plan_dt.data() + p.dt;
+  const int* index = plan_index.data() + p.dt;
+  const int m = p.hi - p.lo;
+  double area = 0.0, va = at(p.p0a, p.p0b, p.interp0, p.w0);
+  for (int j = 0; j < m; ++j) {
+    const double yi = v[std::size_t(index[j])];
+    area += 0.5 * (va + yi) * dt[j];
+    va = yi;
+  }
+  area += 0.5 * (va + at(p.p1a, p.p1b, p.interp1, p.w1)) * dt[m];
+  return area / p.span * scale_value;
+}
+
+void Series::plan_steps(std::span<const StepTime> steps) {
+  plans.clear();
+  plan_dt.clear();
+  plan_index.clear();
+  const std::size_t n = values.size();
+  single = n == 1 ? values[0] : -1;
+  if (n <= 1) return;  // (mean_at_step needs no plan)
+  auto at = [&](double t, int& index, bool& interp, double& w) {
+    interp = false;
+    w = 0;
+    if (t <= years.front()) return void(index = 0);
+    if (t >= years.back()) return void(index = int(n - 1));
+    std::size_t i = 1;
+    while (years[i] < t) ++i;
+    index = int(i);
+    interp = true;
+    w = (t - years[i - 1]) / (years[i] - years[i - 1]);
+  };
+  for (const StepTime& st : steps) {
+    const double t0 = st.start, t1 = st.end;
+    StepPlan p;
+    at(t0, p.i0, p.interp0, p.w0);
+    at(t1, p.i1, p.interp1, p.w1);
+    std::size_t lo = 0;  // the points strictly inside (t0, t1), as mean() walks them
+    while (lo < n && years[lo] <= t0) ++lo;
+    std::size_t hi = lo;
+    while (hi < n && years[hi] < t1) ++hi;
+    p.lo = int(lo);
+    p.hi = int(hi);
+    p.dt = plan_dt.size();
+    double a = t0;
+    for (std::size_t i = lo; i < hi; ++i) {
+      plan_dt.push_back(years[i] - a);
+      plan_index.push_back(values[i]);
+      a = years[i];
+    }
+    plan_dt.push_back(t1 - a);
+    plan_index.push_back(-1);  // (keeps plan_index parallel to plan_dt)
+    p.p0b = values[std::size_t(p.i0)];
+    p.p0a = p.interp0 ? values[std::size_t(p.i0 - 1)] : p.p0b;
+    p.p1b = values[std::size_t(p.i1)];
+    p.p1a = p.interp1 ? values[std::size_t(p.i1 - 1)] : p.p1b;
+    p.span = t1 - t0;
+    plans.push_back(p);
+  }
+}
+
 // GCC vector extensions: lanes of 2 (SSE2 on x86-64, NEON or scalar code elsewhere) or 4 (the
 // AVX2 build below). Every lane sees the same operations, without fused multiply-adds, so both
 // builds give the same bits. The helpers are inlined in this file only: no ABI is involved.
@@ -122,8 +193,8 @@ template <class V, class I>
 template <class V, class I>
 [[gnu::always_inline]] inline Eigen::Index crisis_packets(double intensity, const double* rr,
                                                         const double* log_s, const double* s,
-                                                        double* out, Eigen::Index n,
-                                                        bool& negative) {
+                                                        double* out, double* out2,
+                                                        Eigen::Index n, bool& negative) {
   constexpr Eigen::Index lanes = sizeof(V) / sizeof(double);
   // First m·ln S into out, noting whether every one is in exp_lanes' range (one test for the
   // column rather than one per packet), then e^x in place and the select.
@@ -148,12 +219,95 @@ template <class V, class I>
     const V e = all ? exp_lanes<V, I>(x) : exp_packet<V, I>(x);
     const V o = sv > 0.0 ? e : V{};
     std::memcpy(out + j, &o, sizeof(V));
+    if (out2) std::memcpy(out2 + j, &o, sizeof(V));
   }
   for (Eigen::Index l = 0; l < lanes; ++l) negative |= neg[l] != 0;
   return i;
 }
 
+/// ln max(s, DBL_MIN) in every lane, by the operations of Eigen's plog_impl_double (the
+/// Cephes rational approximation, unfused, as Eigen's SSE2 Packet2d evaluates it), for lanes
+/// whose s ≤ DBL_MAX (no NaN, no +∞): then max(s, DBL_MIN) is a positive normal number and
+/// Eigen's frexp and final selects reduce to what is written here.
+template <class V, class I>
+[[gnu::always_inline]] inline V log_floor_lanes(V s) {
+  constexpr double min_norm = std::numeric_limits<double>::min();
+  const V a = s > min_norm ? s : V{} + min_norm;  // (≥ DBL_MIN, not NaN: the max either way)
+  const I bits = std::bit_cast<I>(a);
+  const I exp_mask = I{} + std::int64_t(0x7ff0000000000000ull);
+  const V biased = __builtin_convertvector((bits & exp_mask) >> 52, V);
+  V x = std::bit_cast<V>((bits & ~exp_mask) | std::bit_cast<I>(V{} + 0.5));
+  V e = biased + -1022.0;
+  const I mask = x < 0.70710678118654752440E0;
+  const V tmp = std::bit_cast<V>(std::bit_cast<I>(x) & mask);
+  x = x - 1.0;
+  e = e - std::bit_cast<V>(std::bit_cast<I>(V{} + 1.0) & mask);
+  x = x + tmp;
+  const V x2 = x * x;
+  const V x3 = x2 * x;
+  V y = 1.01875663804580931796E-4 * x + 4.97494994976747001425E-1;
+  V y1 = 1.44989225341610930846E1 * x + 1.79368678507819816313E1;
+  y = y * x + 4.70579119878881725854E0;
+  y1 = y1 * x + 7.70838733755885391666E0;
+  V y_ = y * x3 + y1;
+  y = 1.0 * x + 1.12873587189167450590E1;
+  y1 = 8.29875266912776603211E1 * x + 7.11544750618563894466E1;
+  y = y * x + 4.52279145837532221105E1;
+  y1 = y1 * x + 2.31251620126765340583E1;
+  y = y * x3 + y1;
+  y_ = y_ * x3;
+  y = y_ / y;
+  y = -0.5 * x2 + y;
+  x = x + y;
+  return e * static_cast<double>(EIGEN_LN2) + x;
+}
+
+/// log_floor_lanes over the whole packets of s[0, n); returns how many elements were done, or
+/// −1 if some s is NaN or +∞ (out is then partly written).
+template <class V, class I>
+[[gnu::always_inline]] inline Eigen::Index log_floor_packets(const double* s, double* out,
+                                                             Eigen::Index n) {
+  constexpr Eigen::Index lanes = sizeof(V) / sizeof(double);
+  I ok = ~I{};
+  Eigen::Index i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    V v;
+    std::memcpy(&v, s + i, sizeof(V));
+    ok &= v <= std::numeric_limits<double>::max();
+    v = log_floor_lanes<V, I>(v);
+    std::memcpy(out + i, &v, sizeof(V));
+  }
+  for (Eigen::Index l = 0; l < lanes; ++l)
+    if (!ok[l]) return -1;
+  return i;
+}
+
+/// dst[i] = a·src[i] (or src[i]/a), i < n: plain loops the compiler vectorises, one rounding
+/// per element whatever the vector width.
+[[gnu::always_inline]] inline void scale_loop(double a, const double* src, double* dst,
+                                              Eigen::Index n) {
+  for (Eigen::Index i = 0; i < n; ++i) dst[i] = a * src[i];
+}
+
+[[gnu::always_inline]] inline void divide_loop(double a, double* x, Eigen::Index n) {
+  for (Eigen::Index i = 0; i < n; ++i) x[i] = x[i] / a;
+}
+
 #if defined(__x86_64__)
+[[gnu::target("avx2")]] void scale_avx2(double a, const double* src, double* dst,
+                                        Eigen::Index n) {
+  scale_loop(a, src, dst, n);
+}
+
+[[gnu::target("avx2")]] void divide_avx2(double a, double* x, Eigen::Index n) {
+  divide_loop(a, x, n);
+}
+
+[[gnu::target("avx2")]] Eigen::Index log_floor_packets_avx2(const double* s, double* out,
+                                                           Eigen::Index n) {
+  return log_floor_packets<Vec4, Int4>(s, out, n);
+}
+
 [[gnu::target("avx2")]] Eigen::Index exp_packets_avx2(const double* x, double* out,
                                                      Eigen::Index n) {
   return exp_packets<Vec4, Int4>(x, out, n);
@@ -161,9 +315,9 @@ template <class V, class I>
 
 [[gnu::target("avx2")]] Eigen::Index crisis_packets_avx2(double intensity, const double* rr,
                                                         const double* log_s, const double* s,
-                                                        double* out, Eigen::Index n,
-                                                        bool& negative) {
-  return crisis_packets<Vec4, Int4>(intensity, rr, log_s, s, out, n, negative);
+                                                        double* out, double* out2,
+                                                        Eigen::Index n, bool& negative) {
+  return crisis_packets<Vec4, Int4>(intensity, rr, log_s, s, out, out2, n, negative);
 }
 
 bool cpu_has_avx2() noexcept {
@@ -187,20 +341,60 @@ void exp_array(const double* x, double* out, Eigen::Index n) noexcept {
   }
 }
 
+void scale_array(double a, const double* src, double* dst, Eigen::Index n) noexcept {
+#if defined(__x86_64__)
+  static const bool avx2 = cpu_has_avx2();
+  if (avx2) return scale_avx2(a, src, dst, n);
+#endif
+  scale_loop(a, src, dst, n);
+}
+
+void divide_array(double a, double* x, Eigen::Index n) noexcept {
+#if defined(__x86_64__)
+  static const bool avx2 = cpu_has_avx2();
+  if (avx2) return divide_avx2(a, x, n);
+#endif
+  divide_loop(a, x, n);
+}
+
+void log_floor(const Eigen::ArrayXd& s, Eigen::ArrayXd& out) {
+  const Eigen::Index n = s.size();
+  out.resize(n);
+  // Eigen evaluates the expression in Packet2d from the (aligned) start and the odd last
+  // element by std::log; every lane's value depends on its own s alone.
+  const Eigen::Index whole = n - n % 2;
+  Eigen::Index i = 0;
+#if defined(__x86_64__)
+  static const bool avx2 = cpu_has_avx2();
+  if (avx2) i = log_floor_packets_avx2(s.data(), out.data(), whole);
+#endif
+  if (i >= 0) {
+    const Eigen::Index j = log_floor_packets<Vec2, Int2>(s.data() + i, out.data() + i, whole - i);
+    if (j >= 0 && whole == n) return;
+    if (j >= 0 && s[n - 1] <= std::numeric_limits<double>::max()) {
+      out[n - 1] = std::log(std::max(s[n - 1], std::numeric_limits<double>::min()));
+      return;
+    }
+  }
+  out = s.max(std::numeric_limits<double>::min()).log();  // NaN or +∞ somewhere: Eigen's own
+}
+
 bool crisis_column(double intensity, const double* rr, const double* log_s, const double* s,
-                   double* out, Eigen::Index n) noexcept {
+                   double* out, Eigen::Index n, double* out2) noexcept {
   bool negative = false;
   Eigen::Index i = 0;
 #if defined(__x86_64__)
   static const bool avx2 = cpu_has_avx2();
-  if (avx2) i = crisis_packets_avx2(intensity, rr, log_s, s, out, n, negative);
+  if (avx2) i = crisis_packets_avx2(intensity, rr, log_s, s, out, out2, n, negative);
 #endif
-  i += crisis_packets<Vec2, Int2>(intensity, rr + i, log_s + i, s + i, out + i, n - i, negative);
+  i += crisis_packets<Vec2, Int2>(intensity, rr + i, log_s + i, s + i, out + i,
+                                  out2 ? out2 + i : nullptr, n - i, negative);
   if (i < n) {  // the last element of an odd count, in a packet of its own
     const double m = 1.0 + intensity * (rr[i] - 1.0);
     negative |= m < 0.0;
     const Vec2 e = exp_packet<Vec2, Int2>(Vec2{m * log_s[i], 0.0});
     out[i] = s[i] > 0.0 ? e[0] : 0.0;
+    if (out2) out2[i] = out[i];
   }
   return negative;
 }
@@ -262,12 +456,13 @@ LifeTable life_table(const detail::MortalitySpec& m, int sex, std::span<const do
 
 /// What determines a group-sex's baseline life table in a step (to reuse it across steps).
 std::array<double, 2> mortality_key(const detail::MortalitySpec& m, int sex,
-                                    std::span<const double> v, double t0, double t1) {
+                                    std::span<const double> v, std::size_t k, double t0,
+                                    double t1) {
   using Kind = detail::MortalitySpec::Kind;
-  if (m.kind == Kind::coale_demeny) return {m.e0[std::size_t(sex)].mean(v, t0, t1), 0.0};
+  if (m.kind == Kind::coale_demeny) return {m.e0[std::size_t(sex)].mean_at_step(v, k, t0, t1), 0.0};
   if (m.kind == Kind::brass)
-    return {m.alpha[std::size_t(sex)].mean(v, t0, t1),
-            m.beta[std::size_t(sex)].empty() ? 1.0 : m.beta[std::size_t(sex)].mean(v, t0, t1)};
+    return {m.alpha[std::size_t(sex)].mean_at_step(v, k, t0, t1),
+            m.beta[std::size_t(sex)].empty() ? 1.0 : m.beta[std::size_t(sex)].mean_at_step(v, k, t0, t1)};
   return {0.0, 0.0};
 }
 
@@ -348,6 +543,22 @@ bool has_shape(const Eigen::ArrayXXd& a, Eigen::Index rows, Eigen::Index cols, b
   return present ? a.rows() == rows && a.cols() == cols : a.size() == 0;
 }
 
+/// dst = src for a column of n doubles: std::memcpy, whose library version moves wider vectors
+/// than Eigen's SSE2 loop (the same bits: a copy).
+template <class D, class S>
+inline void copy_column(D&& dst, const S& src) {
+  STEPPE_ASSERT(dst.size() == src.size());
+  std::memcpy(dst.data(), src.data(), std::size_t(src.size()) * sizeof(double));
+}
+
+/// dst = a·src for a column (the bits of Eigen's a * src, in wider vectors where the CPU has
+/// AVX2).
+template <class D, class S>
+inline void scale_column(D&& dst, double a, const S& src) {
+  STEPPE_ASSERT(dst.size() == src.size());
+  detail::scale_array(a, src.data(), dst.data(), src.size());
+}
+
 constexpr double unknown = std::numeric_limits<double>::quiet_NaN();
 /// The key of a crisis-flow column that holds zeros (written keys have 0 last).
 constexpr detail::BuildCache::Key zero_flow{0.0, 0.0, 1.0};
@@ -359,10 +570,58 @@ void forget(std::vector<detail::BuildCache::Key>& keys, Eigen::Index n) {
 
 /// True (and `stored` becomes `key`) if the column whose last write came from `stored` must be
 /// written now. NaN keys never match.
-bool changed(detail::BuildCache::Key& stored, const detail::BuildCache::Key& key) {
-  if (stored == key) return false;
-  stored = key;
+/// (Element by element, with scalar loads and stores: a key assembled in a vector register from
+/// parts of others made the stores of `stored` wait on a failed store-to-load forwarding.)
+[[gnu::always_inline]] inline bool changed(detail::BuildCache::Key& stored, double k0, double k1,
+                                           double k2) {
+  if (stored[0] == k0 && stored[1] == k1 && stored[2] == k2) return false;
+  stored[0] = k0;
+  stored[1] = k1;
+  stored[2] = k2;
   return true;
+}
+
+[[gnu::always_inline]] inline bool changed(detail::BuildCache::Key& stored,
+                                           const detail::BuildCache::Key& key) {
+  return changed(stored, key[0], key[1], key[2]);
+}
+
+}  // namespace
+
+namespace {
+
+/// Series::plan_steps for every series build() reads, and what sample() takes from the
+/// parameters.
+std::shared_ptr<Scenario::Impl> plan_series(std::shared_ptr<Scenario::Impl> impl) {
+  Scenario::Impl& s = *impl;
+  auto plan = [&s](Series& x) { x.plan_steps(s.steps); };
+  for (detail::GroupSpec& g : s.groups) {
+    for (int sex = 0; sex < 2; ++sex) {
+      plan(g.mortality.e0[std::size_t(sex)]);
+      plan(g.mortality.alpha[std::size_t(sex)]);
+      plan(g.mortality.beta[std::size_t(sex)]);
+    }
+    plan(g.fertility.tfr);
+    plan(g.migration.amount);
+  }
+  for (detail::CrisisSpec& c : s.crisis) {
+    plan(c.mortality.intensity);
+    plan(c.mortality_abroad.intensity);
+    plan(c.fertility_reduction);
+    plan(c.flight.amount);
+    plan(c.in_migration.amount);
+    plan(c.return_rate);
+    plan(c.flight_deaths);
+  }
+  s.constant_values.assign(s.parameters.size(), 0.0);
+  s.random_parameters.clear();
+  for (std::size_t k = 0; k < s.parameters.size(); ++k) {
+    if (s.parameters[k].distribution.is_constant())
+      s.constant_values[k] = s.parameters[k].distribution.mean();
+    else
+      s.random_parameters.push_back(k);
+  }
+  return impl;
 }
 
 }  // namespace
@@ -377,7 +636,7 @@ Scenario Scenario::load(const std::filesystem::path& file,
   } catch (const input_error& e) {
     throw scenario_errors({e});
   }
-  return Scenario(detail::parse_scenario(std::move(doc), file.string(), overrides));
+  return Scenario(plan_series(detail::parse_scenario(std::move(doc), file.string(), overrides)));
 }
 
 Scenario Scenario::parse(const std::string& json_text, const std::filesystem::path& file,
@@ -388,7 +647,7 @@ Scenario Scenario::parse(const std::string& json_text, const std::filesystem::pa
   } catch (const input_error& e) {
     throw scenario_errors({e});
   }
-  return Scenario(detail::parse_scenario(std::move(doc), file.string(), overrides));
+  return Scenario(plan_series(detail::parse_scenario(std::move(doc), file.string(), overrides)));
 }
 
 const std::string& Scenario::file() const noexcept { return impl_->file; }
@@ -412,12 +671,9 @@ bool Scenario::has_uncertainty() const noexcept {
 
 void Scenario::sample(std::uint64_t seed, std::uint64_t draw, std::vector<double>& values) const {
   const auto& ps = impl_->parameters;
-  values.resize(ps.size());
-  for (std::size_t k = 0; k < ps.size(); ++k) {
-    if (ps[k].distribution.is_constant()) {
-      values[k] = ps[k].distribution.mean();
-      continue;
-    }
+  // The constants' means were taken at load (plan_series); the others are drawn.
+  values.assign(impl_->constant_values.begin(), impl_->constant_values.end());
+  for (const std::size_t k : impl_->random_parameters) {
     Rng rng(seed, draw, ps[k].stream);
     values[k] = ps[k].distribution.sample(rng);
   }
@@ -580,7 +836,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
       const detail::GroupSpec& gs = s.groups[std::size_t(g)];
       for (int sex = 0; sex < 2; ++sex) {
         const int c = Dims::col(Sex(sex), int(g));
-        const auto key = mortality_key(gs.mortality, sex, v, t0, t1);
+        const auto key = mortality_key(gs.mortality, sex, v, k, t0, t1);
         detail::BuildCache::Column& m = memo[std::size_t(c)];
         if (!m.valid || key != m.key) {
           m.valid = false;
@@ -590,14 +846,14 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
           m.birth_survivorship = detail::birth_survivorship(m.single, width);
           m.log_birth_survivorship =
               m.birth_survivorship > 0.0 ? std::log(m.birth_survivorship) : 0.0;
-          m.log_survivorship = m.survivorship.max(std::numeric_limits<double>::min()).log();
+          detail::log_floor(m.survivorship, m.log_survivorship);
           m.key = key;
           m.valid = true;
         }
         const detail::BuildCache::Key sk{0.0, key[0], key[1]};
-        if (changed(wr.survivorship[std::size_t(c)], sk)) r.survivorship.col(c) = m.survivorship;
+        if (changed(wr.survivorship[std::size_t(c)], sk)) copy_column(r.survivorship.col(c), m.survivorship);
         if (changed(wr.survivorship_abroad[std::size_t(c)], sk))
-          r.survivorship_abroad.col(c) = m.survivorship;
+          copy_column(r.survivorship_abroad.col(c), m.survivorship);
         r.birth_survivorship[c] = m.birth_survivorship;
         if (k == 0) {
           const detail::InitialSpec& in = gs.initial;
@@ -613,14 +869,14 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
         }
       }
       const detail::FertilitySpec& f = gs.fertility;
-      const double tfr = f.tfr.mean(v, t0, t1);
+      const double tfr = f.tfr.mean_at_step(v, k, t0, t1);
       char& checked = cache.pattern_checked[std::size_t(g)];
       detail::BuildCache::Key& asfr_key = wr.asfr[std::size_t(g)];
       if (!(asfr_key == detail::BuildCache::Key{tfr, 0.0, 0.0})) {
         asfr_key = {unknown, unknown, unknown};  // (asfr_from_tfr may throw)
         if (checked && std::isfinite(tfr) && tfr >= 0) {
           // asfr_from_tfr's result, without re-validating the pattern it already accepted
-          r.asfr.col(g) = f.pattern_share * (tfr / axis.width);
+          scale_column(r.asfr.col(g), tfr / axis.width, f.pattern_share);
         } else {
           r.asfr.col(g) = asfr_from_tfr(tfr, f.pattern_share, axis);
           checked = 1;
@@ -631,7 +887,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
       if (any_births_abroad) {
         detail::BuildCache::Key& ak = wr.asfr_abroad[std::size_t(g)];
         if (f.births_abroad) {
-          if (changed(ak, {0.0, tfr, 0.0})) r.asfr_abroad.col(g) = r.asfr.col(g);
+          if (changed(ak, {0.0, tfr, 0.0})) copy_column(r.asfr_abroad.col(g), r.asfr.col(g));
         } else if (changed(ak, {1.0, 0.0, 0.0})) {
           r.asfr_abroad.col(g).setZero();
         }
@@ -648,7 +904,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
           r.net_migration_count.col(c).setZero();
       }
       if (m.present) {
-        const double amount = m.amount.mean(v, t0, t1);
+        const double amount = m.amount.mean_at_step(v, k, t0, t1);
         // The rates depend on the amount only: one that passed the check in this step before
         // passes it again.
         double& checked_amount = cache.rate_checked[2 * (k * std::size_t(G) + std::size_t(g))];
@@ -656,15 +912,15 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
           const int c = Dims::col(Sex(sex), int(g));
           if (m.is_rate) {
             if (changed(wr.net_rate[std::size_t(c)], {0.0, amount, 0.0}))
-              r.net_migration_rate.col(c) = amount * width * m.pattern.col(sex);
+              scale_column(r.net_migration_rate.col(c), amount * width, m.pattern.col(sex));
             if (!(amount == checked_amount) && any_below(r.net_migration_rate.col(c), -1.0))
               fail_at(m.amount, "a net migration rate of " + num(amount) +
                                     " per year takes more than everybody out of some age cell");
           } else {
             const double fs = v[std::size_t(m.female_share)];
             if (changed(wr.net_count[std::size_t(c)], {2.0, amount, fs}))
-              r.net_migration_count.col(c) =
-                  amount * width * (sex == 0 ? fs : 1.0 - fs) * m.pattern.col(sex);
+              scale_column(r.net_migration_count.col(c), amount * width * (sex == 0 ? fs : 1.0 - fs),
+                           m.pattern.col(sex));
           }
         }
         if (m.is_rate) checked_amount = amount;
@@ -687,11 +943,11 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
       for (Eigen::Index g = 0; g < G; ++g) {
         const detail::ShockSpec& sh = abroad ? s.crisis[std::size_t(g)].mortality_abroad
                                              : s.crisis[std::size_t(g)].mortality;
-        const double intensity = sh.present ? sh.intensity.mean(v, t0, t1) : 0.0;
+        const double intensity = sh.present ? sh.intensity.mean_at_step(v, k, t0, t1) : 0.0;
         cache.intensity[std::size_t(g)] = intensity;
         present |= intensity != 0.0;
         const detail::Series& fd = s.crisis[std::size_t(g)].flight_deaths;
-        const double dying = abroad || fd.empty() ? 0.0 : per_step(fd.mean(v, t0, t1), width);
+        const double dying = abroad || fd.empty() ? 0.0 : per_step(fd.mean_at_step(v, k, t0, t1), width);
         cache.flight_deaths[std::size_t(g)] = dying;
         present |= dying != 0.0;
       }
@@ -711,13 +967,14 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
           detail::BuildCache::Key& written = keys[std::size_t(c)];
           const detail::BuildCache::Key ck{intensity, base.key[0], base.key[1]};
           if (intensity == 0.0) {  // the baseline
-            if (changed(written, ck)) crisis.col(c) = base.survivorship;
+            if (changed(written, ck)) copy_column(crisis.col(c), base.survivorship);
             crisis_birth[c] = base.birth_survivorship;
             continue;
           }
           detail::BuildCache::Crisis& cc =
               cache.crisis[(2 * k + std::size_t(abroad)) * std::size_t(C) + std::size_t(c)];
           // (a memo hit had the same multipliers, so it passed the check below)
+          bool in_column = false;  // computed straight into crisis.col(c) as well
           if (!cc.valid || cc.key != ck) {
             cc.valid = false;
             // The previous step's, if it had the same intensity (a series constant over steps).
@@ -732,8 +989,12 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
               // m = 1 + intensity·(RR − 1), checked ≥ 0, and S^m, in one pass (crisis_column)
               cc.survivorship.resize(A);
               const double* rr = sh.relative_risk.col(sex).data();
+              // (into the memo and the column at once; if this throws, the build is not
+              // completed, so the next one trusts no column)
+              in_column = true;
               if (detail::crisis_column(intensity, rr, base.log_survivorship.data(),
-                                        base.survivorship.data(), cc.survivorship.data(), A))
+                                        base.survivorship.data(), cc.survivorship.data(), A,
+                                        crisis.col(c).data()))
                 fail_at(sh.intensity, "intensity " + num(intensity) +
                                           " with a relative risk below 1 gives a negative hazard "
                                           "multiplier 1 + intensity·(RR − 1)");
@@ -745,7 +1006,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
             cc.key = ck;
             cc.valid = true;
           }
-          if (changed(written, ck)) crisis.col(c) = cc.survivorship;
+          if (changed(written, ck) && !in_column) copy_column(crisis.col(c), cc.survivorship);
           crisis_birth[c] = cc.birth_survivorship;
         }
       }
@@ -772,7 +1033,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
     for (Eigen::Index g = 0; g < G; ++g) {
       const detail::CrisisSpec& cs = s.crisis[std::size_t(g)];
       if (!cs.fertility_reduction.empty()) {
-        const double reduction = cs.fertility_reduction.mean(v, t0, t1);
+        const double reduction = cs.fertility_reduction.mean_at_step(v, k, t0, t1);
         if (reduction != 0.0) {
           if (reduction > 1.0) fail_at(cs.fertility_reduction, "a fertility reduction above 1");
           if (!has_fertility) {
@@ -784,7 +1045,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
       }
       for (const detail::FlowSpec* f : {&cs.flight, &cs.in_migration}) {
         if (!f->present) continue;
-        const double amount = f->amount.mean(v, t0, t1);
+        const double amount = f->amount.mean_at_step(v, k, t0, t1);
         if (amount == 0.0) continue;
         const bool flight = f == &cs.flight;
         double& checked_amount = cache.rate_checked[2 * (k * std::size_t(G) + std::size_t(g)) + 1];
@@ -795,7 +1056,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
             flow_present(0, r.emigration_rate, has_emigration_rate);
             const double p_step = per_step(amount, width);
             if (flow_changed(0, c, {amount, 0.0, 0.0}))
-              r.emigration_rate.col(c) = p_step * f->pattern.col(sex);
+              scale_column(r.emigration_rate.col(c), p_step, f->pattern.col(sex));
             // Some cell of p_step·pattern above 1: the largest product is that of the pattern's
             // maximum (p_step ≥ 0) or minimum (p_step < 0), rounding being monotone.
             if (!(amount == checked_amount) &&
@@ -810,13 +1071,14 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
             const int which = flight ? 1 : 2;
             flow_present(which, target, target_present);
             if (flow_changed(which, c, {amount, fs, 0.0}))
-              target.col(c) = amount * width * (sex == 0 ? fs : 1.0 - fs) * f->pattern.col(sex);
+              scale_column(target.col(c), amount * width * (sex == 0 ? fs : 1.0 - fs),
+                           f->pattern.col(sex));
           }
         }
         if (f->is_rate) checked_amount = amount;
       }
       if (!cs.return_rate.empty()) {
-        const double p = cs.return_rate.mean(v, t0, t1);
+        const double p = cs.return_rate.mean_at_step(v, k, t0, t1);
         if (p != 0.0) {
           flow_present(3, r.return_rate, has_return_rate);
           for (int sex = 0; sex < 2; ++sex) {
@@ -876,10 +1138,10 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
       } else {
         w = in.shape.col(sex);
       }
-      w /= w.sum();
-      out.initial.home().col(c) = total * w;
+      detail::divide_array(w.sum(), w.data(), w.size());
+      scale_column(out.initial.home().col(c), total, w);
       const double abroad = in.abroad[0] >= 0 ? v[std::size_t(in.abroad[std::size_t(sex)])] : 0.0;
-      out.initial.abroad().col(c) = abroad * w;
+      scale_column(out.initial.abroad().col(c), abroad, w);
     }
   }
   cache.owner = &out;  // out.rates now holds what cache.written says

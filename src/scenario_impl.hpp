@@ -34,6 +34,38 @@ struct Series {
   double at(std::span<const double> v, double t) const noexcept;
   /// Mean of the (scaled) piecewise-linear series over [t0, t1], t0 < t1.
   double mean(std::span<const double> v, double t0, double t1) const noexcept;
+  /// What mean() does over step k's [t0, t1] that does not depend on the values: set by
+  /// plan_steps for the scenario's steps (plans[k]), so mean_at_step skips the search of the
+  /// segments and the differences of years.
+  struct StepPlan {
+    int i0 = 0, i1 = 0;              ///< at(t0), at(t1): y(i) if !interp, else segment (i−1, i)
+    int p0a = 0, p0b = 0, p1a = 0, p1b = 0;  ///< parameter indices of those points (a = i−1)
+    bool interp0 = false, interp1 = false;
+    double w0 = 0, w1 = 0;           ///< the interpolation weights at t0, t1
+    int lo = 0, hi = 0;              ///< the points strictly inside (t0, t1)
+    std::size_t dt = 0;              ///< offset in plan_dt: hi − lo + 1 widths (the last to t1),
+                                     ///< and in plan_index: the hi − lo points' parameters
+    double span = 0;                 ///< t1 − t0
+  };
+  std::vector<StepPlan> plans;
+  std::vector<double> plan_dt;
+  std::vector<int> plan_index;
+  /// Set by plan_steps for a one-point series: its parameter index (held here, so reading it
+  /// does not go through `values`' heap block), else −1.
+  int single = -1;
+  /// Fills plans and plan_dt for the steps [t0, t1] given.
+  void plan_steps(std::span<const StepTime> steps);
+  /// mean(v, t0, t1) for step k (the same bits), through plans[k] if there is one.
+  double mean_at_step(std::span<const double> v, std::size_t k, double t0,
+                      double t1) const noexcept {
+    if (single >= 0) return v[std::size_t(single)] * (scale >= 0 ? v[std::size_t(scale)] : 1.0);
+    if (values.size() == 1)
+      return v[std::size_t(values[0])] * (scale >= 0 ? v[std::size_t(scale)] : 1.0);
+    return mean_planned(v, k, t0, t1);
+  }
+  /// mean_at_step of a series of more than one point (out of line).
+  double mean_planned(std::span<const double> v, std::size_t k, double t0,
+                      double t1) const noexcept;
   /// True if every point (and the scale) is the constant 0 parameter-wise for this draw.
   bool zero_over(std::span<const double> v, double t0, double t1) const noexcept {
     return mean(v, t0, t1) == 0.0;
@@ -185,12 +217,23 @@ struct FoodBalanceScratch {
 /// whatever the packet width, the position or the array's length. @throws nothing.
 void exp_array(const double* x, double* out, Eigen::Index n) noexcept;
 
+/// dst[i] = a·src[i] and x[i] = x[i]/a, i < n: one rounding per element (the bits of Eigen's
+/// scalar product and quotient), 4 lanes at a time where the CPU has AVX2.
+void scale_array(double a, const double* src, double* dst, Eigen::Index n) noexcept;
+void divide_array(double a, double* x, Eigen::Index n) noexcept;
+
+/// out = s.max(DBL_MIN).log(), the same bits as Eigen evaluates that expression (Packet2d
+/// plog from the start, std::log for an odd last element), in packets of 4 where the CPU has
+/// AVX2 (each lane by Eigen's operations, unfused). @throws nothing but std::bad_alloc.
+void log_floor(const Eigen::ArrayXd& s, Eigen::ArrayXd& out);
+
 /// One column of crisis survivorship: out[i] = S[i] > 0 ? e^{m_i·ln S[i]} : 0 with
 /// m_i = 1 + intensity·(rr[i] − 1), i < n, e^x as exp_array computes it (the same bits as the
 /// multiplier, product, exp_array and select taken one after the other). Returns true if some
-/// m_i < 0 (out is then written but meaningless). @throws nothing.
+/// m_i < 0 (out is then written but meaningless). If out2 is not null, the same values go there
+/// too (the memo and the RateSet's column in one pass). @throws nothing.
 bool crisis_column(double intensity, const double* rr, const double* log_s, const double* s,
-                   double* out, Eigen::Index n) noexcept;
+                   double* out, Eigen::Index n, double* out2 = nullptr) noexcept;
 
 /// Memo of Scenario::build, per (group, sex) column: the baseline quantities of the last life
 /// table built and of the last stable population, with the parameter values they came from.
@@ -270,6 +313,10 @@ struct Scenario::Impl {
   /// Metric paths of what a draw derives besides the engine's inputs (the food-balance
   /// trajectories); ModelInputs::derived holds their values in this order.
   std::vector<std::string> derived_outputs;
+  /// Set at load (after parsing): every parameter's value as sample() gives it if constant
+  /// (its distribution's mean; 0 otherwise), and the indices of the others.
+  std::vector<double> constant_values;
+  std::vector<std::size_t> random_parameters;
 };
 
 namespace detail {

@@ -219,6 +219,100 @@ TEST_CASE("a flight rate per year empties nobody and is absent outside the crisi
   CHECK(in.rates[3].return_rate(40, 0) == 0.5);
 }
 
+TEST_CASE("Series::mean_at_step gives the bits of Series::mean through its step plans",
+          "[scenario]") {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> value(-3.0, 10.0), gap(0.05, 2.0), width(0.1, 1.5);
+  for (int trial = 0; trial < 300; ++trial) {
+    steppe::detail::Series x;
+    const int n = 1 + int(rng() % 7);
+    std::vector<double> v;
+    double year = 1925.5 + value(rng) * 0.3;
+    for (int i = 0; i < n; ++i) {
+      x.years.push_back(year);
+      x.values.push_back(int(v.size()));
+      v.push_back(trial % 5 == 0 && i % 2 ? 0.0 : value(rng));
+      year += trial % 3 == 0 ? 1.0 : gap(rng);
+    }
+    if (trial % 2) {
+      x.scale = int(v.size());
+      v.push_back(value(rng));
+    }
+    // Steps from before the first point to after the last, of irregular widths, some with
+    // an end exactly on a point.
+    std::vector<steppe::StepTime> steps;
+    double t = x.years.front() - 2.0;
+    while (t < x.years.back() + 2.0) {
+      double end = t + width(rng);
+      if (rng() % 4 == 0) {
+        const auto it = std::upper_bound(x.years.begin(), x.years.end(), t);
+        if (it != x.years.end()) end = *it;
+      }
+      steps.push_back({t, end, 0});
+      t = end;
+    }
+    x.plan_steps(steps);
+    for (std::size_t k = 0; k < steps.size(); ++k) {
+      const double a = x.mean(v, steps[k].start, steps[k].end);
+      const double b = x.mean_at_step(v, k, steps[k].start, steps[k].end);
+      INFO("trial " << trial << ", step " << k);
+      CHECK(std::memcmp(&a, &b, sizeof a) == 0);
+    }
+    // Beyond the plans: mean() itself.
+    const double a = x.mean(v, t, t + 1.0);
+    const double b = x.mean_at_step(v, steps.size(), t, t + 1.0);
+    CHECK(std::memcmp(&a, &b, sizeof a) == 0);
+  }
+}
+
+TEST_CASE("scale_array and divide_array give the bits of Eigen's scalar product and quotient",
+          "[scenario]") {
+  std::mt19937_64 rng(9);
+  std::uniform_real_distribution<double> u(-1e3, 1e3);
+  for (int trial = 0; trial < 100; ++trial) {
+    const Eigen::Index n = Eigen::Index(rng() % 110);
+    Eigen::ArrayXd x(n);
+    for (Eigen::Index i = 0; i < n; ++i) x[i] = u(rng) / (1.0 + double(rng() % 1000));
+    const double a = u(rng);
+    const Eigen::ArrayXd product = a * x, quotient = x / a;
+    Eigen::ArrayXd p(n), q = x;
+    steppe::detail::scale_array(a, x.data(), p.data(), n);
+    steppe::detail::divide_array(a, q.data(), n);
+    CHECK(std::memcmp(p.data(), product.data(), std::size_t(n) * sizeof(double)) == 0);
+    CHECK(std::memcmp(q.data(), quotient.data(), std::size_t(n) * sizeof(double)) == 0);
+  }
+}
+
+TEST_CASE("log_floor gives the bits of Eigen's s.max(DBL_MIN).log()", "[scenario]") {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> unit(0.0, 1.0), power(-320.0, 300.0);
+  const double nan = std::numeric_limits<double>::quiet_NaN(),
+               inf = std::numeric_limits<double>::infinity();
+  const double specials[] = {0.0, -0.0, 1.0, 0.5, 0.70710678118654752440, 0.7071067811865476,
+                             std::numeric_limits<double>::min(), 4e-320, -1.0, 1e300,
+                             std::numeric_limits<double>::max(), -inf, 2.0, 0.999999999999};
+  auto same = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  for (int trial = 0; trial < 400; ++trial) {
+    const Eigen::Index n = 1 + Eigen::Index(rng() % 130);
+    Eigen::ArrayXd s(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const auto pick = rng() % 10;
+      s[i] = pick < 6   ? unit(rng)
+             : pick < 8 ? std::pow(10.0, power(rng))
+                        : specials[rng() % std::size(specials)];
+    }
+    if (trial % 7 == 3) s[Eigen::Index(rng() % std::uint64_t(n))] = trial % 2 ? nan : inf;
+    const Eigen::ArrayXd expected = s.max(std::numeric_limits<double>::min()).log();
+    Eigen::ArrayXd got;
+    steppe::detail::log_floor(s, got);
+    REQUIRE(got.size() == n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      INFO("trial " << trial << ", n " << n << ", i " << i << ", s " << s[i]);
+      CHECK((same(got[i], expected[i]) || (std::isnan(got[i]) && std::isnan(expected[i]))));
+    }
+  }
+}
+
 TEST_CASE("exp_array agrees with std::exp, with std::exp's own values out of range", "[scenario]") {
   std::mt19937_64 rng(11);
   std::uniform_real_distribution<double> wide(-720.0, 720.0), narrow(-3.0, 0.0);
@@ -291,6 +385,11 @@ TEST_CASE("crisis_column gives the bits of the multiplier, exp_array and select 
       CHECK(steppe::detail::crisis_column(intensity, rr.data(), log_s.data(), s.data(), out.data(),
                                           Eigen::Index(n)) == negative);
       for (std::size_t i = 0; i < n; ++i) CHECK(same(out[i], ref[i]));
+      // With a second output (build's memo and RateSet column): both get the same bits.
+      std::vector<double> out1(n), out2(n);
+      CHECK(steppe::detail::crisis_column(intensity, rr.data(), log_s.data(), s.data(),
+                                          out1.data(), Eigen::Index(n), out2.data()) == negative);
+      for (std::size_t i = 0; i < n; ++i) CHECK((same(out1[i], ref[i]) && same(out2[i], ref[i])));
     }
   }
 }
