@@ -509,11 +509,16 @@ class DrawRunner {
     const StepTime& first = model_.steps.front();
     const std::uint64_t same = same_groups();
     have_previous_ = false;  // (until this draw's projection completes)
+    // data_ holds the fill() of runner_'s previous run if filled_ (so the columns of the groups
+    // the run keeps from that one are in place in data_ too).
+    const bool was_filled = filled_;
+    filled_ = false;
     runner_.run(inputs_.initial, inputs_.rates, int(std::floor(first.start)), !crisis_only_,
                 same);
     previous_values_ = values_;
     have_previous_ = true;
-    fill();
+    fill(was_filled ? runner_.kept_groups() : 0);
+    filled_ = true;
     std::size_t m = targets_only_ ? first_target_metric_ : 0;
     auto sink = [this, &m](auto&&, auto&& value) {
       if (needed_[m]) metrics_[m] = value();
@@ -560,19 +565,28 @@ class DrawRunner {
 
   // The DrawData fields that the needed metrics read: only the targets' modelled counts if
   // every needed metric is a target's (the likelihood pass), else all of them.
-  void fill() {
+  // `kept`: the groups (a bit each) whose columns the runner kept from its previous run, whose
+  // fill() data_ holds: every cell of DrawData but the targets' and abroad_at_end is of one
+  // column, computed from that column of the ledgers (and of the initial population, the same
+  // for a kept group: its inputs are), so the kept groups' cells are already in place.
+  void fill(std::uint64_t kept) {
     DrawData& d = data_;
     fill_targets();
     if (targets_only_) return;
+    // The columns to fill: those of the groups not kept, in order.
+    int n_todo = 0;
+    for (int c = 0; c < L_.n_cols; ++c)
+      if (c / 2 >= 64 || !(kept >> (c / 2) & 1u)) todo_[std::size_t(n_todo++)] = c;
+    const std::span<const int> todo(todo_.data(), std::size_t(n_todo));
     const auto cr = runner_.crisis().steps();
     // Crisis only: the counterfactual's ledgers stand in as the crisis run's (every metric that
     // reads them is then excluded by run_draws; this only keeps the indexing valid).
     const auto cf = crisis_only_ ? runner_.crisis().steps() : runner_.counterfactual().steps();
-    d.cf_by_age.setZero();
+    for (int c : todo) d.cf_by_age.col(c).setZero();
     for (int k = 0; k < L_.n_steps; ++k) {
       const Accounts::Step& s = cr[std::size_t(k)];
       const Accounts::Step& t = cf[std::size_t(k)];
-      for (int c = 0; c < L_.n_cols; ++c) {
+      for (int c : todo) {
         // The same expressions as excess.hpp's functions, element by element (same bits).
         d.cf_home(c, k) = s.deaths(c) - t.deaths(c);
         d.cf_abroad(c, k) = s.deaths_abroad(c) - t.deaths_abroad(c);
@@ -598,7 +612,7 @@ class DrawRunner {
       // Excess by age (Lexis: the age cell at the end of the step), window steps only: Σ over
       // steps in order, then cells in order, per (age group, column).
       if (L_.headline_cf && !crisis_only_ && k >= L_.window.first && k < L_.window.second)
-        for (int c = 0; c < L_.n_cols; ++c) {
+        for (int c : todo) {
           const double* sd = s.deaths_by_age.col(c).data();
           const double* sa = s.deaths_abroad_by_age.col(c).data();
           const double* td = t.deaths_by_age.col(c).data();
@@ -614,7 +628,7 @@ class DrawRunner {
     const Population& end = runner_.crisis_end();
     for (int g = 0; g < L_.n_groups; ++g) d.abroad_at_end(g) = end.group_abroad(g);
     const Population& start = inputs_.initial;
-    for (int c = 0; c < L_.n_cols; ++c) {
+    for (int c : todo) {
       d.initial_home(c) = start.home().col(c).sum();
       d.initial_abroad(c) = start.abroad().col(c).sum();
     }
@@ -666,6 +680,8 @@ class DrawRunner {
   std::vector<double> values_;
   std::vector<double> previous_values_;  // of the last draw runner_ projected
   bool have_previous_ = false;           // runner_'s last run was of previous_values_
+  bool filled_ = false;                  // data_ holds the fill() of runner_'s last run
+  std::vector<int> todo_ = std::vector<int>(std::size_t(L_.n_cols));  // fill()'s columns
   DrawData data_;
   std::vector<double> metrics_;
   std::size_t clamps_ = 0;
