@@ -202,8 +202,10 @@ double sum_cols_steps(const Eigen::ArrayXXd& e, int c0, int c1, std::pair<int, i
 template <class Sink>
 void visit_target_metrics(const Layout& L, const DrawData* d, Sink&& sink);
 
-/// Visits every metric in output order: sink(name(), value()). In naming mode (d == nullptr) the
-/// sink calls only name(); per draw, only value(). One list, so names and values cannot drift.
+/// Visits every metric in output order: sink(name, value), or sink(name, value, g) for a metric
+/// that reads only group g's columns of DrawData (and abroad_at_end(g)), nothing else. In naming
+/// mode (d == nullptr) the sink calls only name(); per draw, only value(). One list, so names and
+/// values cannot drift.
 template <class Sink>
 void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
   const int C = L.n_cols, G = L.n_groups;
@@ -226,20 +228,20 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
     for (int g = 0; g < G; ++g) {
       auto [c0, c1] = group_cols(g);
       sink([&] { return std::string(h) + "/by_group/" + gname(L, g); },
-           [&] { return sum_cols_steps(*both, c0, c1, window); });
+           [&] { return sum_cols_steps(*both, c0, c1, window); }, g);
     }
     for (int g = 0; g < G; ++g) {
       auto [c0, c1] = group_cols(g);
       sink([&] { return std::string(h) + "/by_group_place/" + gname(L, g) + "/home"; },
-           [&] { return sum_cols_steps(*home, c0, c1, window); });
+           [&] { return sum_cols_steps(*home, c0, c1, window); }, g);
       sink([&] { return std::string(h) + "/by_group_place/" + gname(L, g) + "/abroad"; },
-           [&] { return sum_cols_steps(*abroad, c0, c1, window); });
+           [&] { return sum_cols_steps(*abroad, c0, c1, window); }, g);
     }
     for (int g = 0; g < G; ++g)
       for (Sex s : sexes) {
         const int c = Dims::col(s, g);
         sink([&] { return std::string(h) + "/by_group_sex/" + gname(L, g) + "/" + to_string(s); },
-             [&] { return sum_cols_steps(*both, c, c + 1, window); });
+             [&] { return sum_cols_steps(*both, c, c + 1, window); }, g);
       }
     if (L.headline_cf)
       for (int g = 0; g < G; ++g)
@@ -250,7 +252,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
                    return std::string(h) + "/by_group_sex_age/" + gname(L, g) + "/" + to_string(s) + "/" +
                           L.age_labels[j];
                  },
-                 [&] { return d->cf_by_age(Eigen::Index(j), c); });
+                 [&] { return d->cf_by_age(Eigen::Index(j), c); }, g);
           }
     for (int y = 0; y < Y; ++y)
       sink([&] { return std::string(h) + "/by_year/" + year_str(y); },
@@ -259,7 +261,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
       auto [c0, c1] = group_cols(g);
       for (int y = 0; y < Y; ++y)
         sink([&] { return std::string(h) + "/by_group_year/" + gname(L, g) + "/" + year_str(y); },
-             [&] { return sum_cols_steps(*both, c0, c1, year_is(y)); });
+             [&] { return sum_cols_steps(*both, c0, c1, year_is(y)); }, g);
     }
 
     const char* o = L.headline_cf ? "/excess_deaths_rate_based" : "/excess_deaths_counterfactual";
@@ -268,7 +270,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
     for (int g = 0; g < G; ++g) {
       auto [c0, c1] = group_cols(g);
       sink([&] { return std::string(o) + "/by_group/" + gname(L, g); },
-           [&] { return sum_cols_steps(*other, c0, c1, window); });
+           [&] { return sum_cols_steps(*other, c0, c1, window); }, g);
     }
     for (int y = 0; y < Y; ++y)
       sink([&] { return std::string(o) + "/by_year/" + year_str(y); },
@@ -283,7 +285,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
     for (int g = 0; g < G; ++g) {
       auto [c0, c1] = group_cols(g);
       sink([&] { return std::string(h) + "/by_group/" + gname(L, g); },
-           [&] { return sum_cols_steps(*lb, c0, c1, window); });
+           [&] { return sum_cols_steps(*lb, c0, c1, window); }, g);
     }
     for (int y = 0; y < Y; ++y)
       sink([&] { return std::string(h) + "/by_year/" + year_str(y); },
@@ -292,7 +294,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
       auto [c0, c1] = group_cols(g);
       for (int y = 0; y < Y; ++y)
         sink([&] { return std::string(h) + "/by_group_year/" + gname(L, g) + "/" + year_str(y); },
-             [&] { return sum_cols_steps(*lb, c0, c1, year_is(y)); });
+             [&] { return sum_cols_steps(*lb, c0, c1, year_is(y)); }, g);
     }
     const char* o = L.headline_cf ? "/lost_births_rate_based" : "/lost_births_counterfactual";
     const Eigen::ArrayXXd* other = d ? (L.headline_cf ? &d->lb_rb : &d->lb_cf) : nullptr;
@@ -300,7 +302,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
     for (int g = 0; g < G; ++g) {
       auto [c0, c1] = group_cols(g);
       sink([&] { return std::string(o) + "/by_group/" + gname(L, g); },
-           [&] { return sum_cols_steps(*other, c0, c1, window); });
+           [&] { return sum_cols_steps(*other, c0, c1, window); }, g);
     }
   }
 
@@ -313,7 +315,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
       for (int g = 0; g < G; ++g) {
         auto [c0, c1] = group_cols(g);
         sink([&] { return std::string(h) + "/by_group/" + gname(L, g); },
-             [&] { return sum_cols_steps(*a, c0, c1, window); });
+             [&] { return sum_cols_steps(*a, c0, c1, window); }, g);
       }
       if (by_year)
         for (int y = 0; y < Y; ++y)
@@ -327,7 +329,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
     flow("/deaths_abroad", &DrawData::deaths_abroad, true);
     for (int g = 0; g < G; ++g)
       sink([&] { return "/abroad_at_end/by_group/" + gname(L, g); },
-           [&] { return d->abroad_at_end(g); });
+           [&] { return d->abroad_at_end(g); }, g);
   }
 
   // The published figure's modelled counterpart: headline excess deaths (home + abroad) in the
@@ -364,7 +366,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
       auto [c0, c1] = group_cols(g);
       const std::string h = d ? std::string() : "/balance/" + gname(L, g);
       auto item = [&](const char* name, auto&& value) {
-        sink([&] { return h + "/" + name; }, value);
+        sink([&] { return h + "/" + name; }, value, g);
       };
       auto flow_sum = [&](const Eigen::ArrayXXd DrawData::*member) {
         return sum_cols_steps(d->*member, c0, c1, all);
@@ -400,7 +402,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
         const std::pair<int, int> ks = year_is(y);
         const std::string h = d ? std::string() : "/balance_by_year/" + gname(L, g) + "/" + year_str(y);
         auto item = [&](const char* name, auto&& value) {
-          sink([&] { return h + "/" + name; }, value);
+          sink([&] { return h + "/" + name; }, value, g);
         };
         auto flow_sum = [&](const Eigen::ArrayXXd DrawData::*member) {
           return sum_cols_steps(d->*member, c0, c1, ks);
@@ -509,19 +511,25 @@ class DrawRunner {
     const StepTime& first = model_.steps.front();
     const std::uint64_t same = same_groups();
     have_previous_ = false;  // (until this draw's projection completes)
-    // data_ holds the fill() of runner_'s previous run if filled_ (so the columns of the groups
-    // the run keeps from that one are in place in data_ too).
+    // data_ holds the fill() of runner_'s previous run if filled_, and metrics_ its metrics (so
+    // the columns of the groups the run keeps from that one are in place in both).
     const bool was_filled = filled_;
     filled_ = false;
     runner_.run(inputs_.initial, inputs_.rates, int(std::floor(first.start)), !crisis_only_,
                 same);
     previous_values_ = values_;
     have_previous_ = true;
-    fill(was_filled ? runner_.kept_groups() : 0);
+    kept_ = was_filled ? runner_.kept_groups() : 0;
+    fill(kept_);
     filled_ = true;
     std::size_t m = targets_only_ ? first_target_metric_ : 0;
-    auto sink = [this, &m](auto&&, auto&& value) {
-      if (needed_[m]) metrics_[m] = value();
+    // A metric of a kept group only reads cells of DrawData that fill() kept: metrics_ holds its
+    // value already (the previous visit completed: nothing throws between fill() and its end).
+    auto sink = [this, &m](auto&&, auto&& value, auto&&... group) {
+      static_assert(sizeof...(group) <= 1);
+      bool kept = false;
+      if constexpr (sizeof...(group) == 1) kept = ((group < 64 && (kept_ >> group & 1u)) && ...);
+      if (needed_[m] && !kept) metrics_[m] = value();
       ++m;
     };
     if (targets_only_) visit_target_metrics(L_, &data_, sink);
@@ -681,6 +689,7 @@ class DrawRunner {
   std::vector<double> previous_values_;  // of the last draw runner_ projected
   bool have_previous_ = false;           // runner_'s last run was of previous_values_
   bool filled_ = false;                  // data_ holds the fill() of runner_'s last run
+  std::uint64_t kept_ = 0;  // the groups whose cells of data_ (and metrics) this draw kept
   std::vector<int> todo_ = std::vector<int>(std::size_t(L_.n_cols));  // fill()'s columns
   DrawData data_;
   std::vector<double> metrics_;
@@ -729,7 +738,7 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
   if (!model.build) throw domain_error("run_draws: the model has no build function");
 
   Layout L = make_layout(model);
-  visit_metrics(L, nullptr, [&L](auto&& name, auto&&) { L.paths.push_back(name()); });
+  visit_metrics(L, nullptr, [&L](auto&& name, auto&&, auto&&...) { L.paths.push_back(name()); });
   const std::size_t M_all = L.paths.size();
 
   const std::uint64_t N = options.draws;
@@ -1058,7 +1067,7 @@ detail::DrawModel draw_model(const Scenario& scenario) {
 std::vector<std::string> metric_paths(const Scenario& scenario) {
   detail::DrawModel m = draw_model(scenario);
   Layout L = make_layout(m);
-  visit_metrics(L, nullptr, [&L](auto&& name, auto&&) { L.paths.push_back(name()); });
+  visit_metrics(L, nullptr, [&L](auto&& name, auto&&, auto&&...) { L.paths.push_back(name()); });
   return std::move(L.paths);
 }
 
