@@ -152,8 +152,11 @@ bool CrisisRunner::project(const Population& initial, std::span<const RateSet> r
   // Skipping groups, the ledgers keep the skipped groups' columns of the previous run.
   auto take = [&](Accounts& ledger, const Population& p, int year) {
     const bool abroad_too = ledger.keeps_by_age_in_next_step() && !abroad_zero(p);
-    if (skipped) ledger.record_keeping_groups(p, year, flows_, true, abroad_too, skipped);
-    else ledger.record_taking_flows(p, year, flows_, abroad_too);
+    if (skipped) {  // (takes no by-age array: flows_.detail_written stays true)
+      ledger.record_keeping_groups(p, year, flows_, true, abroad_too, skipped);
+      return;
+    }
+    ledger.record_taking_flows(p, year, flows_, abroad_too);
     if (abroad_too) flows_.detail_written = ~0u;
   };
   auto both = [&](const Population& p, int year) {

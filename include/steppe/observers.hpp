@@ -58,8 +58,8 @@ class Accounts {
   /// the run recorded before the last clear(), with the same keep_by_age_only_in. Those columns
   /// of `end` and `flows` are not read; in flows' totals and births they are overwritten with
   /// the kept values. By-age arrays are never taken here: the other groups' columns are copied
-  /// into the step's own (whose kept columns are thus in place), and flows.detail_written
-  /// becomes ~0u where they are kept. `abroad_too` is unused. Preconditions: that step was recorded before the last clear(); flows.totals are valid
+  /// into the step's own (whose kept columns are thus in place), and flows' by-age arrays and
+  /// detail_written are left as they are. `abroad_too` is unused. Preconditions: that step was recorded before the last clear(); flows.totals are valid
   /// and of `end` (totals.population_data == end.home().data()); n_groups() <= 64.
   void record_keeping_groups(const Population& end, int year, Flows& flows, bool take,
                              bool abroad_too, std::uint64_t kept_groups);
@@ -221,8 +221,8 @@ inline void Accounts::record_keeping_groups(const Population& end, int year, Flo
   // The step's by-age arrays hold every column of the previous run's step (each record of a
   // step that keeps them writes them whole, or as here keeps the rest from the run before): the
   // kept groups' columns are in place, the others are copied from `f` and `end` (never swapped,
-  // so that this stays true).
-  f.detail_written = ~0u;  // (as if taken: callers treat the arrays as possibly non-zero)
+  // so that this stays true). The by-age arrays of `f` are left as the step wrote them
+  // (flows.detail_written stays true to them).
   for (int g = 0; g < dims_.n_groups(); ++g) {
     if (kept >> g & 1u) continue;
     const Eigen::Index c = Dims::col(Sex::female, g);
