@@ -51,12 +51,13 @@ bool copy_groups(const Population& from, Population& to, std::uint64_t groups) {
   for (int g = 0; g < from.dims().n_groups() && g < 64; ++g) {
     if (!(groups >> g & 1u)) continue;
     const Eigen::Index c = Dims::col(Sex::female, g);  // (the group's two columns)
-    to.home().middleCols(c, 2) = from.home().middleCols(c, 2);
-    const auto a = from.abroad().middleCols(c, 2);
-    to.abroad().middleCols(c, 2) = a;
-    for (Eigen::Index j = 0; j < 2 && zero; ++j)
-      zero = std::all_of(a.col(j).data(), a.col(j).data() + a.rows(),
-                         [](double x) { return std::bit_cast<std::uint64_t>(x) == 0; });
+    // (two contiguous columns: plain copies, faster than Eigen's loop over a block)
+    const Eigen::Index n = 2 * from.home().rows();
+    std::copy_n(from.home().col(c).data(), n, to.home().col(c).data());
+    const double* a = from.abroad().col(c).data();
+    std::copy_n(a, n, to.abroad().col(c).data());
+    if (zero)
+      zero = std::all_of(a, a + n, [](double x) { return std::bit_cast<std::uint64_t>(x) == 0; });
   }
   return zero;
 }
