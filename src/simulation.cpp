@@ -478,6 +478,11 @@ class DrawRunner {
     visit_target_metrics(L, nullptr, [&target_metrics](auto&&, auto&&) { ++target_metrics; });
     first_target_metric_ = L.paths.size() - target_metrics;
     targets_only_ = true;
+    std::size_t i = 0;
+    visit_metrics(L, nullptr, [this, &i](auto&&, auto&&, auto&&... group) {
+      if constexpr (sizeof...(group) == 1) metric_group_[i] = (int(group), ...);
+      ++i;
+    });
     for (std::size_t m = 0; m < needed.size(); ++m)
       if (needed[m]) {
         needed_list_.push_back(m);
@@ -528,7 +533,7 @@ class DrawRunner {
     auto sink = [this, &m](auto&&, auto&& value, auto&&... group) {
       static_assert(sizeof...(group) <= 1);
       bool kept = false;
-      if constexpr (sizeof...(group) == 1) kept = ((group < 64 && (kept_ >> group & 1u)) && ...);
+      if constexpr (sizeof...(group) == 1) kept = (is_kept(group) && ...);
       if (needed_[m] && !kept) metrics_[m] = value();
       ++m;
     };
@@ -536,7 +541,7 @@ class DrawRunner {
     else visit_metrics(L_, &data_, sink);
     STEPPE_ASSERT(m == metrics_.size());
     for (std::size_t j : needed_list_)
-      if (!std::isfinite(metrics_[j]))
+      if (!is_kept(metric_group_[j]) && !std::isfinite(metrics_[j]))  // (a kept one was checked)
         throw domain_error("run_draws: " + L_.paths[j] + " = " + std::to_string(metrics_[j]) +
                            ", expected a finite number");
     clamps_ = 0;
@@ -552,6 +557,9 @@ class DrawRunner {
   double clamped_persons() const noexcept { return clamped_persons_; }
 
  private:
+  // Whether group g (-1: none) was kept in this draw.
+  bool is_kept(int g) const noexcept { return g >= 0 && g < 64 && (kept_ >> g & 1u); }
+
   // The groups (a bit each) whose parameters, as model_.group_parameters lists them, have the
   // same bits as in the previous draw projected by runner_: their inputs are the same.
   std::uint64_t same_groups() const {
@@ -690,6 +698,8 @@ class DrawRunner {
   bool have_previous_ = false;           // runner_'s last run was of previous_values_
   bool filled_ = false;                  // data_ holds the fill() of runner_'s last run
   std::uint64_t kept_ = 0;  // the groups whose cells of data_ (and metrics) this draw kept
+  // Per metric: the group whose columns alone it reads (visit_metrics' tag), else -1.
+  std::vector<int> metric_group_ = std::vector<int>(L_.paths.size(), -1);
   std::vector<int> todo_ = std::vector<int>(std::size_t(L_.n_cols));  // fill()'s columns
   DrawData data_;
   std::vector<double> metrics_;
