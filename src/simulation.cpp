@@ -202,8 +202,10 @@ double sum_cols_steps(const Eigen::ArrayXXd& e, int c0, int c1, std::pair<int, i
 template <class Sink>
 void visit_target_metrics(const Layout& L, const DrawData* d, Sink&& sink);
 
-/// Visits every metric in output order: sink(name(), value()). In naming mode (d == nullptr) the
-/// sink calls only name(); per draw, only value(). One list, so names and values cannot drift.
+/// Visits every metric in output order: sink(name, value), or sink(name, value, g) for a metric
+/// that reads only group g's columns of DrawData (and abroad_at_end(g)), nothing else. In naming
+/// mode (d == nullptr) the sink calls only name(); per draw, only value(). One list, so names and
+/// values cannot drift.
 template <class Sink>
 void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
   const int C = L.n_cols, G = L.n_groups;
@@ -226,20 +228,20 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
     for (int g = 0; g < G; ++g) {
       auto [c0, c1] = group_cols(g);
       sink([&] { return std::string(h) + "/by_group/" + gname(L, g); },
-           [&] { return sum_cols_steps(*both, c0, c1, window); });
+           [&] { return sum_cols_steps(*both, c0, c1, window); }, g);
     }
     for (int g = 0; g < G; ++g) {
       auto [c0, c1] = group_cols(g);
       sink([&] { return std::string(h) + "/by_group_place/" + gname(L, g) + "/home"; },
-           [&] { return sum_cols_steps(*home, c0, c1, window); });
+           [&] { return sum_cols_steps(*home, c0, c1, window); }, g);
       sink([&] { return std::string(h) + "/by_group_place/" + gname(L, g) + "/abroad"; },
-           [&] { return sum_cols_steps(*abroad, c0, c1, window); });
+           [&] { return sum_cols_steps(*abroad, c0, c1, window); }, g);
     }
     for (int g = 0; g < G; ++g)
       for (Sex s : sexes) {
         const int c = Dims::col(s, g);
         sink([&] { return std::string(h) + "/by_group_sex/" + gname(L, g) + "/" + to_string(s); },
-             [&] { return sum_cols_steps(*both, c, c + 1, window); });
+             [&] { return sum_cols_steps(*both, c, c + 1, window); }, g);
       }
     if (L.headline_cf)
       for (int g = 0; g < G; ++g)
@@ -250,7 +252,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
                    return std::string(h) + "/by_group_sex_age/" + gname(L, g) + "/" + to_string(s) + "/" +
                           L.age_labels[j];
                  },
-                 [&] { return d->cf_by_age(Eigen::Index(j), c); });
+                 [&] { return d->cf_by_age(Eigen::Index(j), c); }, g);
           }
     for (int y = 0; y < Y; ++y)
       sink([&] { return std::string(h) + "/by_year/" + year_str(y); },
@@ -259,7 +261,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
       auto [c0, c1] = group_cols(g);
       for (int y = 0; y < Y; ++y)
         sink([&] { return std::string(h) + "/by_group_year/" + gname(L, g) + "/" + year_str(y); },
-             [&] { return sum_cols_steps(*both, c0, c1, year_is(y)); });
+             [&] { return sum_cols_steps(*both, c0, c1, year_is(y)); }, g);
     }
 
     const char* o = L.headline_cf ? "/excess_deaths_rate_based" : "/excess_deaths_counterfactual";
@@ -268,7 +270,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
     for (int g = 0; g < G; ++g) {
       auto [c0, c1] = group_cols(g);
       sink([&] { return std::string(o) + "/by_group/" + gname(L, g); },
-           [&] { return sum_cols_steps(*other, c0, c1, window); });
+           [&] { return sum_cols_steps(*other, c0, c1, window); }, g);
     }
     for (int y = 0; y < Y; ++y)
       sink([&] { return std::string(o) + "/by_year/" + year_str(y); },
@@ -283,7 +285,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
     for (int g = 0; g < G; ++g) {
       auto [c0, c1] = group_cols(g);
       sink([&] { return std::string(h) + "/by_group/" + gname(L, g); },
-           [&] { return sum_cols_steps(*lb, c0, c1, window); });
+           [&] { return sum_cols_steps(*lb, c0, c1, window); }, g);
     }
     for (int y = 0; y < Y; ++y)
       sink([&] { return std::string(h) + "/by_year/" + year_str(y); },
@@ -292,7 +294,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
       auto [c0, c1] = group_cols(g);
       for (int y = 0; y < Y; ++y)
         sink([&] { return std::string(h) + "/by_group_year/" + gname(L, g) + "/" + year_str(y); },
-             [&] { return sum_cols_steps(*lb, c0, c1, year_is(y)); });
+             [&] { return sum_cols_steps(*lb, c0, c1, year_is(y)); }, g);
     }
     const char* o = L.headline_cf ? "/lost_births_rate_based" : "/lost_births_counterfactual";
     const Eigen::ArrayXXd* other = d ? (L.headline_cf ? &d->lb_rb : &d->lb_cf) : nullptr;
@@ -300,7 +302,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
     for (int g = 0; g < G; ++g) {
       auto [c0, c1] = group_cols(g);
       sink([&] { return std::string(o) + "/by_group/" + gname(L, g); },
-           [&] { return sum_cols_steps(*other, c0, c1, window); });
+           [&] { return sum_cols_steps(*other, c0, c1, window); }, g);
     }
   }
 
@@ -313,7 +315,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
       for (int g = 0; g < G; ++g) {
         auto [c0, c1] = group_cols(g);
         sink([&] { return std::string(h) + "/by_group/" + gname(L, g); },
-             [&] { return sum_cols_steps(*a, c0, c1, window); });
+             [&] { return sum_cols_steps(*a, c0, c1, window); }, g);
       }
       if (by_year)
         for (int y = 0; y < Y; ++y)
@@ -327,7 +329,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
     flow("/deaths_abroad", &DrawData::deaths_abroad, true);
     for (int g = 0; g < G; ++g)
       sink([&] { return "/abroad_at_end/by_group/" + gname(L, g); },
-           [&] { return d->abroad_at_end(g); });
+           [&] { return d->abroad_at_end(g); }, g);
   }
 
   // The published figure's modelled counterpart: headline excess deaths (home + abroad) in the
@@ -364,7 +366,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
       auto [c0, c1] = group_cols(g);
       const std::string h = d ? std::string() : "/balance/" + gname(L, g);
       auto item = [&](const char* name, auto&& value) {
-        sink([&] { return h + "/" + name; }, value);
+        sink([&] { return h + "/" + name; }, value, g);
       };
       auto flow_sum = [&](const Eigen::ArrayXXd DrawData::*member) {
         return sum_cols_steps(d->*member, c0, c1, all);
@@ -400,7 +402,7 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
         const std::pair<int, int> ks = year_is(y);
         const std::string h = d ? std::string() : "/balance_by_year/" + gname(L, g) + "/" + year_str(y);
         auto item = [&](const char* name, auto&& value) {
-          sink([&] { return h + "/" + name; }, value);
+          sink([&] { return h + "/" + name; }, value, g);
         };
         auto flow_sum = [&](const Eigen::ArrayXXd DrawData::*member) {
           return sum_cols_steps(d->*member, c0, c1, ks);
@@ -476,6 +478,11 @@ class DrawRunner {
     visit_target_metrics(L, nullptr, [&target_metrics](auto&&, auto&&) { ++target_metrics; });
     first_target_metric_ = L.paths.size() - target_metrics;
     targets_only_ = true;
+    std::size_t i = 0;
+    visit_metrics(L, nullptr, [this, &i](auto&&, auto&&, auto&&... group) {
+      if constexpr (sizeof...(group) == 1) metric_group_[i] = (int(group), ...);
+      ++i;
+    });
     for (std::size_t m = 0; m < needed.size(); ++m)
       if (needed[m]) {
         needed_list_.push_back(m);
@@ -509,21 +516,32 @@ class DrawRunner {
     const StepTime& first = model_.steps.front();
     const std::uint64_t same = same_groups();
     have_previous_ = false;  // (until this draw's projection completes)
+    // data_ holds the fill() of runner_'s previous run if filled_, and metrics_ its metrics (so
+    // the columns of the groups the run keeps from that one are in place in both).
+    const bool was_filled = filled_;
+    filled_ = false;
     runner_.run(inputs_.initial, inputs_.rates, int(std::floor(first.start)), !crisis_only_,
                 same);
     previous_values_ = values_;
     have_previous_ = true;
-    fill();
+    kept_ = was_filled ? runner_.kept_groups() : 0;
+    fill(kept_);
+    filled_ = true;
     std::size_t m = targets_only_ ? first_target_metric_ : 0;
-    auto sink = [this, &m](auto&&, auto&& value) {
-      if (needed_[m]) metrics_[m] = value();
+    // A metric of a kept group only reads cells of DrawData that fill() kept: metrics_ holds its
+    // value already (the previous visit completed: nothing throws between fill() and its end).
+    auto sink = [this, &m](auto&&, auto&& value, auto&&... group) {
+      static_assert(sizeof...(group) <= 1);
+      bool kept = false;
+      if constexpr (sizeof...(group) == 1) kept = (is_kept(group) && ...);
+      if (needed_[m] && !kept) metrics_[m] = value();
       ++m;
     };
     if (targets_only_) visit_target_metrics(L_, &data_, sink);
     else visit_metrics(L_, &data_, sink);
     STEPPE_ASSERT(m == metrics_.size());
     for (std::size_t j : needed_list_)
-      if (!std::isfinite(metrics_[j]))
+      if (!is_kept(metric_group_[j]) && !std::isfinite(metrics_[j]))  // (a kept one was checked)
         throw domain_error("run_draws: " + L_.paths[j] + " = " + std::to_string(metrics_[j]) +
                            ", expected a finite number");
     clamps_ = 0;
@@ -539,6 +557,9 @@ class DrawRunner {
   double clamped_persons() const noexcept { return clamped_persons_; }
 
  private:
+  // Whether group g (-1: none) was kept in this draw.
+  bool is_kept(int g) const noexcept { return g >= 0 && g < 64 && (kept_ >> g & 1u); }
+
   // The groups (a bit each) whose parameters, as model_.group_parameters lists them, have the
   // same bits as in the previous draw projected by runner_: their inputs are the same.
   std::uint64_t same_groups() const {
@@ -560,19 +581,28 @@ class DrawRunner {
 
   // The DrawData fields that the needed metrics read: only the targets' modelled counts if
   // every needed metric is a target's (the likelihood pass), else all of them.
-  void fill() {
+  // `kept`: the groups (a bit each) whose columns the runner kept from its previous run, whose
+  // fill() data_ holds: every cell of DrawData but the targets' and abroad_at_end is of one
+  // column, computed from that column of the ledgers (and of the initial population, the same
+  // for a kept group: its inputs are), so the kept groups' cells are already in place.
+  void fill(std::uint64_t kept) {
     DrawData& d = data_;
     fill_targets();
     if (targets_only_) return;
+    // The columns to fill: those of the groups not kept, in order.
+    int n_todo = 0;
+    for (int c = 0; c < L_.n_cols; ++c)
+      if (c / 2 >= 64 || !(kept >> (c / 2) & 1u)) todo_[std::size_t(n_todo++)] = c;
+    const std::span<const int> todo(todo_.data(), std::size_t(n_todo));
     const auto cr = runner_.crisis().steps();
     // Crisis only: the counterfactual's ledgers stand in as the crisis run's (every metric that
     // reads them is then excluded by run_draws; this only keeps the indexing valid).
     const auto cf = crisis_only_ ? runner_.crisis().steps() : runner_.counterfactual().steps();
-    d.cf_by_age.setZero();
+    for (int c : todo) d.cf_by_age.col(c).setZero();
     for (int k = 0; k < L_.n_steps; ++k) {
       const Accounts::Step& s = cr[std::size_t(k)];
       const Accounts::Step& t = cf[std::size_t(k)];
-      for (int c = 0; c < L_.n_cols; ++c) {
+      for (int c : todo) {
         // The same expressions as excess.hpp's functions, element by element (same bits).
         d.cf_home(c, k) = s.deaths(c) - t.deaths(c);
         d.cf_abroad(c, k) = s.deaths_abroad(c) - t.deaths_abroad(c);
@@ -598,7 +628,7 @@ class DrawRunner {
       // Excess by age (Lexis: the age cell at the end of the step), window steps only: Σ over
       // steps in order, then cells in order, per (age group, column).
       if (L_.headline_cf && !crisis_only_ && k >= L_.window.first && k < L_.window.second)
-        for (int c = 0; c < L_.n_cols; ++c) {
+        for (int c : todo) {
           const double* sd = s.deaths_by_age.col(c).data();
           const double* sa = s.deaths_abroad_by_age.col(c).data();
           const double* td = t.deaths_by_age.col(c).data();
@@ -614,7 +644,7 @@ class DrawRunner {
     const Population& end = runner_.crisis_end();
     for (int g = 0; g < L_.n_groups; ++g) d.abroad_at_end(g) = end.group_abroad(g);
     const Population& start = inputs_.initial;
-    for (int c = 0; c < L_.n_cols; ++c) {
+    for (int c : todo) {
       d.initial_home(c) = start.home().col(c).sum();
       d.initial_abroad(c) = start.abroad().col(c).sum();
     }
@@ -666,6 +696,11 @@ class DrawRunner {
   std::vector<double> values_;
   std::vector<double> previous_values_;  // of the last draw runner_ projected
   bool have_previous_ = false;           // runner_'s last run was of previous_values_
+  bool filled_ = false;                  // data_ holds the fill() of runner_'s last run
+  std::uint64_t kept_ = 0;  // the groups whose cells of data_ (and metrics) this draw kept
+  // Per metric: the group whose columns alone it reads (visit_metrics' tag), else -1.
+  std::vector<int> metric_group_ = std::vector<int>(L_.paths.size(), -1);
+  std::vector<int> todo_ = std::vector<int>(std::size_t(L_.n_cols));  // fill()'s columns
   DrawData data_;
   std::vector<double> metrics_;
   std::size_t clamps_ = 0;
@@ -713,7 +748,7 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
   if (!model.build) throw domain_error("run_draws: the model has no build function");
 
   Layout L = make_layout(model);
-  visit_metrics(L, nullptr, [&L](auto&& name, auto&&) { L.paths.push_back(name()); });
+  visit_metrics(L, nullptr, [&L](auto&& name, auto&&, auto&&...) { L.paths.push_back(name()); });
   const std::size_t M_all = L.paths.size();
 
   const std::uint64_t N = options.draws;
@@ -1042,7 +1077,7 @@ detail::DrawModel draw_model(const Scenario& scenario) {
 std::vector<std::string> metric_paths(const Scenario& scenario) {
   detail::DrawModel m = draw_model(scenario);
   Layout L = make_layout(m);
-  visit_metrics(L, nullptr, [&L](auto&& name, auto&&) { L.paths.push_back(name()); });
+  visit_metrics(L, nullptr, [&L](auto&& name, auto&&, auto&&...) { L.paths.push_back(name()); });
   return std::move(L.paths);
 }
 

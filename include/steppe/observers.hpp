@@ -4,6 +4,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -56,9 +57,10 @@ class Accounts {
   /// false) or record_taking_flows (`take` true) do, except that the columns of the groups g with
   /// bit g of `kept_groups` set keep what this ledger's step size() holds already: the values of
   /// the run recorded before the last clear(), with the same keep_by_age_only_in. Those columns
-  /// of `end` and `flows` are not read; in flows' totals, births and by-age deaths they are
-  /// overwritten with the kept values (and flows.detail_written becomes ~0u where by-age deaths
-  /// are). Preconditions: that step was recorded before the last clear(); flows.totals are valid
+  /// of `end` and `flows` are not read; in flows' totals and births they are overwritten with
+  /// the kept values. By-age arrays are never taken here: the other groups' columns are copied
+  /// into the step's own (whose kept columns are thus in place), and flows' by-age arrays and
+  /// detail_written are left as they are. `abroad_too` is unused. Preconditions: that step was recorded before the last clear(); flows.totals are valid
   /// and of `end` (totals.population_data == end.home().data()); n_groups() <= 64.
   void record_keeping_groups(const Population& end, int year, Flows& flows, bool take,
                              bool abroad_too, std::uint64_t kept_groups);
@@ -189,9 +191,10 @@ inline void Accounts::record_keeping_groups(const Population& end, int year, Flo
                                             bool take, bool abroad_too, std::uint64_t kept) {
   STEPPE_ASSERT(n_ < steps_.size() && dims_.n_groups() <= 64);
   STEPPE_ASSERT(f.totals.valid && f.totals.population_data == end.home().data());
+  (void)abroad_too;
   const bool by_age = keeps_by_age_in(n_);
-  // The kept columns go into `f` first, then the step is recorded from `f` as usual (its storage
-  // is the step's own: record_totals overwrites it).
+  // The kept columns of the totals and births go into `f` first, then the step's totals are
+  // recorded from `f` as usual (their storage is the step's own: record_totals overwrites it).
   {
     const Step& old = steps_[n_];
     Flows::ColumnTotals& t = f.totals;
@@ -212,27 +215,24 @@ inline void Accounts::record_keeping_groups(const Population& end, int year, Flo
                               {&f.births_abroad, &old.births_abroad},
                               {&f.baseline_births, &old.baseline_births}})
         to->segment(c, 2) = from->segment(c, 2);
-      if (by_age) {
-        f.deaths.middleCols(c, 2) = old.deaths_by_age.middleCols(c, 2);
-        f.deaths_abroad.middleCols(c, 2) = old.deaths_abroad_by_age.middleCols(c, 2);
-      }
     }
   }
-  if (by_age) f.detail_written = ~0u;  // (the arrays may now be non-zero anywhere)
   Step& s = take ? record_totals<true>(end, year, f) : record_totals<false>(end, year, f);
   if (!by_age) return;
-  if (take) {
-    s.deaths_by_age.swap(f.deaths);
-    if (abroad_too) s.deaths_abroad_by_age.swap(f.deaths_abroad);
-    else s.deaths_abroad_by_age = f.deaths_abroad;
-  } else {
-    s.deaths_by_age = f.deaths;
-    s.deaths_abroad_by_age = f.deaths_abroad;
-  }
+  // The step's by-age arrays hold every column of the previous run's step (each record of a
+  // step that keeps them writes them whole, or as here keeps the rest from the run before): the
+  // kept groups' columns are in place, the others are copied from `f` and `end` (never swapped,
+  // so that this stays true). The by-age arrays of `f` are left as the step wrote them
+  // (flows.detail_written stays true to them).
+  // (A group's two columns are contiguous, ages × 2 values: plain copies, which memcpy does
+  // faster than Eigen's loop over a block of unknown alignment.)
+  const Eigen::Index A = dims_.n_ages();
   for (int g = 0; g < dims_.n_groups(); ++g) {
     if (kept >> g & 1u) continue;
     const Eigen::Index c = Dims::col(Sex::female, g);
-    s.population_by_age.middleCols(c, 2) = end.home().middleCols(c, 2);
+    std::copy_n(f.deaths.col(c).data(), 2 * A, s.deaths_by_age.col(c).data());
+    std::copy_n(f.deaths_abroad.col(c).data(), 2 * A, s.deaths_abroad_by_age.col(c).data());
+    std::copy_n(end.home().col(c).data(), 2 * A, s.population_by_age.col(c).data());
   }
 }
 

@@ -748,3 +748,48 @@ TEST_CASE("run_parameter_sets: draws that keep a group's projection give the bit
     CHECK(differ == 0);
   }
 }
+
+// The same with draws not run in between (zero weights) and only some metrics computed (a
+// group's balance, its excess by age, a total and a target): what a kept group's cells and
+// metrics hold must still be those of the last draw the thread ran.
+TEST_CASE("run_parameter_sets: kept groups with skipped draws and a few metrics give fresh bits",
+          "[unit]") {
+  const auto scenario = steppe::Scenario::load(repo_dir + "/scenarios/famine_sketch.json",
+                                               {"/groups/1/mortality/coale_demeny/e0/female={\"uniform\": [36, 40]}"});
+  const auto reads = scenario.group_parameters();
+  REQUIRE(reads.size() == 2);
+  std::vector<std::vector<double>> sets;
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    std::vector<double> a, b;
+    scenario.sample(9, 2 * i, a);
+    scenario.sample(9, 2 * i + 1, b);
+    std::vector<double> b_a1 = b, b_a0 = b;
+    for (std::size_t p : reads[1]) b_a1[p] = a[p];
+    for (std::size_t p : reads[0]) b_a0[p] = a[p];
+    for (const auto* s : {&a, &b_a1, &a, &b, &b_a0, &b_a1, &a}) sets.push_back(*s);
+  }
+  std::vector<std::string> keep;
+  for (const std::string& p : steppe::metric_paths(scenario))
+    if (p.rfind("/balance/", 0) == 0 || p.rfind("/excess_deaths/by_group_sex_age/", 0) == 0 ||
+        p == "/excess_deaths/total" || p.rfind("/targets/", 0) == 0)
+      keep.push_back(p);
+  REQUIRE(keep.size() > 20);
+  RunOptions o = opts(1, 1, 1);
+  o.keep = keep;
+  o.summarise = {keep.front(), keep.back()};
+  o.weights.assign(sets.size(), 1.0);
+  for (std::size_t i = 2; i < sets.size(); i += 3) o.weights[i] = 0.0;  // not run
+  const RunResult together = steppe::run_parameter_sets(scenario, sets, o);
+  REQUIRE(together.kept.size() == sets.size() * keep.size());
+  RunOptions alone_o = o;
+  alone_o.weights.clear();
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    if (o.weights[i] == 0.0) continue;
+    const RunResult alone = steppe::run_parameter_sets(scenario, {&sets[i], 1}, alone_o);
+    INFO("set " << i);
+    std::size_t differ = 0;
+    for (std::size_t m = 0; m < keep.size(); ++m)
+      differ += std::memcmp(&alone.kept[m], &together.kept[i * keep.size() + m], sizeof(double)) != 0;
+    CHECK(differ == 0);
+  }
+}
