@@ -121,6 +121,18 @@ void check_same_totals(const steppe::Accounts& a, const steppe::Accounts& b) {
   }
 }
 
+/// Removes every crisis component of r: only the baseline rates and net migration are left (a
+/// step shared by the crisis run and its counterfactual).
+void drop_crisis_components(RateSet& r) {
+  for (Eigen::ArrayXXd* a : {&r.crisis_survivorship, &r.crisis_survivorship_abroad,
+                             &r.emigration_rate, &r.emigration_count, &r.return_rate,
+                             &r.return_count, &r.immigration_count})
+    a->resize(0, 0);
+  r.crisis_birth_survivorship.resize(0);
+  r.crisis_birth_survivorship_abroad.resize(0);
+  r.fertility_multiplier.resize(0);
+}
+
 }  // namespace
 
 // CrisisRunner runs the kernel without by-age flow stores in the steps where neither ledger keeps
@@ -139,13 +151,7 @@ TEST_CASE("CrisisRunner skipping by-age flows records the same ledgers and end p
     RateSet r = steppe::test::random_rates(dims, rng, /*oversized_counts=*/k == 1 || (k + seed) % 5 == 0);
     if (k % 3 != 1) r = steppe::test::thin_out(r, rng);
     if (k < shared) {  // no crisis component: only baseline rates and net migration
-      for (Eigen::ArrayXXd* a : {&r.crisis_survivorship, &r.crisis_survivorship_abroad,
-                                 &r.emigration_rate, &r.emigration_count, &r.return_rate,
-                                 &r.return_count, &r.immigration_count})
-        a->resize(0, 0);
-      r.crisis_birth_survivorship.resize(0);
-      r.crisis_birth_survivorship_abroad.resize(0);
-      r.fertility_multiplier.resize(0);
+      drop_crisis_components(r);
       REQUIRE_FALSE(r.has_crisis());
     }
     REQUIRE_NOTHROW(r.validate(dims));
@@ -317,13 +323,7 @@ TEST_CASE("CrisisRunner keeping unchanged groups gives the bits of a fresh runne
     std::mt19937_64 thin(structure[k]);
     if (k % 3 != 1) r = steppe::test::thin_out(r, thin);
     if (int(k) < shared) {  // no crisis component: the step is shared by both runs
-      for (Eigen::ArrayXXd* a : {&r.crisis_survivorship, &r.crisis_survivorship_abroad,
-                                 &r.emigration_rate, &r.emigration_count, &r.return_rate,
-                                 &r.return_count, &r.immigration_count})
-        a->resize(0, 0);
-      r.crisis_birth_survivorship.resize(0);
-      r.crisis_birth_survivorship_abroad.resize(0);
-      r.fertility_multiplier.resize(0);
+      drop_crisis_components(r);
     }
     return r;
   };

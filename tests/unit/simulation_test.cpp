@@ -134,6 +134,27 @@ RunOptions opts(std::uint64_t draws, int threads, std::uint64_t seed = 1) {
   return o;
 }
 
+/// Parameter sets of a two-group scenario whose groups change apart: `rounds` times, two draws a
+/// and b (seed, draws 2i and 2i + 1), then for each code in `pattern` one set: 0 = a, 1 = b,
+/// 2 = b with a's group-1 parameters, 3 = b with a's group-0 parameters
+/// (Scenario::group_parameters).
+std::vector<std::vector<double>> mixed_sets(const steppe::Scenario& scenario, std::uint64_t seed,
+                                            std::uint64_t rounds, const std::vector<int>& pattern) {
+  const auto reads = scenario.group_parameters();
+  std::vector<std::vector<double>> sets;
+  for (std::uint64_t i = 0; i < rounds; ++i) {
+    std::vector<double> a, b;
+    scenario.sample(seed, 2 * i, a);
+    scenario.sample(seed, 2 * i + 1, b);
+    std::vector<double> b_a1 = b, b_a0 = b;
+    for (std::size_t p : reads[1]) b_a1[p] = a[p];
+    for (std::size_t p : reads[0]) b_a0[p] = a[p];
+    const std::vector<double>* kinds[4] = {&a, &b, &b_a1, &b_a0};
+    for (int k : pattern) sets.push_back(*kinds[k]);
+  }
+  return sets;
+}
+
 }  // namespace
 
 TEST_CASE("run_draws: a one-year crisis that halves group a, by hand", "[unit]") {
@@ -725,16 +746,8 @@ TEST_CASE("run_parameter_sets: draws that keep a group's projection give the bit
                                                {"/groups/1/mortality/coale_demeny/e0/female={\"uniform\": [36, 40]}"});
   const auto reads = scenario.group_parameters();
   REQUIRE(reads.size() == 2);
-  std::vector<std::vector<double>> sets;
-  for (std::uint64_t i = 0; i < 4; ++i) {  // a, a, b with a's group 1, b, b with a's group 0 …
-    std::vector<double> a, b;
-    scenario.sample(5, 2 * i, a);
-    scenario.sample(5, 2 * i + 1, b);
-    std::vector<double> b_a1 = b, b_a0 = b;
-    for (std::size_t p : reads[1]) b_a1[p] = a[p];
-    for (std::size_t p : reads[0]) b_a0[p] = a[p];
-    for (const auto* s : {&a, &a, &b_a1, &b, &b_a0, &a}) sets.push_back(*s);
-  }
+  // a, a, b with a's group 1, b, b with a's group 0, a; four times
+  const std::vector<std::vector<double>> sets = mixed_sets(scenario, 5, 4, {0, 0, 2, 1, 3, 0});
   RunOptions o = opts(1, 1, 1);
   o.keep = steppe::metric_paths(scenario);
   const RunResult together = steppe::run_parameter_sets(scenario, sets, o);
@@ -758,16 +771,7 @@ TEST_CASE("run_parameter_sets: kept groups with skipped draws and a few metrics 
                                                {"/groups/1/mortality/coale_demeny/e0/female={\"uniform\": [36, 40]}"});
   const auto reads = scenario.group_parameters();
   REQUIRE(reads.size() == 2);
-  std::vector<std::vector<double>> sets;
-  for (std::uint64_t i = 0; i < 3; ++i) {
-    std::vector<double> a, b;
-    scenario.sample(9, 2 * i, a);
-    scenario.sample(9, 2 * i + 1, b);
-    std::vector<double> b_a1 = b, b_a0 = b;
-    for (std::size_t p : reads[1]) b_a1[p] = a[p];
-    for (std::size_t p : reads[0]) b_a0[p] = a[p];
-    for (const auto* s : {&a, &b_a1, &a, &b, &b_a0, &b_a1, &a}) sets.push_back(*s);
-  }
+  const std::vector<std::vector<double>> sets = mixed_sets(scenario, 9, 3, {0, 2, 0, 1, 3, 2, 0});
   std::vector<std::string> keep;
   for (const std::string& p : steppe::metric_paths(scenario))
     if (p.rfind("/balance/", 0) == 0 || p.rfind("/excess_deaths/by_group_sex_age/", 0) == 0 ||
