@@ -160,16 +160,16 @@ bool CrisisRunner::project(const Population& initial, std::span<const RateSet> r
   // A shared step is copied into the counterfactual's ledger, then taken.
   // Skipping groups, the ledgers keep the skipped groups' columns of the previous run.
   auto take = [&](Accounts& ledger, const Population& p, int year) {
-    const bool abroad_too = ledger.keeps_by_age_in_next_step() && !abroad_zero(p);
     if (skipped) {  // (takes no by-age array: flows_.detail_written stays true)
-      ledger.record_keeping_groups(p, year, flows_, true, abroad_too, skipped);
+      ledger.record_keeping_groups(p, year, flows_, true, skipped);
       return;
     }
+    const bool abroad_too = ledger.keeps_by_age_in_next_step() && !abroad_zero(p);
     ledger.record_taking_flows(p, year, flows_, abroad_too);
     if (abroad_too) flows_.detail_written = ~0u;
   };
   auto both = [&](const Population& p, int year) {
-    if (skipped) counterfactual_.record_keeping_groups(p, year, flows_, false, false, skipped);
+    if (skipped) counterfactual_.record_keeping_groups(p, year, flows_, false, skipped);
     else counterfactual_(p, year, flows_);
     take(crisis_, p, year);
   };

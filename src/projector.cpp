@@ -837,7 +837,8 @@ bool Projector::step_impl(const Population& in, const RateSet& r, Population& ou
   auto anyone_abroad = [&] {
     if (!skipped_groups) return in.abroad().maxCoeff() > 0.0;
     for (int g = 0; g < dims_.n_groups(); ++g)
-      if (!(skipped_groups >> g & 1u) && in.abroad().middleCols(Dims::col(Sex::female, g), 2).maxCoeff() > 0.0)
+      if (!(skipped_groups >> g & 1u) &&
+          in.abroad().middleCols(Dims::col(Sex::female, g), 2).maxCoeff() > 0.0)
         return true;
     return false;
   };

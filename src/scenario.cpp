@@ -594,25 +594,8 @@ namespace {
 /// parameters.
 std::shared_ptr<Scenario::Impl> plan_series(std::shared_ptr<Scenario::Impl> impl) {
   Scenario::Impl& s = *impl;
-  auto plan = [&s](Series& x) { x.plan_steps(s.steps); };
-  for (detail::GroupSpec& g : s.groups) {
-    for (int sex = 0; sex < 2; ++sex) {
-      plan(g.mortality.e0[std::size_t(sex)]);
-      plan(g.mortality.alpha[std::size_t(sex)]);
-      plan(g.mortality.beta[std::size_t(sex)]);
-    }
-    plan(g.fertility.tfr);
-    plan(g.migration.amount);
-  }
-  for (detail::CrisisSpec& c : s.crisis) {
-    plan(c.mortality.intensity);
-    plan(c.mortality_abroad.intensity);
-    plan(c.fertility_reduction);
-    plan(c.flight.amount);
-    plan(c.in_migration.amount);
-    plan(c.return_rate);
-    plan(c.flight_deaths);
-  }
+  for (std::size_t g = 0; g < s.groups.size(); ++g)
+    detail::for_each_series(s.groups[g], s.crisis[g], [&s](Series& x) { x.plan_steps(s.steps); });
   s.constant_values.assign(s.parameters.size(), 0.0);
   s.random_parameters.clear();
   for (std::size_t k = 0; k < s.parameters.size(); ++k) {
@@ -700,38 +683,24 @@ std::vector<std::vector<std::size_t>> Scenario::group_parameters() const {
     auto index = [&p](int i) {
       if (i >= 0) p.push_back(std::size_t(i));
     };
-    auto series = [&](const detail::Series& x) {
+    // Every parameter index build() reads for the group (a superset does no harm): its series,
+    // and the scalars of its initial population, fertility and flows.
+    const detail::GroupSpec& gs = s.groups[g];
+    detail::for_each_series(gs, s.crisis[g], [&index](const detail::Series& x) {
       for (int i : x.values) index(i);
       index(x.scale);
-    };
-    auto flow = [&](const detail::FlowSpec& f) {
-      if (!f.present) return;
-      series(f.amount);
-      index(f.female_share);
-    };
-    // Every parameter index build() reads for the group (a superset does no harm).
-    const detail::GroupSpec& gs = s.groups[g];
-    for (int sex = 0; sex < 2; ++sex) {
-      series(gs.mortality.e0[std::size_t(sex)]);
-      series(gs.mortality.alpha[std::size_t(sex)]);
-      series(gs.mortality.beta[std::size_t(sex)]);
-      index(gs.initial.totals[std::size_t(sex)]);
-      index(gs.initial.undercount[std::size_t(sex)]);
-      index(gs.initial.abroad[std::size_t(sex)]);
+    });
+    for (std::size_t sex = 0; sex < 2; ++sex) {
+      index(gs.initial.totals[sex]);
+      index(gs.initial.undercount[sex]);
+      index(gs.initial.abroad[sex]);
     }
     index(gs.initial.growth_rate);
     index(gs.initial.stable_share);
-    series(gs.fertility.tfr);
     index(gs.fertility.srb);
-    flow(gs.migration);
     const detail::CrisisSpec& cs = s.crisis[g];
-    series(cs.mortality.intensity);
-    series(cs.mortality_abroad.intensity);
-    series(cs.fertility_reduction);
-    flow(cs.flight);
-    flow(cs.in_migration);
-    series(cs.return_rate);
-    series(cs.flight_deaths);
+    for (const detail::FlowSpec* f : {&gs.migration, &cs.flight, &cs.in_migration})
+      if (f->present) index(f->female_share);
     std::sort(p.begin(), p.end());
     p.erase(std::unique(p.begin(), p.end()), p.end());
   }
@@ -1021,7 +990,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
           const int c = Dims::col(Sex(sex), int(g));
           const auto pattern = cs.flight.pattern.col(sex);
           // (dying ≥ 0 and rounding is monotone, so this is "any dying·pattern above 1")
-          if (dying * pattern.maxCoeff() > 1.0)
+          if (dying * cs.flight.pattern_max[std::size_t(sex)] > 1.0)
             fail_at(cs.flight_deaths, "a probability of dying in flight of " + num(dying) +
                                           " per step times the flight's age pattern exceeds 1 at "
                                           "some age");

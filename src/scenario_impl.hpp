@@ -145,6 +145,28 @@ struct CrisisSpec {
   Series flight_deaths;
 };
 
+/// Calls f(series) for every time series that Scenario::build reads for one group: its mortality
+/// (e0, Brass α and β, by sex), TFR and net migration, and its crisis components. One list for
+/// the step plans (Series::plan_steps) and for the parameters a group reads
+/// (Scenario::group_parameters), so that neither can miss a series the other has.
+template <class Group, class Crisis, class F>
+void for_each_series(Group& group, Crisis& crisis, F&& f) {
+  for (std::size_t sex = 0; sex < 2; ++sex) {
+    f(group.mortality.e0[sex]);
+    f(group.mortality.alpha[sex]);
+    f(group.mortality.beta[sex]);
+  }
+  f(group.fertility.tfr);
+  f(group.migration.amount);
+  f(crisis.mortality.intensity);
+  f(crisis.mortality_abroad.intensity);
+  f(crisis.fertility_reduction);
+  f(crisis.flight.amount);
+  f(crisis.in_migration.amount);
+  f(crisis.return_rate);
+  f(crisis.flight_deaths);
+}
+
 /// The food-balance form of the crisis ("crisis": {"model": "food_balance", …}): drivers and
 /// parameters as parameter indices (−1 or an empty Series = the documented default). One draw's
 /// values become, per group, yearly points of the crisis series (intensity, flight rate,

@@ -60,10 +60,11 @@ class Accounts {
   /// of `end` and `flows` are not read; in flows' totals and births they are overwritten with
   /// the kept values. By-age arrays are never taken here: the other groups' columns are copied
   /// into the step's own (whose kept columns are thus in place), and flows' by-age arrays and
-  /// detail_written are left as they are. `abroad_too` is unused. Preconditions: that step was recorded before the last clear(); flows.totals are valid
-  /// and of `end` (totals.population_data == end.home().data()); n_groups() <= 64.
+  /// detail_written are left as they are. Preconditions: that step was recorded before the last
+  /// clear(); flows.totals are valid and of `end` (totals.population_data == end.home().data());
+  /// n_groups() <= 64.
   void record_keeping_groups(const Population& end, int year, Flows& flows, bool take,
-                             bool abroad_too, std::uint64_t kept_groups);
+                             std::uint64_t kept_groups);
 
   /// The steps recorded so far, in order.
   std::span<const Step> steps() const noexcept { return {steps_.data(), n_}; }
@@ -188,10 +189,9 @@ inline void Accounts::record_taking_flows(const Population& end, int year, Flows
 }
 
 inline void Accounts::record_keeping_groups(const Population& end, int year, Flows& f,
-                                            bool take, bool abroad_too, std::uint64_t kept) {
+                                            bool take, std::uint64_t kept) {
   STEPPE_ASSERT(n_ < steps_.size() && dims_.n_groups() <= 64);
   STEPPE_ASSERT(f.totals.valid && f.totals.population_data == end.home().data());
-  (void)abroad_too;
   const bool by_age = keeps_by_age_in(n_);
   // The kept columns of the totals and births go into `f` first, then the step's totals are
   // recorded from `f` as usual (their storage is the step's own: record_totals overwrites it).
