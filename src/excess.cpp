@@ -102,9 +102,10 @@ void CrisisRunner::run(const Population& initial, std::span<const RateSet> rates
     paths_.assign(2 * rates.size(), detail::step_path_incomplete);
     project(initial, rates, start_year, with_counterfactual, 0);
   }
-  // (A clamp cuts a flow in every group's columns: its step is redone whole, by another path.)
+  // (A run in which some step cut an out-flow is not reused: a later run that skipped groups
+  // would not record the skipped groups' cuts, and stops at any cut of its own.)
   reusable_ = std::none_of(paths_.begin(), paths_.end(),
-                           [](int p) { return p == detail::step_path_multipass; });
+                           [](int p) { return p == detail::step_path_clamped; });
 }
 
 bool CrisisRunner::project(const Population& initial, std::span<const RateSet> rates,
@@ -154,8 +155,8 @@ bool CrisisRunner::project(const Population& initial, std::span<const RateSet> r
   // The ledgers record each step, taking flows_'s totals and births (storage swapped, not
   // copied: every step writes them anew). One that keeps the step's by-age deaths takes
   // flows_.deaths likewise: every step that keeps them writes them anew, and nothing else
-  // reads them. So too flows_.deaths_abroad where someone may be abroad (the step then wrote it,
-  // or the clamping step did); after that, the projector must treat every optional flow array
+  // reads them. So too flows_.deaths_abroad where someone may be abroad (the step then wrote
+  // it); after that, the projector must treat every optional flow array
   // as possibly non-zero (Flows::detail_written), so that a step with nobody abroad zeroes it.
   // A shared step is copied into the counterfactual's ledger, then taken.
   // Skipping groups, the ledgers keep the skipped groups' columns of the previous run.

@@ -81,8 +81,10 @@ const char* where_name(Clamp::Where w) {
 // everything that ends in y: the start-of-step migration of start cell x = y − 1, its survival
 // into y, and the end-of-step migration of cell y; it writes every flow of cell y and adds them
 // to the column totals. Four cells go together (GCC vector extensions); the same template body
-// does single cells. Where an out-flow exceeds the people present, the whole step is redone by
-// the clamping step (below), which cuts and records it.
+// does single cells. Where an out-flow exceeds the people present, that column is built again,
+// cutting it (the cut build: the same values in each cell as the clamping step below), and the
+// cuts are recorded as the clamping step records them; under OnNegative::throw_error, the
+// clamping step redoes the step and throws.
 //
 // The body is built twice: portable (each four-cell operation as two SSE2 ones on x86-64) and,
 // on x86, for AVX2 (one operation), picked at run time from the CPU (Projector::avx2_). Where
@@ -122,6 +124,7 @@ inline constexpr bool is_pack = std::is_same_v<T, Pack4> || std::is_same_v<T, Pa
 STEPPE_INLINE Pack2x2 operator+(Pack2x2 a, Pack2x2 b) { return {a.lo + b.lo, a.hi + b.hi}; }
 STEPPE_INLINE Pack2x2 operator-(Pack2x2 a, Pack2x2 b) { return {a.lo - b.lo, a.hi - b.hi}; }
 STEPPE_INLINE Pack2x2 operator*(Pack2x2 a, Pack2x2 b) { return {a.lo * b.lo, a.hi * b.hi}; }
+STEPPE_INLINE Pack2x2 operator/(Pack2x2 a, Pack2x2 b) { return {a.lo / b.lo, a.hi / b.hi}; }
 STEPPE_INLINE Pack2x2 operator-(Pack2x2 a) { return {-a.lo, -a.hi}; }
 STEPPE_INLINE Pack2x2 operator+(Pack2x2 a, double b) { return {a.lo + b, a.hi + b}; }
 STEPPE_INLINE Pack2x2 operator-(double a, Pack2x2 b) { return {a - b.lo, a - b.hi}; }
@@ -155,6 +158,18 @@ template <class T>
 [[gnu::always_inline]] inline T min(T a, T b) {
   if constexpr (std::is_same_v<T, Pack2x2>) return {min(a.lo, b.lo), min(a.hi, b.hi)};
   else return a < b ? a : b;
+}
+// Lane-wise a > b, and where(mask, a, b): a in the lanes where mask is set, else b.
+template <class T>
+[[gnu::always_inline]] inline auto greater(T a, T b) {
+  if constexpr (std::is_same_v<T, Pack2x2>) return std::pair{a.lo > b.lo, a.hi > b.hi};
+  else return a > b;
+}
+template <class M, class T>
+[[gnu::always_inline]] inline T where(M mask, T a, T b) {
+  if constexpr (std::is_same_v<T, Pack2x2>)
+    return {mask.first ? a.lo : b.lo, mask.second ? a.hi : b.hi};
+  else return mask ? a : b;
 }
 // Folds the four lane totals in one fixed order: (lanes 0 + 1) + (lanes 2 + 3).
 [[gnu::always_inline]] inline double lane_sum(Pack4 v) { return (v[0] + v[1]) + (v[2] + v[3]); }
@@ -218,6 +233,8 @@ struct Projector::Column {
   bool abroad_vouched = false;  // the caller vouches that nobody is abroad at the start
   bool counts = true;        // some count (net migration, emigration, return) is present
   Fertility fertility = Fertility::home;  // whose women of this column bear children
+  double* cuts = nullptr;    // the column's 8 rows of ages in Projector::cuts_ (cut builds)
+  Eigen::Index n_ages = 0;   // their length
 };
 
 /// Column totals being summed; `exposure` is Σ asfr · (women at the start + at the end).
@@ -295,6 +312,40 @@ template <class T, bool Mig, bool AtStart>
   }
 }
 
+// The cut build (Projector::Column::cuts): cuts the out-flows of half-step m of cell x (start
+// cell AtStart, else end cell) where they exceed the people present, as clamp_out does, and
+// writes each cut's persons requested (0: no cut) and present into `cuts`. At home, emigrants +
+// net out-migrants are cut to `home` in proportion, the net part as the remainder; abroad,
+// returnees to `abroad` plus, at the end, the emigrants just arrived. Without emigration, returns
+// or immigration (Mig), the signed net flow is cut to −home.
+template <class T, bool Net, bool Mig, bool AtStart>
+[[gnu::always_inline]] inline void cut(Half<T>& m, T home, T abroad, double* cuts, Eigen::Index A,
+                                       Eigen::Index x) {
+  double* const row = cuts + (AtStart ? 0 : 4 * A) + x;  // home requested, present; abroad …
+  if constexpr (Mig) {
+    const T a = m.emigrants, b = m.net_out;  // (net_out is 0 without net migration)
+    const T requested = a + b;
+    const auto over = greater(requested, home);
+    const T a_cut = home * (a / requested);
+    m.emigrants = where(over, a_cut, a);
+    if constexpr (Net) m.net_out = where(over, home - a_cut, b);
+    store(row, where(over, requested, T{}));
+    store(row + A, home);
+    const T present = AtStart ? abroad : abroad + m.emigrants;
+    const auto over_abroad = greater(m.returnees, present);
+    store(row + 2 * A, where(over_abroad, m.returnees, T{}));
+    store(row + 3 * A, present);
+    m.returnees = where(over_abroad, present, m.returnees);
+  } else {
+    const T out = -m.net;
+    const auto over = greater(out, home);
+    store(row, where(over, out, T{}));
+    store(row + A, home);
+    store(row + 2 * A, T{});  // (nobody moves abroad)
+    m.net = where(over, -home, m.net);
+  }
+}
+
 // Start cell x after the start-of-step migration: people at risk at home and abroad.
 template <class T>
 struct Start {
@@ -302,13 +353,18 @@ struct Start {
   T home, abroad;  // abroad: only with Abroad
 };
 
-template <class T, bool Net, bool Mig, bool Abroad, bool Counts, class Column>
+// (Cut: the out-flows are cut first, and `margin` is left alone.)
+template <class T, bool Net, bool Mig, bool Abroad, bool Counts, bool Cut, class Column>
 [[gnu::always_inline]] inline Start<T> start_of_step(const Column& c, Eigen::Index x, T& margin) {
   Start<T> s;
   s.m = half<T, Net, Mig, Counts>(c, x, c.h);
   s.home = load<T>(c.P + x);
   if constexpr (Abroad) s.abroad = load<T>(c.Q + x);
-  if constexpr (Net || Mig) margin = migrate<T, Mig, true>(s.m, s.home, s.abroad);
+  if constexpr (Cut) cut<T, Net, Mig, true>(s.m, s.home, s.abroad, c.cuts, c.n_ages, x);
+  if constexpr (Net || Mig) {
+    const T m = migrate<T, Mig, true>(s.m, s.home, s.abroad);
+    if constexpr (!Cut) margin = m;
+  }
   return s;
 }
 
@@ -324,7 +380,7 @@ template <class T>
 // T = Pack4 or Pack2x2: four at a time (while four remain), T = double: one. Always inlined, so
 // that it is built for the instruction set of the step that calls it. Counts, F and Bear are
 // the column's `counts`, `fertility` and `bear` (Bear matters only if F is not none).
-template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts,
+template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Cut, bool Counts,
           Projector::Fertility F, bool Bear, bool Vouched>
 [[gnu::always_inline]] inline void Projector::end_cells(const Column& column, Eigen::Index y0,
                                                         Eigen::Index y1, Totals<T>& acc) const {
@@ -332,14 +388,14 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
   const Column c = column;  // a local copy: the stores below cannot change its pointers
   Totals<T> sum = acc;      // likewise, kept in registers
   for (Eigen::Index y = y0; y + lanes <= y1; y += lanes)
-    cells_ending_in<T, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear, false, Vouched>(c, y, sum,
-                                                                                 T{});
+    cells_ending_in<T, Net, Mig, Abroad, Shock, ByAge, Cut, Counts, F, Bear, false, Vouched>(
+        c, y, sum, T{});
   acc = sum;
 }
 
 // The last four end cells y1 − 4 ≤ y < y1 when end_cells left 1 to 3 of them, y0 ≤ y < y1: all
 // four are written again (the same values), but only the cells from y0 count in the totals.
-template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts,
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Cut, bool Counts,
           Projector::Fertility F, bool Bear, bool Vouched>
 [[gnu::always_inline]] inline void Projector::last_end_cells(const Column& column,
                                                              Eigen::Index y0, Eigen::Index y1,
@@ -350,7 +406,7 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
   // Lane i weighs 1 if y + i >= y0 (a cell not counted yet), else 0: read from a constant table
   // (a vector load of lanes just stored one by one would stall on store forwarding).
   static constexpr double zeros_then_ones[2 * pack_lanes] = {0, 0, 0, 0, 1, 1, 1, 1};
-  cells_ending_in<P, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear, true, Vouched>(
+  cells_ending_in<P, Net, Mig, Abroad, Shock, ByAge, Cut, Counts, F, Bear, true, Vouched>(
       c, y, sum, load<P>(zeros_then_ones + pack_lanes - (y0 - y)));
   acc = sum;
 }
@@ -359,15 +415,16 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
 // `sum`. Weighted: each lane's part of the totals is multiplied by its `weight` (1 or 0), so
 // that a cell already counted counts no more (× 1 and × 0 are exact; the margins need none).
 // Vouched: without the abroad arrays, the caller vouches that nobody is abroad (no check).
-template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts,
+template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Cut, bool Counts,
           Projector::Fertility F, bool Bear, bool Weighted, bool Vouched>
 [[gnu::always_inline]] inline void Projector::cells_ending_in(const Column& c, Eigen::Index y,
                                                               Totals<T>& sum, T weight) const {
   const Eigen::Index x = y - 1;
   // Start of step, then survival from start cell x into end cell y. Deaths are the exact
   // remainder; baseline deaths are the deaths the baseline survivorship would give.
+  // (The cut build cuts the out-flows instead: its margins stay so too.)
   T margin_start = sum.slack, margin_end = sum.slack;  // (stay so without migration)
-  const Start<T> s = start_of_step<T, Net, Mig, Abroad, Counts>(c, x, margin_start);
+  const Start<T> s = start_of_step<T, Net, Mig, Abroad, Counts, Cut>(c, x, margin_start);
   // Without the abroad arrays, the step assumes nobody is abroad; anyone there is a negative
   // margin, and the step is redone with them. (Where the caller vouches for it, every -Q is
   // -0.0, which would only lower a margin >= 0 to -0.0: not negative, the same outcome.)
@@ -382,9 +439,13 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
     bda = Shock ? (1.0 - load<T>(c.Sab + x)) * s.abroad : da;
   }
   // End of step: cell y's share of migration, capped by the survivors there.
-  const Half<T> m = half<T, Net, Mig, Counts>(c, y, c.e);
+  Half<T> m = half<T, Net, Mig, Counts>(c, y, c.e);
   T o = v, oa = va;
-  if constexpr (Net || Mig) margin_end = migrate<T, Mig, false>(m, o, oa);
+  if constexpr (Cut) cut<T, Net, Mig, false>(m, o, oa, c.cuts, c.n_ages, y);
+  if constexpr (Net || Mig) {
+    const T margin = migrate<T, Mig, false>(m, o, oa);
+    if constexpr (!Cut) margin_end = margin;
+  }
   sum.slack = min(sum.slack, min(margin_start, margin_end));
   store(c.O + y, o);
   if constexpr (ByAge >= by_age_deaths) store(c.D + y, d);
@@ -431,13 +492,13 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
 // The open end cell A−1: survivors of start cells A−2 and A−1, then its end-of-step migration.
 // Inlined (as newborns below) into the build that calls it: a call out of the vector code would
 // spill every vector register it holds.
-template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
+template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Cut>
 [[gnu::always_inline]] inline void Projector::open_cell(const Column& c,
                                                         Totals<double>& acc) const {
   const Eigen::Index y = dims_.n_ages() - 1, x = y - 1;
   double margin1 = acc.slack, margin2 = acc.slack, margin_end = acc.slack;
-  const Start<double> s1 = start_of_step<double, Net, Mig, Abroad, true>(c, x, margin1);
-  const Start<double> s2 = start_of_step<double, Net, Mig, Abroad, true>(c, y, margin2);
+  const Start<double> s1 = start_of_step<double, Net, Mig, Abroad, true, Cut>(c, x, margin1);
+  const Start<double> s2 = start_of_step<double, Net, Mig, Abroad, true, Cut>(c, y, margin2);
   const double v = c.S[x] * s1.home + c.S[y] * s2.home;
   const double d = s1.home + s2.home - v;
   const double bd = Shock ? (1.0 - c.Sb[x]) * s1.home + (1.0 - c.Sb[y]) * s2.home : d;
@@ -447,9 +508,13 @@ template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
     da = s1.abroad + s2.abroad - va;
     bda = Shock ? (1.0 - c.Sab[x]) * s1.abroad + (1.0 - c.Sab[y]) * s2.abroad : da;
   }
-  const Half<double> m = half<double, Net, Mig, true>(c, y, c.e);
+  Half<double> m = half<double, Net, Mig, true>(c, y, c.e);
   double o = v, oa = va;
-  if constexpr (Net || Mig) margin_end = migrate<double, Mig, false>(m, o, oa);
+  if constexpr (Cut) cut<double, Net, Mig, false>(m, o, oa, c.cuts, c.n_ages, y);
+  if constexpr (Net || Mig) {
+    const double margin = migrate<double, Mig, false>(m, o, oa);
+    if constexpr (!Cut) margin_end = margin;
+  }
   acc.slack = std::min({acc.slack, margin1, margin2, margin_end});
   if constexpr (!Abroad) acc.slack = std::min({acc.slack, -c.Q[x], -c.Q[y]});  // see end_cells
   c.O[y] = o;
@@ -491,20 +556,32 @@ template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
 }
 
 // End cell 0: the step's births that survive to its end, then the end-of-step migration at age 0.
+// With `cut` (c.cuts set), an out-flow that exceeds the newborns present is cut, writing the
+// cells' row 0 of c.cuts; returns whether it was.
 template <bool Net, bool Mig, bool Abroad, int ByAge>
-[[gnu::always_inline]] inline void Projector::newborns(const Column& c, double births,
+[[gnu::always_inline]] inline bool Projector::newborns(const Column& c, double births,
                                                        double births_abroad, double sb,
                                                        double sb_base, double sba, double sba_base,
-                                                       Totals<double>& acc) const {
+                                                       Totals<double>& acc, bool cut) const {
   const double v = births * sb, va = Abroad ? births_abroad * sba : 0.0;
   const double d = births - v, bd = births * (1.0 - sb_base);
   if constexpr (ByAge >= by_age_deaths) c.D[0] = d;
   if constexpr (ByAge == by_age_all) c.BD[0] = bd;
   acc.deaths += d;
   acc.baseline_deaths += bd;
-  const Half<double> m = half<double, Net, Mig, true>(c, 0, c.e);
+  Half<double> m = half<double, Net, Mig, true>(c, 0, c.e);
   double o = v, oa = va;
-  if constexpr (Net || Mig) acc.slack = std::min(acc.slack, migrate<double, Mig, false>(m, o, oa));
+  bool was_cut = false;
+  if constexpr (Net || Mig) {
+    Half<double> before = m;
+    double home = o, abroad = oa;
+    if (cut && migrate<double, Mig, false>(before, home, abroad) < 0.0) {
+      steppe::cut<double, Net, Mig, false>(m, o, oa, c.cuts, c.n_ages, 0);
+      was_cut = true;
+    }
+    const double margin = migrate<double, Mig, false>(m, o, oa);
+    if (!cut) acc.slack = std::min(acc.slack, margin);
+  }
   c.O[0] = o;
   acc.population += o;
   if constexpr (Abroad) {
@@ -531,36 +608,40 @@ template <bool Net, bool Mig, bool Abroad, int ByAge>
     acc.returnees += m.returnees;
     acc.immigrants += m.immigrants;
   }
+  return was_cut;
 }
 
 // Ages 1..A−1 of one column: four cells at a time, then the 1 to 3 left over with the last
 // four (or one at a time if there are fewer than four in all), then the open cell. The lane
 // totals are folded in a fixed order, then the single cells added in age order.
 // The loops are built for the column's counts, fertility and `bear` (see Column).
-template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Cut>
 [[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
     const Column& c) const {
   constexpr bool may_count = Net || Mig;  // without migration there is no count to read
-  if (may_count && c.counts) return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, may_count>(c);
-  return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, false>(c);
+  if (may_count && c.counts)
+    return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Cut, may_count>(c);
+  return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Cut, false>(c);
 }
 
-template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts>
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Cut, bool Counts>
 [[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
     const Column& c) const {
   using enum Fertility;
-  if (c.fertility == none) return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Counts, none, false>(c);
+  if (c.fertility == none)
+    return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Cut, Counts, none, false>(c);
   if constexpr (Abroad) {  // (women abroad bear children only where there are any)
     if (c.fertility == home_and_abroad) {
-      if (c.bear) return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Counts, home_and_abroad, true>(c);
-      return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Counts, home_and_abroad, false>(c);
+      constexpr Fertility both = home_and_abroad;
+      if (c.bear) return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Cut, Counts, both, true>(c);
+      return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Cut, Counts, both, false>(c);
     }
   }
-  if (c.bear) return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Counts, home, true>(c);
-  return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Counts, home, false>(c);
+  if (c.bear) return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Cut, Counts, home, true>(c);
+  return ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, Cut, Counts, home, false>(c);
 }
 
-template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts,
+template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Cut, bool Counts,
           Projector::Fertility F, bool Bear>
 [[gnu::always_inline]] inline Projector::Totals<double> Projector::ages_above_0(
     const Column& c) const {
@@ -570,11 +651,11 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
   // (Inlined like the rest, so that it is built for the instruction set of the step.)
   auto cells = [&]<bool Vouched>(std::bool_constant<Vouched>) __attribute__((always_inline)) {
     Totals<P> four;
-    end_cells<P, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear, Vouched>(c, 1, A - 1, four);
+    end_cells<P, Net, Mig, Abroad, Shock, ByAge, Cut, Counts, F, Bear, Vouched>(c, 1, A - 1, four);
     Eigen::Index done = 1 + pack_lanes * ((A - 2) / pack_lanes);
     if (done < A - 1 && A - 2 >= pack_lanes) {
-      last_end_cells<P, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear, Vouched>(c, done, A - 1,
-                                                                                 four);
+      last_end_cells<P, Net, Mig, Abroad, Shock, ByAge, Cut, Counts, F, Bear, Vouched>(c, done,
+                                                                                      A - 1, four);
       done = A - 1;
     }
     Totals<double> acc{lane_sum(four.deaths), lane_sum(four.baseline_deaths),
@@ -583,14 +664,14 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
                        lane_sum(four.net_migrants), lane_sum(four.population),
                        lane_sum(four.population_abroad), lane_sum(four.exposure),
                        lane_sum(four.exposure_abroad), lane_min(four.slack)};
-    end_cells<double, Net, Mig, Abroad, Shock, ByAge, Counts, F, Bear, Vouched>(c, done, A - 1,
-                                                                               acc);
+    end_cells<double, Net, Mig, Abroad, Shock, ByAge, Cut, Counts, F, Bear, Vouched>(c, done, A - 1,
+                                                                                    acc);
     return acc;
   };
   Totals<double> acc;
   if constexpr (!Abroad) acc = c.abroad_vouched ? cells(std::true_type{}) : cells(std::false_type{});
   else acc = cells(std::false_type{});
-  open_cell<Net, Mig, Abroad, Shock, ByAge>(c, acc);
+  open_cell<Net, Mig, Abroad, Shock, ByAge, Cut>(c, acc);
   return acc;
 }
 
@@ -637,6 +718,10 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
   };
   const bool shocked = Shock && r.crisis_survivorship.size();
   const bool shocked_abroad = Shock && r.crisis_survivorship_abroad.size();
+  // Out-flows are cut in the step itself under OnNegative::clamp, where some can be, unless
+  // it skips groups (it then stops instead: see detail::step_skipping_groups).
+  constexpr bool may_cut = Net || Mig;
+  const bool cutting = may_cut && options_.on_negative == OnNegative::clamp && !skipped_groups_;
   auto column = [&](Sex sex, int g) {
     Column c;
     c.col = Dims::col(sex, g);
@@ -675,15 +760,35 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
     c.fertility = sex == Sex::male ? Fertility::none
                   : Abroad && r.asfr_abroad.size() ? Fertility::home_and_abroad
                                                    : Fertility::home;
+    c.cuts = cutting ? &cuts_(0, k) : nullptr;
+    c.n_ages = dims_.n_ages();
     return c;
   };
   Flows::ColumnTotals& t = f.totals;
+  cut_step_ = false;
+  if (cutting) std::fill(cut_columns_.begin(), cut_columns_.end(), char(0));
   for (int g = 0; g < dims_.n_groups(); ++g) {
     if (skipped_groups_ && (skipped_groups_ >> g & 1u)) continue;  // (g < 64 where any is)
     const Column cols[2] = {column(Sex::female, g), column(Sex::male, g)};
-    Totals<double> acc[2] = {ages_above_0<P, Net, Mig, Abroad, Shock, ByAge>(cols[0]),
-                             ages_above_0<P, Net, Mig, Abroad, Shock, ByAge>(cols[1])};
-    if (acc[0].slack < 0.0 || acc[1].slack < 0.0) return false;
+    Totals<double> acc[2] = {ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, false>(cols[0]),
+                             ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, false>(cols[1])};
+    for (int s = 0; s < 2; ++s) {
+      if (!(acc[s].slack < 0.0)) continue;
+      // An out-flow exceeds the people present (or someone is abroad without Abroad): the
+      // column is built again, cutting (its cells' values are those of step_multipass).
+      if constexpr (may_cut) {
+        if (!cutting) return false;
+        acc[s] = ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, true>(cols[s]);
+        if (acc[s].slack < 0.0) return false;  // someone is abroad after all
+        double* cuts = cols[s].cuts;
+        const Eigen::Index A = dims_.n_ages();
+        cuts[4 * A] = cuts[6 * A] = 0.0;  // (age 0 at the end: newborns() below)
+        cut_columns_[std::size_t(cols[s].col)] = 2;
+        cut_step_ = true;
+      } else {
+        return false;
+      }
+    }
     // Births: n/2 · Σ asfr · (women at the start + women at the end), at home and abroad,
     // split by sex with the sex ratio at birth; the crisis multiplies fertility.
     const double home_base = 0.5 * n * acc[0].exposure;
@@ -702,8 +807,12 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
                             ? r.crisis_birth_survivorship(k) : sb_base;
       const double sba = shocked_abroad && r.crisis_birth_survivorship_abroad.size()
                              ? r.crisis_birth_survivorship_abroad(k) : sba_base;
-      newborns<Net, Mig, Abroad, ByAge>(c, f.births(k), f.births_abroad(k), sb, sb_base, sba, sba_base,
-                                 acc[s]);
+      if (newborns<Net, Mig, Abroad, ByAge>(c, f.births(k), f.births_abroad(k), sb, sb_base, sba,
+                                            sba_base, acc[s], cutting)) {
+        char& level = cut_columns_[std::size_t(k)];
+        level = std::max(level, char(1));
+        cut_step_ = true;
+      }
       if (acc[s].slack < 0.0) return false;
       t.deaths(k) = acc[s].deaths;
       t.baseline_deaths(k) = acc[s].baseline_deaths;
@@ -717,7 +826,36 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
       t.population_abroad(k) = acc[s].population_abroad;
     }
   }
+  if (cut_step_) record_cuts(f);
   return true;
+}
+
+void Projector::record_cuts(Flows& f) {
+  const Eigen::Index A = dims_.n_ages(), C = dims_.n_cols();
+  // Cuts of one kind (rows `block` … of cuts_: requested, then present), cells [x0, x1) of the
+  // columns whose level is at least `level`, column by column as clamp_out records them.
+  auto record = [&](Clamp::Where where, Eigen::Index block, Eigen::Index x0, Eigen::Index x1,
+                    char level) {
+    for (Eigen::Index c = 0; c < C; ++c) {
+      if (cut_columns_[std::size_t(c)] < level) continue;
+      const double* requested = &cuts_(block * A, c);
+      const double* present = requested + A;
+      for (Eigen::Index x = x0; x < x1; ++x) {
+        if (!(requested[x] > 0.0)) continue;
+        if (f.clamps.size() < f.clamps.capacity())
+          f.clamps.push_back(Clamp{where, int(x), int(c), requested[x], present[x]});
+        f.clamped_persons += requested[x] - present[x];
+      }
+    }
+  };
+  // step_multipass's order: the start at home then abroad, the end at ages above 0 at home then
+  // abroad, then at age 0.
+  record(Clamp::Where::home_start, 0, 0, A, 2);
+  record(Clamp::Where::abroad_start, 2, 0, A, 2);
+  record(Clamp::Where::home_end, 4, 1, A, 2);
+  record(Clamp::Where::abroad_end, 6, 1, A, 2);
+  record(Clamp::Where::home_end, 4, 0, 1, 1);
+  record(Clamp::Where::abroad_end, 6, 0, 1, 1);
 }
 
 Projector::Projector(Dims dims, ProjectorOptions options)
@@ -731,6 +869,8 @@ Projector::Projector(Dims dims, ProjectorOptions options)
   for (Eigen::ArrayXXd* a : {&emig_req_, &ret_req_, &net_in_req_, &net_out_req_, &emig_s_,
                              &ret_s_, &net_out_s_, &emig_e_, &ret_e_, &net_out_e_})
     a->setZero(A, C);
+  cuts_.setZero(8 * A, C);
+  cut_columns_.assign(std::size_t(C), 0);
 }
 
 bool detail::use_avx2_kernel(Projector& p, bool on) noexcept {
@@ -851,10 +991,11 @@ bool Projector::step_impl(const Population& in, const RateSet& r, Population& ou
   if (!done) {
     if (skipped_groups) return false;  // (path_ stays detail::step_path_incomplete)
     step_multipass(in, r, out, f, regime);  // an out-flow must be cut: redo the step, clamping
-    path_ = detail::step_path_multipass;
+    path_ = detail::step_path_clamped;
     return false;
   }
-  path_ = int(net) | int(mig) << 1 | int(abroad || mig) << 2 | int(shock) << 3;
+  path_ = cut_step_ ? detail::step_path_clamped
+                    : int(net) | int(mig) << 1 | int(abroad || mig) << 2 | int(shock) << 3;
   f.totals.valid = true;
   f.totals.population_data = out.home().data();
 

@@ -4,6 +4,7 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <vector>
 
 #include "steppe/flows.hpp"
 #include "steppe/population.hpp"
@@ -26,8 +27,8 @@ bool use_avx512_registers(Projector& p, bool on) noexcept;
 /// kernel does not store the by-age flow arrays of `flows` (deaths, deaths_abroad,
 /// baseline_deaths, baseline_deaths_abroad, emigrants, returnees, immigrants, net_migrants): they
 /// are left unspecified (possibly values of an earlier step). `out`, births, clamps and
-/// flows.totals are bit-identical to those of step(). Where an out-flow is clamped, the
-/// multipass fallback writes every flow anyway. For steps whose observers read only the totals.
+/// flows.totals are bit-identical to those of step(). For steps whose observers read only the
+/// totals.
 /// `out_abroad_zero`: the caller vouches that every cell of out.abroad() holds +0.0 (then the
 /// step does not zero it again where nobody is abroad). `in_abroad_zero`: the same of
 /// in.abroad() (then the step does not check, cell by cell, that nobody is abroad). Returns
@@ -45,16 +46,16 @@ bool step_with_by_age_deaths_only(Projector& p, const Population& in, const Rate
 /// the skipped groups, in `out`, in the by-age flows and in flows.totals and births, are neither
 /// read nor written (out.abroad() may still be zeroed as a whole, as the step does where nobody
 /// is abroad), and the projected columns get the same bits as in a step of every group taken by
-/// the same path (last_step_path). Where that step would need its clamping fallback, or would
-/// find someone abroad only in a skipped column, nothing is clamped: the step stops with
+/// the same path (last_step_path). Where that step would cut an out-flow, or would find
+/// someone abroad only in a skipped column, nothing is cut: the step stops with
 /// last_step_path() == step_path_incomplete and its outputs unspecified. Returns as the two above.
 bool step_skipping_groups(Projector& p, const Population& in, const RateSet& rates,
                           Population& out, Flows& flows, Regime regime, bool by_age_deaths,
                           bool out_abroad_zero, bool in_abroad_zero, std::uint64_t skipped_groups);
 /// The path by which p's last step ran: the one-pass step built for the components (bits
 /// 1 net migration, 2 emigration/returns/immigration, 4 abroad arrays, 8 crisis survivorship),
-/// step_path_multipass (its clamping fallback), or step_path_incomplete (see above).
-inline constexpr int step_path_multipass = 16;
+/// step_path_clamped (it cut some out-flow), or step_path_incomplete (see above).
+inline constexpr int step_path_clamped = 16;
 inline constexpr int step_path_incomplete = 32;
 int last_step_path(const Projector& p) noexcept;
 }  // namespace detail
@@ -77,8 +78,9 @@ class Projector {
             Regime regime = Regime::crisis);
 
   /// The same step by the straightforward algorithm: one array expression per flow and per
-  /// half-step, several passes over the arrays. step() runs a fused one-pass kernel instead and
-  /// falls back to this one when an out-flow must be clamped. Same contract and results as
+  /// half-step, several passes over the arrays. step() runs a fused one-pass kernel instead,
+  /// which cuts out-flows itself (the same values cell by cell, recorded alike), and falls back
+  /// to this one only to throw under OnNegative::throw_error. Same contract and results as
   /// step() (to rounding), slower; kept public for cross-checks and for reading.
   void step_multipass(const Population& in, const RateSet& rates, Population& out, Flows& flows,
                       Regime regime = Regime::crisis);
@@ -124,8 +126,10 @@ class Projector {
 
   // The one-pass step (src/projector.cpp): Net = net migration present, Mig = emigration,
   // returns or immigration present (the abroad population then lives), Abroad = anyone abroad,
-  // Shock = crisis survivorship. Returns false, leaving the outputs to be overwritten, if an
-  // out-flow exceeds the people present somewhere, or if someone is abroad without Abroad. The
+  // Shock = crisis survivorship. Where an out-flow exceeds the people present, it cuts it (a
+  // column's cut build, redone for that column only) under OnNegative::clamp, except where it
+  // skips groups. Returns false, leaving the outputs to be overwritten, where it does not cut
+  // such an out-flow, or if someone is abroad without Abroad. The
   // same body is built twice: portable (SSE2 on x86-64) and, on x86, for AVX2 (in two forms:
   // AVX2, and AVX-512VL with its 32 registers), chosen at run time; all give the same bits.
   template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
@@ -140,27 +144,32 @@ class Projector {
   template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
   bool one_pass_body(const Population& in, const RateSet& rates, Population& out, Flows& flows,
                      bool crisis);
-  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
+  // Cut: the column is built to cut its out-flows where they exceed the people present (as
+  // clamp_out does), writing what it cut into Column::cuts; it runs only for a column whose
+  // plain build found a cut needed.
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Cut>
   Totals<double> ages_above_0(const Column& c) const;
-  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts>
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Cut, bool Counts>
   Totals<double> ages_above_0(const Column& c) const;
-  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts, Fertility F,
-            bool Bear>
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Cut, bool Counts,
+            Fertility F, bool Bear>
   Totals<double> ages_above_0(const Column& c) const;
-  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts, Fertility F,
-            bool Bear, bool Vouched>
+  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Cut, bool Counts,
+            Fertility F, bool Bear, bool Vouched>
   void end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<T>& acc) const;
-  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts, Fertility F,
-            bool Bear, bool Vouched>
+  template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Cut, bool Counts,
+            Fertility F, bool Bear, bool Vouched>
   void last_end_cells(const Column& c, Eigen::Index y0, Eigen::Index y1, Totals<P>& acc) const;
-  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Counts, Fertility F,
-            bool Bear, bool Weighted, bool Vouched>
+  template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Cut, bool Counts,
+            Fertility F, bool Bear, bool Weighted, bool Vouched>
   void cells_ending_in(const Column& c, Eigen::Index y, Totals<T>& sum, T weight) const;
-  template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
+  template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool Cut>
   void open_cell(const Column& c, Totals<double>& acc) const;
   template <bool Net, bool Mig, bool Abroad, int ByAge>
-  void newborns(const Column& c, double births, double births_abroad, double sb, double sb_base,
-                double sba, double sba_base, Totals<double>& acc) const;
+  bool newborns(const Column& c, double births, double births_abroad, double sb, double sb_base,
+                double sba, double sba_base, Totals<double>& acc, bool cut) const;
+  // Records the cuts that the one-pass step wrote into cuts_, in step_multipass's order.
+  void record_cuts(Flows& flows);
 
   void clamp_out(Clamp::Where where, Eigen::Index row0, Eigen::Index n,
                  const Eigen::ArrayXXd& present, Eigen::ArrayXXd& out_a, Eigen::ArrayXXd* out_b,
@@ -177,12 +186,18 @@ class Projector {
   bool in_abroad_zero_ = false;  // this step: the caller vouches nobody is abroad at its start
   std::uint64_t skipped_groups_ = 0;  // this step: groups the one-pass step leaves alone
   int path_ = 0;  // the path of the last step (detail::last_step_path)
-  // Scratch of the clamping step, all ages × cols, sized in the constructor.
+  bool cut_step_ = false;  // the last one-pass step cut some out-flow (cut_columns_)
+  // Scratch of step_multipass, all ages × cols, sized in the constructor.
   Population mid_;                     // after the start-of-step migration
   Eigen::ArrayXXd emig_req_, ret_req_;  // requested crisis flows over the whole step
   Eigen::ArrayXXd net_in_req_, net_out_req_;  // requested net migration, split by sign
   Eigen::ArrayXXd emig_s_, ret_s_, net_out_s_;  // start-half out-flows actually applied
   Eigen::ArrayXXd emig_e_, ret_e_, net_out_e_;  // end-half out-flows actually applied
+  // Cuts of the one-pass step (Column::cuts), 8 rows of ages per column: requested (0: no cut)
+  // and present, at home then abroad, at the start (by start cell) then at the end (by end cell).
+  Eigen::ArrayXXd cuts_;
+  // Per column, this step: 0 no cut, 1 a cut at age 0 only (newborns), 2 its cut build ran.
+  std::vector<char> cut_columns_;
 };
 
 }  // namespace steppe

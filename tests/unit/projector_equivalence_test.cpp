@@ -3,6 +3,7 @@
 // flow, an independent formulation), on seeded random populations and rates: every option, both
 // regimes, absent components, and sizes that exercise the two-cell loop's remainder. (Steps that
 // need a clamp run step_multipass inside step(); their balance is tested in projector_test.)
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
@@ -157,5 +158,83 @@ TEST_CASE("a projection through the one-pass step equals the reference, step aft
     }
     swap(pop, next);
     swap(ref_pop, ref_next);
+  }
+}
+
+TEST_CASE("out-flows above the people present are cut column by column in the one-pass step",
+          "[unit]") {
+  // Two groups; group 1 asks for more emigrants, returnees or net out-migrants than there are
+  // people (at the start, at the end among the survivors, and among the newborns), group 0 not.
+  const Dims dims(AgeAxis::single_year(100), {"kazakh", "non_kazakh"});
+  const int f1 = Dims::col(steppe::Sex::female, 1), m1 = Dims::col(steppe::Sex::male, 1);
+  std::mt19937_64 rng(77);
+  Population in(dims);  // (even, so that no end-of-step flow of cell y, asked of its start
+  in.home().setConstant(1000.0);  // population, exceeds the survivors from cell y − 1)
+  in.abroad().setConstant(200.0);
+  const auto kind = GENERATE(as<std::string>{}, "emigration", "returns", "net_migration",
+                             "newborns");
+  // Rates that need no cut: no counts out, and survivorship high enough for the end half.
+  RateSet fine = steppe::test::random_rates(dims, rng);
+  fine.survivorship_abroad = fine.survivorship;
+  fine.crisis_survivorship = fine.survivorship;
+  fine.crisis_survivorship_abroad = fine.survivorship;
+  for (Eigen::ArrayXXd* a : {&fine.emigration_count, &fine.return_count, &fine.net_migration_count})
+    a->setZero();
+  RateSet over = fine;
+  if (kind == "emigration") {  // a crisis that leaves few survivors at old ages, all fleeing
+    over.emigration_rate.col(m1).tail(20).setConstant(0.9);
+    over.crisis_survivorship.col(m1).tail(20).setConstant(0.01);
+    over.crisis_survivorship_abroad.col(m1).tail(20).setConstant(0.01);
+    over.emigration_count(3, f1) = 5000.0;  // and more than everybody at age 3 (the start)
+  } else if (kind == "returns") {
+    over.return_count.col(f1).segment(10, 7).setConstant(5000.0);
+  } else if (kind == "net_migration") {  // net migration alone: the signed flow is cut
+    for (RateSet* r : {&fine, &over}) {
+      for (Eigen::ArrayXXd* a : {&r->emigration_rate, &r->emigration_count, &r->return_rate,
+                                 &r->return_count, &r->immigration_count})
+        a->resize(0, 0);
+    }
+    over.net_migration_count.col(m1).segment(40, 9).setConstant(-5000.0);
+  } else {
+    over.emigration_count(0, f1) = over.emigration_count(0, m1) = 1e6;
+  }
+  REQUIRE_NOTHROW(over.validate(dims));
+  INFO(kind);
+  steppe::Projector projector(dims), reference(dims), plain(dims);
+  Population out(dims), ref_out(dims), plain_out(dims);
+  steppe::Flows flows(dims), ref_flows(dims), plain_flows(dims);
+  projector.step(in, over, out, flows);
+  reference.step_multipass(in, over, ref_out, ref_flows, steppe::Regime::crisis);
+  REQUIRE(!flows.clamps.empty());
+  CHECK(steppe::detail::last_step_path(projector) == steppe::detail::step_path_clamped);
+  check_same(out, flows, ref_out, ref_flows);
+  for (const steppe::Clamp& c : flows.clamps) CHECK(c.col / 2 == 1);  // group 1's columns only
+  auto cut_at = [&](steppe::Clamp::Where where, int cell, int col) {
+    return std::any_of(flows.clamps.begin(), flows.clamps.end(), [&](const steppe::Clamp& c) {
+      return c.where == where && c.age_cell == cell && c.col == col;
+    });
+  };
+  using Where = steppe::Clamp::Where;
+  if (kind == "emigration") {
+    CHECK(cut_at(Where::home_start, 3, f1));
+    CHECK(cut_at(Where::home_end, 95, m1));
+  }
+  if (kind == "returns") CHECK(cut_at(Where::abroad_start, 12, f1));
+  if (kind == "net_migration") CHECK(cut_at(Where::home_start, 44, m1));
+  if (kind == "newborns") CHECK((cut_at(Where::home_end, 0, f1) && cut_at(Where::home_end, 0, m1)));
+  CHECK(steppe::test::worst_imbalance(in, out, flows) < 1e-12);
+  CHECK((out.home() >= 0.0).all());
+  CHECK((out.abroad() >= 0.0).all());
+  // Group 0 has the bits of the same step without group 1's excess: only the columns that need
+  // a cut are built again (the clamping step would sum every column in another order).
+  projector.step(in, fine, plain_out, plain_flows);
+  REQUIRE(plain_flows.clamps.empty());
+  for (int c : {0, 1}) {
+    CHECK((out.home().col(c) == plain_out.home().col(c)).all());
+    CHECK((out.abroad().col(c) == plain_out.abroad().col(c)).all());
+    CHECK((flows.deaths.col(c) == plain_flows.deaths.col(c)).all());
+    CHECK(flows.totals.population(c) == plain_flows.totals.population(c));
+    CHECK(flows.totals.deaths(c) == plain_flows.totals.deaths(c));
+    CHECK(flows.births(c) == plain_flows.births(c));
   }
 }
