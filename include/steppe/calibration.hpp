@@ -126,8 +126,9 @@ struct CalibrationResult {
 /// 2 reruns the draws of positive weight with those weights (run_draws with RunOptions::weights)
 /// for the posterior of every metric. Parameters are resampled (Rng(seed, i, stream), as
 /// Scenario::sample) for the parameter summaries. Results are bit-identical whatever the
-/// thread count. Memory: about draws · (targets + 6) doubles (the kept values, the weights
-/// and one parameter's values at a time), besides run_draws' own.
+/// thread count. Memory: about draws · (targets + 10) doubles (the kept values, the weights and
+/// the expected counts of 8 targets at a time) and draws doubles per uncertain census-error
+/// parameter, besides run_draws' own.
 /// @throws domain_error if no target has a census-error sd (there is no likelihood), if draws
 ///         < 2, if options.run.keep or weights is not empty, or if no draw has a finite
 ///         log-likelihood; as run_draws otherwise.
@@ -142,5 +143,16 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
 /// @throws domain_error if sizes differ, a weight is negative or not finite, or Σw = 0.
 Summary weighted_summary(std::span<const double> values, std::span<const double> weights,
                          std::span<const double> levels);
+
+namespace detail {
+
+/// Not API (tests): the values of ranks `ranks` (0-based, each < values.size(), any order) among
+/// `values` (no NaN), in the order of `ranks`: what sorting the values ascending puts at those
+/// positions (of a −0 and a +0 tied at a rank, either). Exact, without sorting: one pass counts the values in monotone buckets, one keeps
+/// those of the buckets that hold a wanted rank, and the ranks are selected among those alone.
+std::vector<double> order_statistics(std::span<const double> values,
+                                     std::span<const std::size_t> ranks);
+
+}  // namespace detail
 
 }  // namespace steppe

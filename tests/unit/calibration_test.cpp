@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -135,6 +136,82 @@ TEST_CASE("weighted_summary's unit-weight quantiles are the sorted values' ranks
       const std::size_t rank = r < 1 ? 0 : std::min(n - 1, std::size_t(r) - 1);
       CAPTURE(n, levels[k]);
       CHECK(s.quantiles[k] == sorted[rank]);
+    }
+  }
+}
+
+TEST_CASE("order_statistics gives the values a sort puts at the ranks, on awkward inputs",
+          "[unit]") {
+  std::vector<std::vector<double>> inputs{{7.5}, {2, 1}, {3, 3, 3}, {-1, 4, -1, 4, 0}};
+  inputs.emplace_back(5000, -1.25);  // all equal
+  std::vector<double> few(20000), lone(10000, 5.0), spread, strided(3 * 4096), tail, ascending;
+  for (std::size_t i = 0; i < few.size(); ++i) few[i] = double(i * 7919 % 5);  // ties
+  lone[17] = -3;  // the sample sees only 5.0: one bucket
+  lone[9001] = 1e9;
+  for (int i = 0; i < 3000; ++i) spread.push_back(std::sin(1.3 * i) * (i % 97 == 0 ? 1e300 : 1.0));
+  for (double x : {-0.0, 0.0, 4.9e-324, -std::numeric_limits<double>::max(),
+                   std::numeric_limits<double>::max()})
+    spread.push_back(x);  // signed zeros, a denormal, and a range wider than the largest double
+  for (std::size_t i = 0; i < strided.size(); ++i)  // the sample's positions all hold 1.0
+    strided[i] = i % 12 == 0 ? 1.0 : 1e6 + double(i % 1000);
+  for (int i = 1; i <= 50000; ++i) tail.push_back(50000.0 / double(i * 7919 % 50000 + 1));
+  for (int i = 0; i < 30000; ++i) ascending.push_back(0.5 * i);
+  for (auto* v : {&few, &lone, &spread, &strided, &tail, &ascending}) inputs.push_back(*v);
+  for (const std::vector<double>& x : inputs) {
+    std::vector<double> sorted = x;
+    std::sort(sorted.begin(), sorted.end());
+    const std::size_t n = x.size();
+    // The ends, repeated ranks, neighbours, ranks in any order.
+    const std::vector<std::size_t> ranks{
+        n / 2, 0, n - 1, n / 2, n / 40, n - 1 - n / 40, (n - 1) / 3, std::min(n - 1, n / 2 + 1)};
+    const std::vector<double> got = steppe::detail::order_statistics(x, ranks);
+    REQUIRE(got.size() == ranks.size());
+    for (std::size_t k = 0; k < ranks.size(); ++k) {
+      CAPTURE(n, ranks[k]);
+      CHECK(got[k] == sorted[ranks[k]]);
+    }
+  }
+  // Every rank of small inputs with ties.
+  for (std::size_t n = 1; n <= 40; ++n) {
+    std::vector<double> x, sorted;
+    for (std::size_t i = 0; i < n; ++i) x.push_back(std::floor(std::cos(2.1 * double(i)) * 4));
+    sorted = x;
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<std::size_t> all(n);
+    for (std::size_t r = 0; r < n; ++r) all[r] = n - 1 - r;
+    CAPTURE(n);
+    const std::vector<double> got = steppe::detail::order_statistics(x, all);
+    for (std::size_t r = 0; r < n; ++r) CHECK(got[n - 1 - r] == sorted[r]);
+  }
+  CHECK(steppe::detail::order_statistics(std::vector<double>{1, 2}, {}).empty());
+}
+
+TEST_CASE("weighted_summary's quantiles invert the weighted CDF, with tied values or without",
+          "[unit]") {
+  const std::vector<double> levels{0, 0.025, 0.3, 0.5, 0.975, 1};
+  for (int distinct : {3, 1000000}) {
+    std::vector<double> x, w;
+    for (int i = 0; i < 5000; ++i) {
+      x.push_back(double(i * 7919 % distinct) - 0.5 * distinct);
+      w.push_back(i % 3 == 0 ? 0.0 : double(1 + i % 7));  // integers: every sum exact
+    }
+    const steppe::Summary s = steppe::weighted_summary(x, w, levels);
+    std::vector<std::pair<double, double>> pairs;
+    double total = 0;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (w[i] > 0) {
+        pairs.emplace_back(x[i], w[i]);
+        total += w[i];
+      }
+    std::stable_sort(pairs.begin(), pairs.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    REQUIRE(s.quantiles.size() == levels.size());
+    for (std::size_t k = 0; k < levels.size(); ++k) {
+      double c = 0;
+      std::size_t j = 0;
+      while (j + 1 < pairs.size() && (c += pairs[j].second) < levels[k] * total) ++j;
+      CAPTURE(distinct, levels[k]);
+      CHECK(s.quantiles[k] == pairs[j].first);
     }
   }
 }

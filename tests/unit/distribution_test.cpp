@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <vector>
 
 #include "steppe/error.hpp"
 
@@ -88,6 +89,25 @@ TEST_CASE("draws are reproducible from (seed, draw, stream)", "[unit]") {
   const Distribution d = Distribution::beta(3.0, 1.5);
   steppe::Rng a(7, 99, 3), b(7, 99, 3);
   for (int i = 0; i < 50; ++i) CHECK(d.sample(a) == d.sample(b));
+}
+
+TEST_CASE("a draw is the distribution at the draw's first uniform number, but for beta", "[unit]") {
+  // What calibration relies on to draw a parameter's uniform numbers apart from its quantiles.
+  const std::vector<Distribution> kinds{Distribution::constant(2.5),
+                                        Distribution::uniform(-1, 3),
+                                        Distribution::uniform(0, 10).truncated(2, 7),
+                                        Distribution::normal(4, 0.5),
+                                        Distribution::normal(0, 1).truncated(-0.5, 2),
+                                        Distribution::lognormal(0.1, 0.3),
+                                        Distribution::triangular(0.7, 1, 1.4),
+                                        Distribution::triangular(0, 0, 2).truncated(0.5, 1.5),
+                                        Distribution::choice({1, 2, 3}, {0.2, 0.5, 0.3})};
+  for (const Distribution& d : kinds)
+    for (std::uint64_t draw = 0; draw < 2000; ++draw) {
+      steppe::Rng a(11, draw, 5), b(11, draw, 5);
+      CAPTURE(d.describe(), draw);
+      CHECK(d.sample(a) == d.at_probability(b.uniform01()));
+    }
 }
 
 TEST_CASE("bad distribution parameters are domain errors naming the argument", "[unit]") {
