@@ -415,7 +415,9 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
     first.progress = [&progress, asked](std::uint64_t done, std::uint64_t) { progress(done, asked); };
   r.prior = run_draws(scenario, first);
   r.draws = r.prior.draws;
-  std::vector<double> likelihood_pass = std::move(r.prior.kept);
+  // Each draw's K kept values: the first pass's draws, then the others' (two buffers, so the
+  // larger is not copied after the smaller).
+  std::vector<double> prior_kept = std::move(r.prior.kept), rest_kept;
   r.prior.kept.clear();
   if (r.prior.cancelled) {
     r.cancelled = true;
@@ -438,11 +440,15 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
       r.cancelled = true;
       return r;
     }
-    likelihood_pass.insert(likelihood_pass.end(), more.kept.begin(), more.kept.end());
+    rest_kept = std::move(more.kept);
   }
   const std::uint64_t N = r.draws;
   const std::uint64_t seed = options.run.seed;
-  auto kept = [&](std::uint64_t i, std::size_t k) { return likelihood_pass[i * K + k]; };
+  const std::uint64_t prior_rows = prior_kept.size() / K;
+  auto kept_row = [&](std::uint64_t i) {
+    return i < prior_rows ? prior_kept.data() + i * K : rest_kept.data() + (i - prior_rows) * K;
+  };
+  auto kept = [&](std::uint64_t i, std::size_t k) { return kept_row(i)[k]; };
 
   // Weights w_i = exp(ℓ_i − max ℓ): the heaviest draw weighs 1, so nothing overflows.
   double max_ll = -std::numeric_limits<double>::infinity();
@@ -681,8 +687,8 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
     for_each_item<Scratch>(chunks, threads, [&](std::size_t c, Scratch&) {
       for (std::uint64_t i = c * chunk; i < std::min(N, (c + 1) * chunk); ++i) {
         if (i + 16 < N) {
-          __builtin_prefetch(&likelihood_pass[(i + 16) * K + 1 + first]);
-          __builtin_prefetch(&likelihood_pass[(i + 16) * K + first + B]);
+          __builtin_prefetch(kept_row(i + 16) + 1 + first);
+          __builtin_prefetch(kept_row(i + 16) + first + B);
         }
         for (std::size_t b = 0; b < B; ++b) {
           const double bias = targets[first + b].bias >= 0 ? bias_at[b](i) : 0.0;

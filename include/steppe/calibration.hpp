@@ -137,7 +137,7 @@ CalibrationResult calibrate(const Scenario& scenario, const CalibrationOptions& 
 /// Summary of values x_i with weights w_i ≥ 0 (Σw > 0): weighted mean μ = Σwx/Σw; sd =
 /// sqrt(Σw(x − μ)²/Σw · n_eff/(n_eff − 1)), n_eff = (Σw)²/Σw² (with equal weights, the usual
 /// n − 1 sample sd; 0 if n_eff ≤ 1); the q-quantile is the smallest x whose cumulative weight
-/// (values sorted, ties in input order) reaches q·Σw (the inverse of the weighted empirical CDF;
+/// (values sorted; tied values in an order fixed by the input) reaches q·Σw (the inverse of the weighted empirical CDF;
 /// the smallest x with positive weight for q = 0). count = number of positive weights. Sums run in
 /// input order: the result depends only on the inputs. Empty `weights` = all 1.
 /// @throws domain_error if sizes differ, a weight is negative or not finite, or Σw = 0.
