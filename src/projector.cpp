@@ -316,13 +316,14 @@ template <class T, bool Mig, bool AtStart>
 // cell AtStart, else end cell) where they exceed the people present, as clamp_out does, and
 // writes each cut's persons requested (0: no cut) and present into `cuts`. At home, emigrants +
 // net out-migrants are cut to `home` in proportion, the net part as the remainder; abroad,
-// returnees to `abroad` plus, at the end, the emigrants just arrived. Without emigration, returns
-// or immigration (Mig), the signed net flow is cut to −home.
+// returnees to `abroad` plus, at the end, the emigrants just arrived. (Built where emigration,
+// returns or immigration are present: Mig.)
 template <class T, bool Net, bool Mig, bool AtStart>
 [[gnu::always_inline]] inline void cut(Half<T>& m, T home, T abroad, double* cuts, Eigen::Index A,
                                        Eigen::Index x) {
+  static_assert(Mig, "the cut build runs with emigration, returns or immigration only");
   double* const row = cuts + (AtStart ? 0 : 4 * A) + x;  // home requested, present; abroad …
-  if constexpr (Mig) {
+  {
     const T a = m.emigrants, b = m.net_out;  // (net_out is 0 without net migration)
     const T requested = a + b;
     const auto over = greater(requested, home);
@@ -336,13 +337,6 @@ template <class T, bool Net, bool Mig, bool AtStart>
     store(row + 2 * A, where(over_abroad, m.returnees, T{}));
     store(row + 3 * A, present);
     m.returnees = where(over_abroad, present, m.returnees);
-  } else {
-    const T out = -m.net;
-    const auto over = greater(out, home);
-    store(row, where(over, out, T{}));
-    store(row + A, home);
-    store(row + 2 * A, T{});  // (nobody moves abroad)
-    m.net = where(over, -home, m.net);
   }
 }
 
@@ -573,14 +567,21 @@ template <bool Net, bool Mig, bool Abroad, int ByAge>
   double o = v, oa = va;
   bool was_cut = false;
   if constexpr (Net || Mig) {
-    Half<double> before = m;
-    double home = o, abroad = oa;
-    if (cut && migrate<double, Mig, false>(before, home, abroad) < 0.0) {
-      steppe::cut<double, Net, Mig, false>(m, o, oa, c.cuts, c.n_ages, 0);
-      was_cut = true;
-    }
+    [[maybe_unused]] const Half<double> asked = m;
+    [[maybe_unused]] const double survivors = o, survivors_abroad = oa;
     const double margin = migrate<double, Mig, false>(m, o, oa);
-    if (!cut) acc.slack = std::min(acc.slack, margin);
+    if (!cut) {
+      acc.slack = std::min(acc.slack, margin);
+    } else if (margin < 0.0) {  // cut, and migrate again
+      if constexpr (Mig) {
+        m = asked;
+        o = survivors;
+        oa = survivors_abroad;
+        steppe::cut<double, Net, Mig, false>(m, o, oa, c.cuts, c.n_ages, 0);
+        migrate<double, Mig, false>(m, o, oa);
+        was_cut = true;
+      }
+    }
   }
   c.O[0] = o;
   acc.population += o;
@@ -718,9 +719,11 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
   };
   const bool shocked = Shock && r.crisis_survivorship.size();
   const bool shocked_abroad = Shock && r.crisis_survivorship_abroad.size();
-  // Out-flows are cut in the step itself under OnNegative::clamp, where some can be, unless
-  // it skips groups (it then stops instead: see detail::step_skipping_groups).
-  constexpr bool may_cut = Net || Mig;
+  // Out-flows are cut in the step itself under OnNegative::clamp where there is emigration,
+  // return or immigration (a crisis: net migration alone takes the clamping step, as its
+  // kernels measured faster without the cut build), unless it skips groups (it then stops
+  // instead: see detail::step_skipping_groups).
+  constexpr bool may_cut = Mig;
   const bool cutting = may_cut && options_.on_negative == OnNegative::clamp && !skipped_groups_;
   auto column = [&](Sex sex, int g) {
     Column c;
@@ -767,17 +770,18 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
   Flows::ColumnTotals& t = f.totals;
   cut_step_ = false;
   if (cutting) std::fill(cut_columns_.begin(), cut_columns_.end(), char(0));
-  for (int g = 0; g < dims_.n_groups(); ++g) {
-    if (skipped_groups_ && (skipped_groups_ >> g & 1u)) continue;  // (g < 64 where any is)
-    const Column cols[2] = {column(Sex::female, g), column(Sex::male, g)};
-    Totals<double> acc[2] = {ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, false>(cols[0]),
-                             ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, false>(cols[1])};
-    for (int s = 0; s < 2; ++s) {
-      if (!(acc[s].slack < 0.0)) continue;
-      // An out-flow exceeds the people present (or someone is abroad without Abroad): the
-      // column is built again, cutting (its cells' values are those of step_multipass).
-      if constexpr (may_cut) {
-        if (!cutting) return false;
+  // An out-flow exceeds the people present (or someone is abroad without Abroad) in a column of
+  // cols: each such column is built again, cutting (its cells' values are those of
+  // step_multipass). Returns false if that is not possible. Out of line, so that the plain
+  // build's code stays as it is without it (it runs rarely; its own build of the four-cell
+  // packs gives the same bits).
+  auto cut_columns = [&](const Column* cols, Totals<double>* acc) __attribute__((noinline)) {
+    if constexpr (!may_cut) {
+      return false;
+    } else {
+      if (!cutting) return false;
+      for (int s = 0; s < 2; ++s) {
+        if (!(acc[s].slack < 0.0)) continue;
         acc[s] = ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, true>(cols[s]);
         if (acc[s].slack < 0.0) return false;  // someone is abroad after all
         double* cuts = cols[s].cuts;
@@ -785,10 +789,16 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
         cuts[4 * A] = cuts[6 * A] = 0.0;  // (age 0 at the end: newborns() below)
         cut_columns_[std::size_t(cols[s].col)] = 2;
         cut_step_ = true;
-      } else {
-        return false;
       }
+      return true;
     }
+  };
+  for (int g = 0; g < dims_.n_groups(); ++g) {
+    if (skipped_groups_ && (skipped_groups_ >> g & 1u)) continue;  // (g < 64 where any is)
+    const Column cols[2] = {column(Sex::female, g), column(Sex::male, g)};
+    Totals<double> acc[2] = {ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, false>(cols[0]),
+                             ages_above_0<P, Net, Mig, Abroad, Shock, ByAge, false>(cols[1])};
+    if ((acc[0].slack < 0.0 || acc[1].slack < 0.0) && !cut_columns(cols, acc)) return false;
     // Births: n/2 · Σ asfr · (women at the start + women at the end), at home and abroad,
     // split by sex with the sex ratio at birth; the crisis multiplies fertility.
     const double home_base = 0.5 * n * acc[0].exposure;

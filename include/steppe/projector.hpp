@@ -127,8 +127,8 @@ class Projector {
   // The one-pass step (src/projector.cpp): Net = net migration present, Mig = emigration,
   // returns or immigration present (the abroad population then lives), Abroad = anyone abroad,
   // Shock = crisis survivorship. Where an out-flow exceeds the people present, it cuts it (a
-  // column's cut build, redone for that column only) under OnNegative::clamp, except where it
-  // skips groups. Returns false, leaving the outputs to be overwritten, where it does not cut
+  // column's cut build, redone for that column only) under OnNegative::clamp where Mig, except
+  // where it skips groups. Returns false, leaving the outputs to be overwritten, where it does not cut
   // such an out-flow, or if someone is abroad without Abroad. The
   // same body is built twice: portable (SSE2 on x86-64) and, on x86, for AVX2 (in two forms:
   // AVX2, and AVX-512VL with its 32 registers), chosen at run time; all give the same bits.

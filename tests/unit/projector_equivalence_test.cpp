@@ -226,7 +226,9 @@ TEST_CASE("out-flows above the people present are cut column by column in the on
   CHECK((out.home() >= 0.0).all());
   CHECK((out.abroad() >= 0.0).all());
   // Group 0 has the bits of the same step without group 1's excess: only the columns that need
-  // a cut are built again (the clamping step would sum every column in another order).
+  // a cut are built again (the clamping step would sum every column in another order). Net
+  // migration alone is cut by the clamping step.
+  if (kind == "net_migration") return;
   projector.step(in, fine, plain_out, plain_flows);
   REQUIRE(plain_flows.clamps.empty());
   for (int c : {0, 1}) {
