@@ -772,10 +772,9 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
   if (cutting) std::fill(cut_columns_.begin(), cut_columns_.end(), char(0));
   // An out-flow exceeds the people present (or someone is abroad without Abroad) in a column of
   // cols: each such column is built again, cutting (its cells' values are those of
-  // step_multipass). Returns false if that is not possible. Out of line, so that the plain
-  // build's code stays as it is without it (it runs rarely; its own build of the four-cell
-  // packs gives the same bits).
-  auto cut_columns = [&](const Column* cols, Totals<double>* acc) __attribute__((noinline)) {
+  // step_multipass). Returns false if that is not possible. (Inlined: out of line, it would be
+  // built without the step's instruction set, and run at half the speed.)
+  auto cut_columns = [&](const Column* cols, Totals<double>* acc) __attribute__((always_inline)) {
     if constexpr (!may_cut) {
       return false;
     } else {
