@@ -4,6 +4,7 @@
 #include "steppe/simulation.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <condition_variable>
@@ -650,16 +651,35 @@ class DrawRunner {
     }
   }
 
+  // Each target's modelled count at its boundary, Σ over groups, sexes (columns in order), then
+  // age cells, plus its `plus` values; four targets at a time: their sums are four independent
+  // chains of additions, which the CPU overlaps, where one target after
+  // the other waits on each addition in turn (a few hundred in a total of every age).
   void fill_targets() {
-    for (std::size_t i = 0; i < L_.targets.size(); ++i) {
-      double m = modelled(L_.targets[i]);
-      for (int p : L_.targets[i].plus) m += values_[std::size_t(p)];
-      data_.target_modelled[i] = m;
+    const std::size_t n = L_.targets.size();
+    for (std::size_t i = 0; i < n; i += 4) {
+      const std::size_t lanes = std::min<std::size_t>(4, n - i);
+      for (std::size_t l = 0; l < lanes; ++l) target_cells(L_.targets[i + l], chains_[l]);
+      double acc[4];
+      sum_chains(lanes, acc);
+      for (std::size_t l = 0; l < lanes; ++l) {
+        double m = acc[l];
+        for (int p : L_.targets[i + l].plus) m += values_[std::size_t(p)];
+        data_.target_modelled[i + l] = m;
+      }
     }
   }
 
-  // The target's count at its boundary: Σ over groups, sexes (columns in order), then age cells.
-  double modelled(const Layout::TargetCells& t) const {
+  // A run of adjacent cells of one target (a column's age cells, or one total).
+  struct Cells {
+    const double* first;
+    int n;
+  };
+
+  // The target's cells at its boundary, in the order of its sum: groups, sexes (columns in
+  // order), then age cells. No run is empty.
+  void target_cells(const Layout::TargetCells& t, std::vector<Cells>& out) const {
+    out.clear();
     const Eigen::ArrayXXd* by_age = nullptr;
     const Eigen::ArrayXd* totals = nullptr;
     if (t.boundary == 0) by_age = t.abroad ? &inputs_.initial.abroad() : &inputs_.initial.home();
@@ -670,18 +690,57 @@ class DrawRunner {
       if (t.abroad) totals = &s.population_abroad;  // all ages (checked in make_layout)
       else by_age = &s.population_by_age;
     }
-    double acc = 0.0;
     for (int g = 0; g < L_.n_groups; ++g) {
       if (t.group >= 0 && g != t.group) continue;
       for (Sex sx : sexes) {
         if (t.sex >= 0 && int(sx) != t.sex) continue;
         const int c = Dims::col(sx, g);
-        if (totals) acc += (*totals)(c);
-        else
-          for (int a = t.cell_from; a < t.cell_to; ++a) acc += (*by_age)(a, c);
+        if (totals) out.push_back({totals->data() + c, 1});
+        else if (t.cell_to > t.cell_from)
+          out.push_back({&(*by_age)(t.cell_from, c), t.cell_to - t.cell_from});
       }
     }
-    return acc;
+  }
+
+  // acc[l] = 0 + Σ of chains_[l]'s cells in order, l < lanes (each the bits of a plain loop:
+  // the lanes only interleave). A lane whose cells are done adds zeros (x + 0 = x for x ≠ −0,
+  // and a sum from +0 is never −0).
+  void sum_chains(std::size_t lanes, double* acc) const {
+    std::size_t run[4] = {0, 0, 0, 0};  // the current run of each lane
+    int offset[4] = {0, 0, 0, 0};       // cells of it already added
+    for (std::size_t l = 0; l < 4; ++l) acc[l] = 0.0;
+    for (;;) {
+      int m = std::numeric_limits<int>::max();
+      const double* p[4];
+      bool any = false;
+      for (std::size_t l = 0; l < 4; ++l) {
+        if (l < lanes && run[l] < chains_[l].size()) {
+          const Cells& r = chains_[l][run[l]];
+          p[l] = r.first + offset[l];
+          m = std::min(m, r.n - offset[l]);
+          any = true;
+        } else {
+          p[l] = nullptr;
+        }
+      }
+      if (!any) return;
+      m = std::min(m, int(zeros_.size()));
+      for (std::size_t l = 0; l < 4; ++l)
+        if (!p[l]) p[l] = zeros_.data();
+      double a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+      for (int j = 0; j < m; ++j) {
+        a0 += p[0][j];
+        a1 += p[1][j];
+        a2 += p[2][j];
+        a3 += p[3][j];
+      }
+      acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+      for (std::size_t l = 0; l < lanes; ++l) {
+        if (run[l] >= chains_[l].size()) continue;
+        offset[l] += m;
+        if (offset[l] == chains_[l][run[l]].n) ++run[l], offset[l] = 0;
+      }
+    }
   }
 
   const detail::DrawModel& model_;
@@ -703,6 +762,8 @@ class DrawRunner {
   std::vector<int> todo_ = std::vector<int>(std::size_t(L_.n_cols));  // fill()'s columns
   DrawData data_;
   std::vector<double> metrics_;
+  std::array<std::vector<Cells>, 4> chains_;  // fill_targets' scratch: four targets' cells
+  std::vector<double> zeros_ = std::vector<double>(64, 0.0);  // what a finished lane adds
   std::size_t clamps_ = 0;
   double clamped_persons_ = 0.0;
 };
