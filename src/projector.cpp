@@ -733,7 +733,7 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
     c.Q = &in.abroad()(0, k);
     c.Sb = &r.survivorship(0, k);
     c.S = shocked ? &r.crisis_survivorship(0, k) : c.Sb;
-    c.Sab = &r.survivorship_abroad(0, k);
+    c.Sab = &r.baseline_survivorship_abroad()(0, k);
     c.Sa = shocked_abroad ? &r.crisis_survivorship_abroad(0, k) : c.Sab;
     c.nr = col_of(r.net_migration_rate, k, Net);
     c.nc = col_of(r.net_migration_count, k, Net);
@@ -811,7 +811,7 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
       f.births(k) = fm * home_base * share;
       f.births_abroad(k) = fm * abroad_base * share;
       f.baseline_births(k) = (home_base + abroad_base) * share;
-      const double sb_base = r.birth_survivorship(k), sba_base = r.birth_survivorship_abroad(k);
+      const double sb_base = r.birth_survivorship(k), sba_base = r.baseline_birth_survivorship_abroad()(k);
       const double sb = shocked && r.crisis_birth_survivorship.size()
                             ? r.crisis_birth_survivorship(k) : sb_base;
       const double sba = shocked_abroad && r.crisis_birth_survivorship_abroad.size()
@@ -1156,10 +1156,10 @@ void Projector::step_multipass(const Population& in, const RateSet& r, Populatio
   else f.baseline_deaths.bottomRows(A - 1) = f.deaths.bottomRows(A - 1);
   const bool shocked_abroad = crisis && r.crisis_survivorship_abroad.size();
   if (abroad_live) {
-    survive(shocked_abroad ? r.crisis_survivorship_abroad : r.survivorship_abroad,
+    survive(shocked_abroad ? r.crisis_survivorship_abroad : r.baseline_survivorship_abroad(),
             *abroad_at_risk, out.abroad(), f.deaths_abroad);
     if (shocked_abroad)
-      expected_deaths(r.survivorship_abroad, *abroad_at_risk, f.baseline_deaths_abroad);
+      expected_deaths(r.baseline_survivorship_abroad(), *abroad_at_risk, f.baseline_deaths_abroad);
     else
       f.baseline_deaths_abroad.bottomRows(A - 1) = f.deaths_abroad.bottomRows(A - 1);
     f.detail_written |= k_abroad;
@@ -1216,11 +1216,11 @@ void Projector::step_multipass(const Population& in, const RateSet& r, Populatio
   if (abroad_live) {
     const Eigen::ArrayXd& sba = shocked_abroad && r.crisis_birth_survivorship_abroad.size()
                                     ? r.crisis_birth_survivorship_abroad
-                                    : r.birth_survivorship_abroad;
+                                    : r.baseline_birth_survivorship_abroad();
     out.abroad().row(0) = (f.births_abroad * sba).transpose();
     f.deaths_abroad.row(0) = f.births_abroad.transpose() - out.abroad().row(0);
     f.baseline_deaths_abroad.row(0) =
-        (f.births_abroad * (1.0 - r.birth_survivorship_abroad)).transpose();
+        (f.births_abroad * (1.0 - r.baseline_birth_survivorship_abroad())).transpose();
   }
   end_half(0, 1);
 

@@ -79,17 +79,17 @@ void check(const Dims& dims, const char* field, const Arr& a, Eigen::Index rows,
 void RateSet::validate(const Dims& dims) const {
   const Eigen::Index A = dims.n_ages(), C = dims.n_cols(), G = dims.n_groups();
   check(dims, "survivorship", survivorship, A, C, Domain::probability);
-  check(dims, "survivorship_abroad", survivorship_abroad, A, C, Domain::probability);
   // Per-column vectors are checked as 1-row arrays, so messages name no age.
   check(dims, "birth_survivorship", birth_survivorship.transpose(), 1, C, Domain::probability);
-  check(dims, "birth_survivorship_abroad", birth_survivorship_abroad.transpose(), 1, C,
-        Domain::probability);
   check(dims, "asfr", asfr, A, G, Domain::non_negative, true);
   check(dims, "srb", srb.transpose(), 1, G, Domain::non_negative, true);
   auto optional = [&](const char* field, const auto& a, Eigen::Index rows, Eigen::Index cols,
                       Domain d, bool by_group = false) {
     if (a.size()) check(dims, field, a, rows, cols, d, by_group);
   };
+  optional("survivorship_abroad", survivorship_abroad, A, C, Domain::probability);
+  optional("birth_survivorship_abroad", birth_survivorship_abroad.transpose(), 1, C,
+           Domain::probability);
   optional("asfr_abroad", asfr_abroad, A, G, Domain::non_negative, true);
   for (Eigen::Index g = 0; g < G; ++g) {
     const double abroad0 = asfr_abroad.size() ? asfr_abroad(0, g) : 0.0;

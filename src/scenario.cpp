@@ -752,13 +752,11 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
     const double t0 = s.steps[k].start, t1 = s.steps[k].end;
     RateSet& r = out.rates[k];
     detail::BuildCache::Written& wr = cache.written[k];
-    if (!trusted || !has_shape(r.survivorship, A, C, true) ||
-        !has_shape(r.survivorship_abroad, A, C, true) || !has_shape(r.asfr, A, G, true) ||
+    if (!trusted || !has_shape(r.survivorship, A, C, true) || !has_shape(r.asfr, A, G, true) ||
         !has_shape(r.asfr_abroad, A, G, any_births_abroad) ||
         !has_shape(r.net_migration_rate, A, C, any_net_rate) ||
         !has_shape(r.net_migration_count, A, C, any_net_count)) {
       forget(wr.survivorship, C);
-      forget(wr.survivorship_abroad, C);
       forget(wr.net_rate, C);
       forget(wr.net_count, C);
       forget(wr.crisis[0], C);
@@ -768,8 +766,10 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
       for (auto& f : wr.flows) forget(f, C);
     }
     r.survivorship.resize(A, C);
-    r.survivorship_abroad.resize(A, C);
     r.birth_survivorship.resize(C);
+    // The baseline abroad is that at home (RateSet: empty = the same).
+    r.survivorship_abroad.resize(0, 0);
+    r.birth_survivorship_abroad.resize(0);
     r.asfr.resize(A, G);
     r.srb.resize(G);
     // Every column of these is written below (without a fill here).
@@ -821,8 +821,6 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
         }
         const detail::BuildCache::Key sk{0.0, key[0], key[1]};
         if (changed(wr.survivorship[std::size_t(c)], sk)) copy_column(r.survivorship.col(c), m.survivorship);
-        if (changed(wr.survivorship_abroad[std::size_t(c)], sk))
-          copy_column(r.survivorship_abroad.col(c), m.survivorship);
         r.birth_survivorship[c] = m.birth_survivorship;
         if (k == 0) {
           const detail::InitialSpec& in = gs.initial;
@@ -895,7 +893,6 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
         if (m.is_rate) checked_amount = amount;
       }
     }
-    r.birth_survivorship_abroad = r.birth_survivorship;
 
     // ---- crisis components, present only where non-zero in this step ----
     // Crisis survivorship S^m = exp(m·ln S) with ln S kept from the baseline (as shock.hpp's

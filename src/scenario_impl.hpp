@@ -296,13 +296,13 @@ struct BuildCache {
 
   /// What build() last wrote into the columns of one step's RateSet of the ModelInputs `owner`:
   /// per column, the key of the values it was computed from (NaN = unknown: rewrite). A column
-  /// whose key is unchanged is not rewritten. Keys: survivorship (and abroad) {0, mortality key};
+  /// whose key is unchanged is not rewritten. Keys: survivorship {0, mortality key};
   /// crisis survivorship {intensity or 0 for the baseline, mortality key}; asfr {tfr};
   /// asfr_abroad {0, tfr} or {1} (zero); net migration rate {0, amount} or {1} (zero); net
   /// migration count {2, amount, female share} or {3} (zero).
   using Key = std::array<double, 3>;
   struct Written {
-    std::vector<Key> survivorship, survivorship_abroad, net_rate, net_count;  ///< per column
+    std::vector<Key> survivorship, net_rate, net_count;  ///< per column
     std::array<std::vector<Key>, 2> crisis;                                     ///< home, abroad
     std::vector<Key> asfr, asfr_abroad;                                         ///< per group
     /// Crisis flows per column, while present in the step: emigration rate, emigration count,

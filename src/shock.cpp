@@ -15,8 +15,9 @@ double powered(double s, double m) { return s > 0.0 ? std::exp(m * std::log(s)) 
 }  // namespace
 
 void set_mortality_multiplier(RateSet& r, const Eigen::ArrayXXd& m, bool abroad) {
-  const Eigen::ArrayXXd& base = abroad ? r.survivorship_abroad : r.survivorship;
-  const Eigen::ArrayXd& base_birth = abroad ? r.birth_survivorship_abroad : r.birth_survivorship;
+  const Eigen::ArrayXXd& base = abroad ? r.baseline_survivorship_abroad() : r.survivorship;
+  const Eigen::ArrayXd& base_birth =
+      abroad ? r.baseline_birth_survivorship_abroad() : r.birth_survivorship;
   Eigen::ArrayXXd& crisis = abroad ? r.crisis_survivorship_abroad : r.crisis_survivorship;
   Eigen::ArrayXd& crisis_birth =
       abroad ? r.crisis_birth_survivorship_abroad : r.crisis_birth_survivorship;

@@ -60,9 +60,19 @@ struct RateSet {
   Eigen::ArrayXXd survivorship;
   /// cols. Share of the step's births alive at its end: L0/(n·l0).
   Eigen::ArrayXd birth_survivorship;
-  /// ages × cols, cols: the same for the group's population abroad (refugees, emigrants).
+  /// ages × cols, cols: the same for the group's population abroad (refugees, emigrants). Each
+  /// may be EMPTY, meaning the same as at home (survivorship, birth_survivorship): what
+  /// Scenario::build writes, as its scenarios give no separate baseline mortality abroad, which
+  /// saves a copy of every column in every step.
   Eigen::ArrayXXd survivorship_abroad;
   Eigen::ArrayXd birth_survivorship_abroad;
+  /// survivorship_abroad, or survivorship where it is empty; the same for births.
+  const Eigen::ArrayXXd& baseline_survivorship_abroad() const noexcept {
+    return survivorship_abroad.size() ? survivorship_abroad : survivorship;
+  }
+  const Eigen::ArrayXd& baseline_birth_survivorship_abroad() const noexcept {
+    return birth_survivorship_abroad.size() ? birth_survivorship_abroad : birth_survivorship;
+  }
   /// ages × groups. Age-specific fertility rates: live births per woman-year lived in cell x
   /// (not per 1,000). Must be 0 in cell 0.
   Eigen::ArrayXXd asfr;

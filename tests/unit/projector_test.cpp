@@ -281,3 +281,71 @@ TEST_CASE("constant rates converge to the Leslie matrix's dominant eigenvalue an
   const Eigen::VectorXd structure = pop.home().col(0).matrix() / pop.home().col(0).sum();
   CHECK((structure - v).cwiseAbs().maxCoeff() < 1e-8);
 }
+
+TEST_CASE("an empty baseline abroad is the baseline at home, bit for bit, in every build of the step",
+          "[unit][property]") {
+  // RateSet: survivorship_abroad and birth_survivorship_abroad may be empty, meaning those at
+  // home (what Scenario::build writes). The same step with them given as copies of home's must
+  // give the same bits: both builds of the one-pass step, the multi-pass step, both regimes,
+  // with and without a crisis abroad, and the crisis abroad that set_mortality_multiplier
+  // derives from an empty baseline.
+  const auto seed = GENERATE(range(1, 9));
+  std::mt19937_64 rng(std::uint64_t(seed) * 7919u);
+  const Dims dims(seed % 2 ? AgeAxis::single_year(100) : AgeAxis::five_year(30), 1 + seed % 3);
+  Population in = steppe::test::random_population(dims, rng);
+  RateSet copied = steppe::test::random_rates(dims, rng, /*oversized_counts=*/seed % 4 == 0);
+  if (seed % 3 == 0) copied = steppe::test::thin_out(copied, rng);
+  copied.survivorship_abroad = copied.survivorship;
+  copied.birth_survivorship_abroad = copied.birth_survivorship;
+  const Eigen::ArrayXXd m_abroad = steppe::test::uniform(rng, dims.n_ages(), dims.n_cols(), 1.0, 5.0);
+  if (seed % 2 == 0) {  // the crisis abroad from the baseline abroad
+    copied.crisis_survivorship_abroad.resize(0, 0);
+    copied.crisis_birth_survivorship_abroad.resize(0);
+    steppe::set_mortality_multiplier(copied, m_abroad, /*abroad=*/true);
+  }
+  RateSet empty = copied;
+  empty.survivorship_abroad.resize(0, 0);
+  empty.birth_survivorship_abroad.resize(0);
+  if (seed % 2 == 0) {
+    empty.crisis_survivorship_abroad.resize(0, 0);
+    empty.crisis_birth_survivorship_abroad.resize(0);
+    steppe::set_mortality_multiplier(empty, m_abroad, /*abroad=*/true);
+    CHECK((empty.crisis_survivorship_abroad == copied.crisis_survivorship_abroad).all());
+  }
+  REQUIRE_NOTHROW(empty.validate(dims));
+  CHECK(&empty.baseline_survivorship_abroad() == &empty.survivorship);
+  CHECK(&empty.baseline_birth_survivorship_abroad() == &empty.birth_survivorship);
+  CHECK(&copied.baseline_survivorship_abroad() == &copied.survivorship_abroad);
+
+  const auto same = [](const Population& a, const steppe::Flows& f, const Population& b,
+                       const steppe::Flows& g) {
+    CHECK((a.home() == b.home()).all());
+    CHECK((a.abroad() == b.abroad()).all());
+    for (auto m : {&steppe::Flows::deaths, &steppe::Flows::deaths_abroad,
+                   &steppe::Flows::baseline_deaths, &steppe::Flows::baseline_deaths_abroad,
+                   &steppe::Flows::emigrants, &steppe::Flows::returnees, &steppe::Flows::immigrants,
+                   &steppe::Flows::net_migrants})
+      CHECK(((f.*m) == (g.*m)).all());
+    CHECK((f.births == g.births).all());
+    CHECK((f.births_abroad == g.births_abroad).all());
+    CHECK((f.baseline_births == g.baseline_births).all());
+    CHECK(f.clamps.size() == g.clamps.size());
+  };
+  const steppe::ProjectorOptions options{steppe::MigrationTiming::half_half, true,
+                                         steppe::OnNegative::clamp};
+  for (const bool avx2 : {true, false})
+    for (auto regime : {steppe::Regime::crisis, steppe::Regime::no_crisis}) {
+      INFO("seed " << seed << " avx2 " << avx2 << " regime " << int(regime));
+      steppe::Projector p(dims, options), q(dims, options);
+      steppe::detail::use_avx2_kernel(p, avx2);
+      steppe::detail::use_avx2_kernel(q, avx2);
+      Population out_c(dims), out_e(dims);
+      steppe::Flows f_c(dims), f_e(dims);
+      p.step(in, copied, out_c, f_c, regime);
+      q.step(in, empty, out_e, f_e, regime);
+      same(out_c, f_c, out_e, f_e);
+      p.step_multipass(in, copied, out_c, f_c, regime);
+      q.step_multipass(in, empty, out_e, f_e, regime);
+      same(out_c, f_c, out_e, f_e);
+    }
+}

@@ -46,3 +46,28 @@ TEST_CASE("RateSet::validate rejects impossible rates with a precise message", "
     CHECK(r.has_crisis());
   }
 }
+
+TEST_CASE("the baseline abroad may be empty: the same as at home", "[unit]") {
+  const Dims dims(steppe::AgeAxis::single_year(10), {"kazakh", "non_kazakh"});
+  RateSet r(dims);
+  r.survivorship.setConstant(0.9);
+  r.birth_survivorship.setConstant(0.95);
+  CHECK(&r.baseline_survivorship_abroad() == &r.survivorship_abroad);
+  CHECK(&r.baseline_birth_survivorship_abroad() == &r.birth_survivorship_abroad);
+  r.survivorship_abroad.resize(0, 0);
+  r.birth_survivorship_abroad.resize(0);
+  REQUIRE_NOTHROW(r.validate(dims));
+  CHECK(&r.baseline_survivorship_abroad() == &r.survivorship);
+  CHECK(&r.baseline_birth_survivorship_abroad() == &r.birth_survivorship);
+  SECTION("but if given, it must have its shape and be probabilities") {
+    r.survivorship_abroad.setConstant(11, 3, 0.5);
+    CHECK_THROWS_WITH(r.validate(dims), Contains("survivorship_abroad") && Contains("11 x 4"));
+    r.survivorship_abroad.setConstant(11, 4, 0.5);
+    r.survivorship_abroad(2, 1) = 1.5;
+    CHECK_THROWS_WITH(r.validate(dims), Contains("survivorship_abroad") && Contains("age cell 2") &&
+                                            Contains("[0, 1]"));
+    r.survivorship_abroad(2, 1) = 0.5;
+    r.birth_survivorship_abroad.setConstant(4, -0.1);
+    CHECK_THROWS_WITH(r.validate(dims), Contains("birth_survivorship_abroad") && Contains("[0, 1]"));
+  }
+}
