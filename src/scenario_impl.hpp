@@ -233,9 +233,10 @@ struct FoodBalanceScratch {
 
 /// out[i] = e^{x[i]}, i < n (x and out may be the same array): the crisis survivorship's
 /// S^m = e^{m·ln S}, vectorised. In packets of 4 (AVX2, where the CPU has it) or 2 elements,
-/// |x| ≤ 708 take a Cody–Waite reduction x = k·ln 2 + r, |r| ≤ ln 2/2, and a degree-13 Taylor
-/// polynomial for e^r (Estrin's scheme), times 2^k: within 1e-15 relative of std::exp. Other
-/// elements (|x| > 708, NaN) use std::exp. Each out[i] depends on x[i] alone: the same bits
+/// |x| ≤ 708 take a Cody–Waite reduction x = k·ln 2 + r, |r| ≤ ln 2/2, and Cephes' Padé form
+/// for e^r (one division), times 2^k: within 1e-15 relative of std::exp (3.1e-16 the largest
+/// seen over 10^6 arguments, half in [−700, 700], half in [−3, 0]; one result in seven differs
+/// from glibc's). Other elements (|x| > 708, NaN) use std::exp. Each out[i] depends on x[i] alone: the same bits
 /// whatever the packet width, the position or the array's length. @throws nothing.
 void exp_array(const double* x, double* out, Eigen::Index n) noexcept;
 
