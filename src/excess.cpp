@@ -144,7 +144,10 @@ bool CrisisRunner::project(const Population& initial, std::span<const RateSet> r
       failed = detail::last_step_path(projector_) != path;
       return;
     }
-    if (by_age)
+    if (populations_only_ && !with_counterfactual)
+      zero = detail::step_populations_only(projector_, from, r, to, flows_, regime, known,
+                                           from_zero);
+    else if (by_age)
       zero = detail::step_with_by_age_deaths_only(projector_, from, r, to, flows_, regime, known,
                                                   from_zero);
     else

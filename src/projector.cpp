@@ -444,8 +444,11 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
   store(c.O + y, o);
   if constexpr (ByAge >= by_age_deaths) store(c.D + y, d);
   if constexpr (ByAge == by_age_all) store(c.BD + y, bd);
-  sum.deaths += counted<Weighted>(weight, d);
-  sum.baseline_deaths += counted<Weighted>(weight, bd);
+  constexpr bool flow_totals = ByAge != by_age_lean;  // (populations only: no flow is summed)
+  if constexpr (flow_totals) {
+    sum.deaths += counted<Weighted>(weight, d);
+    sum.baseline_deaths += counted<Weighted>(weight, bd);
+  }
   sum.population += counted<Weighted>(weight, o);
   // Women exposed: at risk at the start (cell x) and at the end (cell y).
   if constexpr (F != Fertility::none)
@@ -455,8 +458,10 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
     store(c.OQ + y, oa);
     if constexpr (ByAge >= by_age_deaths) store(c.DA + y, da);
     if constexpr (ByAge == by_age_all) store(c.BDA + y, bda);
-    sum.deaths_abroad += counted<Weighted>(weight, da);
-    sum.baseline_deaths_abroad += counted<Weighted>(weight, bda);
+    if constexpr (flow_totals) {
+      sum.deaths_abroad += counted<Weighted>(weight, da);
+      sum.baseline_deaths_abroad += counted<Weighted>(weight, bda);
+    }
     sum.population_abroad += counted<Weighted>(weight, oa);
     if constexpr (F == Fertility::home_and_abroad)
       sum.exposure_abroad += counted<Weighted>(
@@ -467,7 +472,7 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
   if constexpr (Net) {
     const T nm = net_flow(m, !Mig) + net_flow(s.m, !Mig);
     if constexpr (ByAge == by_age_all) store(c.NM + y, nm);
-    sum.net_migrants += counted<Weighted>(weight, nm);
+    if constexpr (flow_totals) sum.net_migrants += counted<Weighted>(weight, nm);
   }
   if constexpr (Mig) {
     const T em = m.emigrants + s.m.emigrants, re = m.returnees + s.m.returnees,
@@ -477,9 +482,11 @@ template <class T, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
       store(c.RE + y, re);
       store(c.IM + y, im);
     }
-    sum.emigrants += counted<Weighted>(weight, em);
-    sum.returnees += counted<Weighted>(weight, re);
-    sum.immigrants += counted<Weighted>(weight, im);
+    if constexpr (flow_totals) {
+      sum.emigrants += counted<Weighted>(weight, em);
+      sum.returnees += counted<Weighted>(weight, re);
+      sum.immigrants += counted<Weighted>(weight, im);
+    }
   }
 }
 
@@ -681,12 +688,23 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge, bool 
 template <bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
 bool Projector::step_one_pass(const Population& in, const RateSet& r, Population& out, Flows& f,
                               bool crisis) {
+  // The build without flow totals exists in the AVX-512VL form only (the others would add to the
+  // compile time for no gain where it runs): elsewhere the step with them stands in (the same
+  // populations, births and clamps).
+  if constexpr (ByAge == by_age_lean) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (avx2_ && avx512_registers_)
+      return step_one_pass_avx512vl<Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
+#endif
+    return step_one_pass<Net, Mig, Abroad, Shock, by_age_none>(in, r, out, f, crisis);
+  } else {
 #if defined(__x86_64__) || defined(__i386__)
   if (avx2_ && avx512_registers_)
     return step_one_pass_avx512vl<Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
   if (avx2_) return step_one_pass_avx2<Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
 #endif
   return one_pass_body<Pack2x2, Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
+  }
 }
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -904,6 +922,13 @@ bool detail::step_without_by_age_flows(Projector& p, const Population& in, const
                                              in_abroad_zero);
 }
 
+bool detail::step_populations_only(Projector& p, const Population& in, const RateSet& r,
+                                   Population& out, Flows& f, Regime regime,
+                                   bool out_abroad_zero, bool in_abroad_zero) {
+  return p.step_impl<Projector::by_age_lean>(in, r, out, f, regime, out_abroad_zero,
+                                             in_abroad_zero);
+}
+
 bool detail::step_with_by_age_deaths_only(Projector& p, const Population& in, const RateSet& r,
                                           Population& out, Flows& f, Regime regime,
                                           bool out_abroad_zero, bool in_abroad_zero) {
@@ -1024,7 +1049,7 @@ bool Projector::step_impl(const Population& in, const RateSet& r, Population& ou
   // its bit is set), so a later step that stores them zeroes them if it must. With deaths only,
   // deaths_abroad must be zero where nobody is abroad (baseline_deaths_abroad, with the same bit,
   // is zeroed along with it).
-  if constexpr (ByAge == by_age_none) return !abroad_written;
+  if constexpr (ByAge <= by_age_none) return !abroad_written;
   if constexpr (ByAge == by_age_deaths) {
     zero_unless(abroad_written, k_abroad, {&f.deaths_abroad, &f.baseline_deaths_abroad});
     return !abroad_written;

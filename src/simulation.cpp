@@ -497,6 +497,8 @@ class DrawRunner {
     for (const auto& t : L.targets)
       if (!t.abroad && t.boundary > 0 && t.boundary < L.n_steps) by_age[std::size_t(t.boundary - 1)] = true;
     runner_.keep_by_age_only_in(by_age);
+    // A likelihood's draws read the targets' populations alone: the crisis run need sum no flow.
+    runner_.populations_only(crisis_only_ && targets_only_);
   }
 
   /// Runs one draw and computes its metrics (metrics()). @throws what build() or the projector

@@ -60,6 +60,16 @@ class CrisisRunner {
     counterfactual_.keep_by_age_only_in(steps);
   }
 
+  /// Not API (a likelihood's runs, which read populations only): with `on`, a run without the
+  /// counterfactual steps through detail::step_populations_only where it projects every group,
+  /// so the crisis ledger's flows (deaths, births' survivors aside, migrants, by-age deaths) are
+  /// unspecified; its populations (population, population_abroad, population_by_age),
+  /// crisis_end(), births and clamps are those of an ordinary run.
+  void populations_only(bool on) {
+    reusable_ = false;  // (a kept group's ledger columns would mix both kinds of run)
+    populations_only_ = on;
+  }
+
   const Accounts& crisis() const noexcept { return crisis_; }
   const Accounts& counterfactual() const noexcept { return counterfactual_; }
   const Population& crisis_end() const noexcept { return crisis_end_; }
@@ -89,6 +99,7 @@ class CrisisRunner {
   // What run(..., same_groups) compares with the previous run. reusable_: that run completed
   // without a clamp, and the ledgers, crisis_end_, counterfactual_end_ and fork_ hold its results.
   bool reusable_ = false;
+  bool populations_only_ = false;  // see populations_only()
   std::uint64_t kept_groups_ = 0;
   std::size_t last_steps_ = 0;
   int last_start_year_ = 0;

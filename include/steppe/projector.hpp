@@ -36,6 +36,13 @@ bool use_avx512_registers(Projector& p, bool on) noexcept;
 bool step_without_by_age_flows(Projector& p, const Population& in, const RateSet& rates,
                                Population& out, Flows& flows, Regime regime = Regime::crisis,
                                bool out_abroad_zero = false, bool in_abroad_zero = false);
+/// Not API (CrisisRunner's runs for a likelihood, which read populations only): what
+/// step_without_by_age_flows does, except that of flows.totals only population and
+/// population_abroad are kept (the other totals are unspecified); `out`, births and clamps are
+/// bit-identical to those of step(). The kernel then sums no flow: a few per cent faster.
+bool step_populations_only(Projector& p, const Population& in, const RateSet& rates,
+                           Population& out, Flows& flows, Regime regime = Regime::crisis,
+                           bool out_abroad_zero = false, bool in_abroad_zero = false);
 /// Not API (CrisisRunner's loop, for steps whose Accounts keep by-age arrays): the same, except
 /// that flows.deaths and flows.deaths_abroad are written by age as step() writes them.
 bool step_with_by_age_deaths_only(Projector& p, const Population& in, const RateSet& rates,
@@ -95,6 +102,10 @@ class Projector {
                                                 const RateSet& rates, Population& out,
                                                 Flows& flows, Regime regime,
                                                 bool out_abroad_zero, bool in_abroad_zero);
+  friend bool detail::step_populations_only(Projector& p, const Population& in,
+                                            const RateSet& rates, Population& out, Flows& flows,
+                                            Regime regime, bool out_abroad_zero,
+                                            bool in_abroad_zero);
   friend bool detail::step_with_by_age_deaths_only(Projector& p, const Population& in,
                                                    const RateSet& rates, Population& out,
                                                    Flows& flows, Regime regime,
@@ -107,6 +118,7 @@ class Projector {
   friend int detail::last_step_path(const Projector& p) noexcept;
 
   // Which by-age flow arrays the one-pass kernel stores (template argument ByAge).
+  static constexpr int by_age_lean = -1;   // none, nor totals of flows (step_populations_only)
   static constexpr int by_age_none = 0;    // none (detail::step_without_by_age_flows)
   static constexpr int by_age_deaths = 1;  // deaths and deaths_abroad only
   static constexpr int by_age_all = 2;     // every flow (step)

@@ -421,3 +421,52 @@ TEST_CASE("CrisisRunner keeps exactly the groups vouched for when nothing else c
   reusing.run(initial, a, 1926, true, 0b111);
   CHECK(reusing.kept_groups() == 0);
 }
+
+TEST_CASE("CrisisRunner for the populations only records the same populations, births and clamps",
+          "[unit][property]") {
+  // A likelihood's runs (crisis only, populations only) step through
+  // detail::step_populations_only: the end population, the ledger's populations (totals and by
+  // age), births and clamps must be those of an ordinary crisis-only run, run after run, and an
+  // ordinary run after them must again give every flow.
+  const auto seed = GENERATE(range(1, 9));
+  std::mt19937_64 rng(std::uint64_t(seed) * 4111u);
+  const Dims dims(AgeAxis::single_year(seed % 3 == 0 ? 14 : 100), {"kazakh", "non_kazakh"});
+  const int n_steps = 8;
+  std::vector<RateSet> rates;
+  for (int k = 0; k < n_steps; ++k) {
+    RateSet r = steppe::test::random_rates(dims, rng, /*oversized_counts=*/(k + seed) % 4 == 0);
+    if (k % 3 != 1) r = steppe::test::thin_out(r, rng);
+    REQUIRE_NOTHROW(r.validate(dims));
+    rates.push_back(std::move(r));
+  }
+  std::vector<bool> mask(std::size_t(n_steps), false);
+  mask[std::size_t(seed % n_steps)] = true;  // a target's boundary: population by age kept
+  steppe::CrisisRunner lean(dims, {}, n_steps, /*keep_by_age=*/true);
+  steppe::CrisisRunner plain(dims, {}, n_steps, /*keep_by_age=*/true);
+  lean.keep_by_age_only_in(mask);
+  plain.keep_by_age_only_in(mask);
+  lean.populations_only(true);
+  for (int rep = 0; rep < 3; ++rep) {
+    Population initial = steppe::test::random_population(dims, rng);
+    if (rep == 1) initial.abroad().setZero();
+    if (rep == 2) lean.populations_only(false);  // an ordinary run again
+    lean.run(initial, rates, 1926, /*with_counterfactual=*/false);
+    plain.run(initial, rates, 1926, /*with_counterfactual=*/false);
+    INFO("seed " << seed << " run " << rep);
+    CHECK(same_bits(lean.crisis_end().home(), plain.crisis_end().home()));
+    CHECK(same_bits(lean.crisis_end().abroad(), plain.crisis_end().abroad()));
+    REQUIRE(lean.crisis().size() == plain.crisis().size());
+    for (std::size_t k = 0; k < plain.crisis().size(); ++k) {
+      INFO("step " << k);
+      const auto &s = lean.crisis().steps()[k], &t = plain.crisis().steps()[k];
+      CHECK(same_bits(s.population, t.population));
+      CHECK(same_bits(s.population_abroad, t.population_abroad));
+      CHECK(same_bits(s.births, t.births));
+      CHECK(same_bits(s.births_abroad, t.births_abroad));
+      CHECK(s.clamps == t.clamps);
+      CHECK(s.clamped_persons == t.clamped_persons);
+      if (mask[k]) CHECK(same_bits(s.population_by_age, t.population_by_age));
+    }
+    if (rep == 2) check_same_totals(lean.crisis(), plain.crisis());
+  }
+}

@@ -249,3 +249,51 @@ TEST_CASE("steps with by-age flows after steps without them write every flow as 
     swap(ref_pop, ref_next);
   }
 }
+
+TEST_CASE("a step for the populations only writes the same populations, births and clamps as step",
+          "[unit][property]") {
+  // detail::step_populations_only sums no flow (its build runs in the AVX-512VL form; the other
+  // builds stand in with the flows summed): everything but the flows' totals and by-age arrays
+  // must have step's bits, then a later ordinary step must write every flow as step does.
+  const auto seed = GENERATE(range(1, 25));
+  const auto timing = GENERATE(steppe::MigrationTiming::half_half, steppe::MigrationTiming::end);
+  std::mt19937_64 rng(std::uint64_t(seed) * 7717u);
+  auto [dims, in, rates] = random_step(seed, rng);
+  REQUIRE_NOTHROW(rates.validate(dims));
+  const steppe::ProjectorOptions options{timing, true, steppe::OnNegative::clamp};
+  steppe::Projector ref(dims, options);
+  for (int build = 0; build < 3; ++build) {  // portable, AVX2, AVX2 in its AVX-512VL form
+    steppe::Projector p(dims, options);
+    steppe::detail::use_avx2_kernel(p, build > 0);
+    steppe::detail::use_avx512_registers(p, build == 2);
+    Population out(dims), ref_out(dims), out2(dims), ref_out2(dims);
+    Flows flows(dims), ref_flows(dims);
+    for (auto regime : {steppe::Regime::crisis, steppe::Regime::no_crisis}) {
+      INFO("seed " << seed << " timing " << int(timing) << " build " << build << " regime "
+                   << int(regime));
+      ref.step(in, rates, ref_out, ref_flows, regime);
+      steppe::detail::step_populations_only(p, in, rates, out, flows, regime);
+      CHECK(steppe::detail::last_step_path(p) == steppe::detail::last_step_path(ref));
+      CHECK(same_bits(out.home(), ref_out.home()));
+      CHECK(same_bits(out.abroad(), ref_out.abroad()));
+      CHECK(same_bits(flows.births, ref_flows.births));
+      CHECK(same_bits(flows.births_abroad, ref_flows.births_abroad));
+      CHECK(same_bits(flows.baseline_births, ref_flows.baseline_births));
+      REQUIRE(flows.clamps.size() == ref_flows.clamps.size());
+      for (std::size_t k = 0; k < flows.clamps.size(); ++k) {
+        CHECK(flows.clamps[k].col == ref_flows.clamps[k].col);
+        CHECK(flows.clamps[k].age_cell == ref_flows.clamps[k].age_cell);
+        CHECK(flows.clamps[k].applied == ref_flows.clamps[k].applied);
+      }
+      CHECK(std::memcmp(&flows.clamped_persons, &ref_flows.clamped_persons, sizeof(double)) == 0);
+      REQUIRE(flows.totals.valid);
+      CHECK(flows.totals.population_data == out.home().data());
+      CHECK(same_bits(flows.totals.population, ref_flows.totals.population));
+      CHECK(same_bits(flows.totals.population_abroad, ref_flows.totals.population_abroad));
+      // A step with every flow after it: the same bits as step after step.
+      p.step(out, rates, out2, flows, regime);
+      ref.step(ref_out, rates, ref_out2, ref_flows, regime);
+      check_same_bits(out2, flows, ref_out2, ref_flows);
+    }
+  }
+}
