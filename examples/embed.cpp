@@ -18,6 +18,8 @@ int main() {
       base.birth_survivorship(steppe::Dims::col(s, g)) = lt.birth_survivorship(1);
     }
   }
+  base.survivorship_abroad.resize(0, 0);       // abroad: empty = the same as at home
+  base.birth_survivorship_abroad.resize(0);
   base.asfr.middleRows(15, 35).setConstant(0.18);  // births per woman-year, ages 15–49
   std::vector<steppe::RateSet> years(12, base);     // one RateSet per step, 1926→1938
   steppe::set_mortality_multiplier(years[5], Eigen::ArrayXXd::Constant(101, 4, 3.0));  // 1931–32
