@@ -699,11 +699,11 @@ bool Projector::step_one_pass(const Population& in, const RateSet& r, Population
     return step_one_pass<Net, Mig, Abroad, Shock, by_age_none>(in, r, out, f, crisis);
   } else {
 #if defined(__x86_64__) || defined(__i386__)
-  if (avx2_ && avx512_registers_)
-    return step_one_pass_avx512vl<Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
-  if (avx2_) return step_one_pass_avx2<Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
+    if (avx2_ && avx512_registers_)
+      return step_one_pass_avx512vl<Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
+    if (avx2_) return step_one_pass_avx2<Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
 #endif
-  return one_pass_body<Pack2x2, Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
+    return one_pass_body<Pack2x2, Net, Mig, Abroad, Shock, ByAge>(in, r, out, f, crisis);
   }
 }
 
@@ -829,7 +829,8 @@ template <class P, bool Net, bool Mig, bool Abroad, bool Shock, int ByAge>
       f.births(k) = fm * home_base * share;
       f.births_abroad(k) = fm * abroad_base * share;
       f.baseline_births(k) = (home_base + abroad_base) * share;
-      const double sb_base = r.birth_survivorship(k), sba_base = r.baseline_birth_survivorship_abroad()(k);
+      const double sb_base = r.birth_survivorship(k),
+                   sba_base = r.baseline_birth_survivorship_abroad()(k);
       const double sb = shocked && r.crisis_birth_survivorship.size()
                             ? r.crisis_birth_survivorship(k) : sb_base;
       const double sba = shocked_abroad && r.crisis_birth_survivorship_abroad.size()

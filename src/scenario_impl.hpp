@@ -236,8 +236,9 @@ struct FoodBalanceScratch {
 /// |x| ≤ 708 take a Cody–Waite reduction x = k·ln 2 + r, |r| ≤ ln 2/2, and Cephes' Padé form
 /// for e^r (one division), times 2^k: within 1e-15 relative of std::exp (3.1e-16 the largest
 /// seen over 10^6 arguments, half in [−700, 700], half in [−3, 0]; one result in seven differs
-/// from glibc's). Other elements (|x| > 708, NaN) use std::exp. Each out[i] depends on x[i] alone: the same bits
-/// whatever the packet width, the position or the array's length. @throws nothing.
+/// from glibc's). Other elements (|x| > 708, NaN) use std::exp. Each out[i] depends on x[i]
+/// alone: the same bits whatever the packet width, the position or the array's length.
+/// @throws nothing.
 void exp_array(const double* x, double* out, Eigen::Index n) noexcept;
 
 /// dst[i] = a·src[i] and x[i] = x[i]/a, i < n: one rounding per element (the bits of Eigen's
@@ -304,8 +305,8 @@ struct BuildCache {
   using Key = std::array<double, 3>;
   struct Written {
     std::vector<Key> survivorship, net_rate, net_count;  ///< per column
-    std::array<std::vector<Key>, 2> crisis;                                     ///< home, abroad
-    std::vector<Key> asfr, asfr_abroad;                                         ///< per group
+    std::array<std::vector<Key>, 2> crisis;              ///< home, abroad
+    std::vector<Key> asfr, asfr_abroad;                  ///< per group
     /// Crisis flows per column, while present in the step: emigration rate, emigration count,
     /// immigration count, return rate. Keys {amount, female share or 0, 0} or {0, 0, 1} (zero).
     std::array<std::vector<Key>, 4> flows;

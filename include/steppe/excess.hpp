@@ -62,7 +62,7 @@ class CrisisRunner {
 
   /// Not API (a likelihood's runs, which read populations only): with `on`, a run without the
   /// counterfactual steps through detail::step_populations_only where it projects every group,
-  /// so the crisis ledger's flows (deaths, births' survivors aside, migrants, by-age deaths) are
+  /// so the crisis ledger's deaths, baseline deaths and migrants (totals and by age) are
   /// unspecified; its populations (population, population_abroad, population_by_age),
   /// crisis_end(), births and clamps are those of an ordinary run.
   void populations_only(bool on) {
