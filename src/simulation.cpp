@@ -917,7 +917,8 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
       // summarised every batch_draws draws and at the end of a block, so that each metric's
       // sketch (and its pending buffer) is touched once per batch rather than once per draw among
       // M others, which made nearly every sketch addition a cache miss. Every accumulator still
-      // sees its values in draw order: the same bits.
+      // sees its values in draw order, and the batches are fixed by the block (never by the
+      // thread): the same bits for any thread count.
       std::vector<double> batch(batch_draws * M), column(batch_draws);
       std::vector<double> batch_weight(weighted ? batch_draws : 0);            // WeightedMoments'
       std::vector<std::uint64_t> batch_count(weighted ? batch_draws : 0);     // the sketches'
@@ -946,23 +947,33 @@ RunResult run_draws(const DrawModel& model, const RunOptions& options) {
           hi[m] = upper(hi[m], x);
           sk[m].add(x, rows);
         }
-        // Moments and min/max draw by draw: the metrics' updates are independent, so their
+        // Weighted moments draw by draw: the metrics' updates are independent, so their
         // divisions overlap (one metric's draws in a row would wait on each other's).
-        for (std::size_t r = 0; r < rows; ++r) {
-          const double* v = &batch[r * M];
-          for (std::size_t m : varying) {
-            if (weighted) p.weighted[m].add(v[m], batch_weight[r]);
-            else p.moments[m].add(v[m]);
-            lo[m] = lower(lo[m], v[m]);
-            hi[m] = upper(hi[m], v[m]);
+        if (weighted)
+          for (std::size_t r = 0; r < rows; ++r) {
+            const double* v = &batch[r * M];
+            for (std::size_t m : varying) p.weighted[m].add(v[m], batch_weight[r]);
           }
-        }
-        // Sketches metric by metric, each a column of the batch.
+        // The rest metric by metric, each a column of the batch: the moments of the batch at
+        // once (Moments::add of a span: a division per batch, not per draw), min and max in draw
+        // order, the sketch.
         for (std::size_t m : varying) {
-          for (std::size_t r = 0; r < rows; ++r) column[r] = batch[r * M + m];
+          double low = lo[m], high = hi[m];
+          for (std::size_t r = 0; r < rows; ++r) {
+            const double x = batch[r * M + m];
+            column[r] = x;
+            low = lower(low, x);
+            high = upper(high, x);
+          }
+          lo[m] = low;
+          hi[m] = high;
           const std::span<const double> xs(column.data(), rows);
-          if (weighted) sk[m].add(xs, std::span<const std::uint64_t>(batch_count.data(), rows));
-          else sk[m].add(xs);
+          if (weighted) {
+            sk[m].add(xs, std::span<const std::uint64_t>(batch_count.data(), rows));
+          } else {
+            p.moments[m].add(xs);
+            sk[m].add(xs);
+          }
         }
         rows = 0;
       };

@@ -19,6 +19,11 @@ class Moments {
   /// add(x) `times` times, with the same bits: O(1) when x is the mean already and the updates
   /// would move nothing (an output constant across draws), else a loop of add(x).
   void add(double x, std::uint64_t times) noexcept;
+  /// Adds a batch of values at once: the batch's mean and sum of squared deviations (two
+  /// passes, each with four partial sums in a fixed order), merged in as merge() does. Not the
+  /// bits of add(x) value by value, but the same bits for the same batches in the same order,
+  /// with one division per batch instead of one per value. Precondition: every x is finite.
+  void add(std::span<const double> xs) noexcept;
   /// Adds another summary (the order of merges is the caller's, and fixes the bits).
   void merge(const Moments& other) noexcept;
   std::uint64_t count() const noexcept { return n_; }

@@ -46,6 +46,42 @@ TEST_CASE("Moments: mean and sd of a hand-checkable set, and merges in any split
   CHECK_THAT(big.sd(), WithinRel(std::sqrt(8.25 * 1000.0 / 999.0), 1e-6));
 }
 
+TEST_CASE("Moments: a batch added at once gives the batch's mean and sd, merged like a partial",
+          "[unit]") {
+  const std::vector<double> set{2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0};
+  steppe::Moments m;
+  m.add(std::span<const double>(set));
+  CHECK(m.count() == 8);
+  CHECK(m.mean() == 5.0);
+  CHECK_THAT(m.sd(), WithinRel(std::sqrt(32.0 / 7.0), 1e-15));
+  m.add(std::span<const double>());  // an empty batch changes nothing
+  CHECK(m.count() == 8);
+  // A batch of one is add(x); an odd-sized batch uses the remainder loop.
+  steppe::Moments one, single;
+  one.add(std::span<const double>(set.data(), 1));
+  single.add(set[0]);
+  CHECK(std::bit_cast<std::uint64_t>(one.mean()) == std::bit_cast<std::uint64_t>(single.mean()));
+  steppe::Moments odd;
+  odd.add(std::span<const double>(set.data(), 7));
+  CHECK_THAT(odd.mean(), WithinRel(31.0 / 7.0, 1e-15));
+  // A stream at a large offset in batches of 32 (as run_draws adds it) against value by value:
+  // the same mean and sd to rounding, and the same bits when the same batches are added again.
+  std::vector<double> v;
+  for (int i = 0; i < 1000; ++i) v.push_back(1e9 + double((i * 7) % 13) + 0.25 * (i % 3));
+  steppe::Moments by_value, by_batch, again;
+  for (double x : v) by_value.add(x);
+  for (std::size_t i = 0; i < v.size(); i += 32) {
+    const std::span<const double> batch(v.data() + i, std::min<std::size_t>(32, v.size() - i));
+    by_batch.add(batch);
+    again.add(batch);
+  }
+  CHECK(by_batch.count() == 1000);
+  CHECK_THAT(by_batch.mean(), WithinRel(by_value.mean(), 1e-15));
+  CHECK_THAT(by_batch.sd(), WithinRel(by_value.sd(), 1e-9));
+  CHECK(std::bit_cast<std::uint64_t>(by_batch.mean()) == std::bit_cast<std::uint64_t>(again.mean()));
+  CHECK(std::bit_cast<std::uint64_t>(by_batch.sd()) == std::bit_cast<std::uint64_t>(again.sd()));
+}
+
 TEST_CASE("QuantileSketch quantiles are within alpha of the exact order statistics", "[unit]") {
   const auto d = GENERATE(steppe::Distribution::lognormal(13.0, 0.3),   // tolls around 440,000
                           steppe::Distribution::normal(-50.0, 400.0),   // mixed signs
