@@ -105,11 +105,18 @@ class JsonCursor {
   }
   std::size_t size() const { return v_->is_object() ? object().size() : array().size(); }
 
-  /// Rejects members not in `allowed` (typos must not pass silently); suggests the nearest name.
+  /// Rejects members not in `allowed` (typos must not pass silently): throws at the first
+  /// unknown member's own pointer, suggesting the nearest name.
   void reject_unknown(std::initializer_list<const char*> allowed) const {
     reject_unknown(std::vector<std::string>(allowed.begin(), allowed.end()));
   }
   void reject_unknown(const std::vector<std::string>& allowed) const {
+    for_each_unknown(allowed, [](const input_error& e) { throw e; });
+  }
+  /// Calls report(error) for every member not in `allowed`, in document order, each error at the
+  /// member's own pointer ("/meta/autors"), so that a caller collecting errors can list them all.
+  template <class Report>
+  void for_each_unknown(const std::vector<std::string>& allowed, Report&& report) const {
     for (const auto& [key, _] : object().items()) {
       bool ok = false;
       std::string best;
@@ -120,8 +127,9 @@ class JsonCursor {
         if (d < best_d) best_d = d, best = a;
       }
       if (!ok)
-        fail("unknown field \"" + key + "\"" +
-             (best.empty() ? std::string() : " (did you mean \"" + best + "\"?)"));
+        report(input_error(*file_, (ptr_ / key).to_string(),
+                           "unknown field \"" + key + "\"" +
+                               (best.empty() ? std::string() : " (did you mean \"" + best + "\"?)")));
     }
   }
   /// Fails if both or (when required) neither of two alternative members are present.

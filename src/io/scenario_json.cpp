@@ -106,6 +106,16 @@ class Parser {
   void parse();
 
  private:
+  /// Records an error for every member of the object c that is not in `allowed` (at the
+  /// member's pointer, so with the file that wrote it) and goes on: the known members are still
+  /// read, so that their errors are listed too. @throws input_error if c is not an object.
+  void known(const JsonCursor& c, std::initializer_list<const char*> allowed) {
+    known(c, std::vector<std::string>(allowed.begin(), allowed.end()));
+  }
+  void known(const JsonCursor& c, const std::vector<std::string>& allowed) {
+    c.for_each_unknown(allowed, [this](const input_error& e) { add(e.pointer(), e.reason(), e.file()); });
+  }
+
   JsonCursor root() const { return JsonCursor(doc_.doc, root_); }
   /// The file that wrote the value at c; for an object (a distribution), the last file that
   /// wrote anything inside it.
@@ -187,7 +197,7 @@ bool Parser::is_distribution(const JsonCursor& c) const {
 Distribution Parser::distribution(const JsonCursor& c) {
   static const std::vector<std::string> kinds{"uniform", "normal",  "lognormal", "triangular",
                                               "beta",    "choice",  "truncate"};
-  c.reject_unknown(kinds);
+  c.reject_unknown(kinds);  // (a typo in the kind would leave no kind: one error, not two)
   std::string kind;
   for (std::size_t k = 0; k + 1 < kinds.size(); ++k)
     if (c.has(kinds[k])) {
@@ -216,15 +226,15 @@ Distribution Parser::distribution(const JsonCursor& c) {
         a.expected("[lo, mode, hi] with lo <= mode <= hi and lo < hi");
       d = Distribution::triangular(v[0], v[1], v[2]);
     } else if (kind == "normal") {
-      a.reject_unknown({"mean", "sd"});
+      known(a, {"mean", "sd"});
       const double sd = a.at("sd").number_in(1e-300, kInf, "a standard deviation > 0");
       d = Distribution::normal(a.at("mean").number(), sd);
     } else if (kind == "lognormal") {
-      a.reject_unknown({"meanlog", "sdlog"});
+      known(a, {"meanlog", "sdlog"});
       const double sd = a.at("sdlog").number_in(1e-300, kInf, "a standard deviation > 0");
       d = Distribution::lognormal(a.at("meanlog").number(), sd);
     } else if (kind == "beta") {
-      a.reject_unknown({"alpha", "beta", "lo", "hi"});
+      known(a, {"alpha", "beta", "lo", "hi"});
       const double al = a.at("alpha").number_in(1e-300, kInf, "a shape > 0");
       const double be = a.at("beta").number_in(1e-300, kInf, "a shape > 0");
       const double lo = a.has("lo") ? a.at("lo").number() : 0.0;
@@ -236,7 +246,7 @@ Distribution Parser::distribution(const JsonCursor& c) {
       if (a.is_array()) {
         for (std::size_t i = 0; i < a.size(); ++i) values.push_back(num(a.at(i)));
       } else if (a.is_object()) {
-        a.reject_unknown({"values", "weights"});
+        known(a, {"values", "weights"});
         const JsonCursor v = a.at("values");
         for (std::size_t i = 0; i < v.array().size(); ++i) values.push_back(num(v.at(i)));
         if (const auto w = a.find("weights")) {
@@ -273,7 +283,7 @@ int Parser::value(const JsonCursor& c, const Domain& d) {
   if (c.is_number()) return constant(c.number_in(d.lo, d.hi, d.what), c);
   if (!c.is_object()) c.expected(std::string(d.what) + " or a distribution");
   if (const auto s = c.find("shared")) {
-    c.reject_unknown({"shared"});
+    known(c, {"shared"});
     const std::string name = s->string();
     const auto it = shared_.find(name);
     if (it == shared_.end()) s->fail("no distribution named \"" + name + "\" in /distributions");
@@ -319,7 +329,7 @@ Series Parser::series(const JsonCursor& c, const Domain& d) {
   const bool scaled = c.has("values");
   const JsonCursor points = scaled ? c.at("values") : c;
   if (scaled) {
-    c.reject_unknown({"values", "scale"});
+    known(c, {"values", "scale"});
     if (const auto sc = c.find("scale")) s.scale = value(*sc, kNonNegative);
   }
   if (!points.is_object() || points.size() == 0)
@@ -347,7 +357,7 @@ Series Parser::series(const JsonCursor& c, const Domain& d) {
 
 BySexSeries Parser::by_sex_series(const JsonCursor& c, const Domain& d) {
   if (c.is_object() && (c.has("female") || c.has("male"))) {
-    c.reject_unknown({"female", "male"});
+    known(c, {"female", "male"});
     return {series(c.at("female"), d), series(c.at("male"), d)};
   }
   const Series s = series(c, d);
@@ -356,7 +366,7 @@ BySexSeries Parser::by_sex_series(const JsonCursor& c, const Domain& d) {
 
 std::array<int, 2> Parser::by_sex_value(const JsonCursor& c, const Domain& d) {
   if (c.is_object() && (c.has("female") || c.has("male"))) {
-    c.reject_unknown({"female", "male"});
+    known(c, {"female", "male"});
     return {value(c.at("female"), d), value(c.at("male"), d)};
   }
   const int v = value(c, d);
@@ -484,36 +494,43 @@ Eigen::ArrayXXd Parser::age_structure_file(const JsonCursor& c) const {
 }
 
 void Parser::meta(const JsonCursor& c) {
-  c.reject_unknown({"title", "description", "authors", "sources"});
+  known(c, {"title", "description", "authors", "sources"});
   ScenarioMeta& m = out_.meta;
-  m.title = c.at("title").string();
-  if (const auto d = c.find("description")) m.description = d->string();
+  // Each field checked on its own, so that the errors of all of them are listed.
+  guard([&] { m.title = c.at("title").string(); });
+  if (const auto d = c.find("description")) guard([&] { m.description = d->string(); });
   if (const auto a = c.find("authors"))
-    for (std::size_t i = 0; i < a->array().size(); ++i) m.authors.push_back(a->at(i).string());
+    guard([&] {
+      for (std::size_t i = 0; i < a->array().size(); ++i)
+        guard([&] { m.authors.push_back(a->at(i).string()); });
+    });
   if (const auto s = c.find("sources"))
-    for (std::size_t i = 0; i < s->array().size(); ++i) {
-      const JsonCursor x = s->at(i);
-      if (x.is_string()) {
-        m.sources.push_back({"", x.string()});
-        continue;
-      }
-      x.reject_unknown({"id", "citation", "url", "note"});
-      ScenarioMeta::Source src{x.has("id") ? x.at("id").string() : "", x.at("citation").string()};
-      if (const auto u = x.find("url")) src.citation += " " + u->string();
-      if (const auto n = x.find("note")) src.citation += " (" + n->string() + ")";
-      m.sources.push_back(std::move(src));
-    }
+    guard([&] {
+      for (std::size_t i = 0; i < s->array().size(); ++i)
+        guard([&] {
+          const JsonCursor x = s->at(i);
+          if (x.is_string()) {
+            m.sources.push_back({"", x.string()});
+            return;
+          }
+          known(x, {"id", "citation", "url", "note"});
+          ScenarioMeta::Source src{x.has("id") ? x.at("id").string() : "", x.at("citation").string()};
+          if (const auto u = x.find("url")) src.citation += " " + u->string();
+          if (const auto n = x.find("note")) src.citation += " (" + n->string() + ")";
+          m.sources.push_back(std::move(src));
+        });
+    });
 }
 
 void Parser::projection(const JsonCursor& c) {
   guard([&] {
-    c.reject_unknown({"start", "end", "ages", "migration_timing", "end_migrants_bear", "on_negative"});
+    known(c, {"start", "end", "ages", "migration_timing", "end_migrants_bear", "on_negative"});
   });
   const double start = decimal_year(c.at("start"));
   const double end = decimal_year(c.at("end"));
   if (!(end > start)) c.at("end").expected("a date after \"start\"");
   const JsonCursor a = c.at("ages");
-  a.reject_unknown({"layout", "omega", "open_age"});
+  known(a, {"layout", "omega", "open_age"});
   const std::string layout = a.at("layout").choice({"single_year", "five_year"});
   AgeAxis axis;
   if (layout == "single_year") {
@@ -576,18 +593,18 @@ void Parser::distributions(const JsonCursor& c) {
 }
 
 void Parser::initial(const JsonCursor& c, InitialSpec& s) {
-  guard([&] { c.reject_unknown({"female", "male", "undercount", "age_structure", "abroad"}); });
+  guard([&] { known(c, {"female", "male", "undercount", "age_structure", "abroad"}); });
   guard([&] { s.totals[0] = value(c.at("female"), kPersons); });
   guard([&] { s.totals[1] = value(c.at("male"), kPersons); });
   if (const auto u = c.find("undercount"))
     guard([&] { s.undercount = by_sex_value(*u, {0, 0.9, "an undercount share in [0, 0.9]"}); });
   if (const auto a = c.find("abroad"))
     guard([&] {
-      a->reject_unknown({"female", "male"});
+      known(*a, {"female", "male"});
       s.abroad = {value(a->at("female"), kPersons), value(a->at("male"), kPersons)};
     });
   const JsonCursor a = c.at("age_structure");
-  a.reject_unknown({"stable", "file", "ages", "female", "male", "stable_share"});
+  known(a, {"stable", "file", "ages", "female", "male", "stable_share"});
   const int kinds = int(a.has("file")) + int(a.has("ages"));
   if (a.has("stable_share")) {
     // A blend: stable_share × the stable shape + (1 − stable_share) × the file or step shape.
@@ -599,7 +616,7 @@ void Parser::initial(const JsonCursor& c, InitialSpec& s) {
   }
   s.stable = a.has("stable");
   if (const auto st = a.find("stable")) {
-    st->reject_unknown({"growth_rate"});
+    known(*st, {"growth_rate"});
     s.growth_rate = value(st->at("growth_rate"), {-0.1, 0.1, "a growth rate per year in [-0.1, 0.1]"});
   }
   if (const auto f = a.find("file")) {
@@ -617,18 +634,18 @@ void Parser::initial(const JsonCursor& c, InitialSpec& s) {
 }
 
 void Parser::mortality(const JsonCursor& c, MortalitySpec& m) {
-  c.reject_unknown({"coale_demeny", "brass", "life_table"});
+  known(c, {"coale_demeny", "brass", "life_table"});
   const int kinds = int(c.has("coale_demeny")) + int(c.has("brass")) + int(c.has("life_table"));
   if (kinds != 1) c.fail("expected exactly one of \"coale_demeny\", \"brass\" or \"life_table\"");
   if (const auto cd = c.find("coale_demeny")) {
-    cd->reject_unknown({"family", "e0"});
+    known(*cd, {"family", "e0"});
     m.kind = MortalitySpec::Kind::coale_demeny;
     const std::string f = cd->at("family").choice({"west", "north", "east", "south"});
     m.family = f == "west" ? CdFamily::west : f == "north" ? CdFamily::north
                : f == "east" ? CdFamily::east : CdFamily::south;
     m.e0 = by_sex_series(cd->at("e0"), {18, 80, "a life expectancy at birth in [18, 80] years"});
   } else if (const auto b = c.find("brass")) {
-    b->reject_unknown({"standard", "alpha", "beta"});
+    known(*b, {"standard", "alpha", "beta"});
     m.kind = MortalitySpec::Kind::brass;
     b->at("standard").choice({"general"});
     m.alpha = by_sex_series(b->at("alpha"), {-3, 3, "a Brass alpha in [-3, 3]"});
@@ -637,10 +654,10 @@ void Parser::mortality(const JsonCursor& c, MortalitySpec& m) {
     for (int s = 0; s < 2; ++s) m.table[s] = brass_general_standard(AxRule::coale_demeny(Sex(s)));
   } else {
     const JsonCursor t = c.at("life_table");
-    t.reject_unknown({"ages", "qx"});
+    known(t, {"ages", "qx"});
     m.kind = MortalitySpec::Kind::life_table;
     const JsonCursor q = t.at("qx");
-    q.reject_unknown({"female", "male"});
+    known(q, {"female", "male"});
     for (int s = 0; s < 2; ++s) {
       const JsonCursor qs = q.at(s == 0 ? "female" : "male");
       const Eigen::ArrayXd qx = qs.numbers(-1, 0, 1, "a probability in [0, 1]");
@@ -663,7 +680,7 @@ void Parser::mortality(const JsonCursor& c, MortalitySpec& m) {
 }
 
 void Parser::fertility(const JsonCursor& c, FertilitySpec& f) {
-  guard([&] { c.reject_unknown({"tfr", "schedule", "srb", "births_abroad"}); });
+  guard([&] { known(c, {"tfr", "schedule", "srb", "births_abroad"}); });
   guard([&] { f.tfr = series(c.at("tfr"), {0, 15, "a total fertility rate in [0, 15]"}); });
   guard([&] {
     f.srb = c.has("srb") ? value(c.at("srb"), {0.8, 1.3, "a sex ratio at birth in [0.8, 1.3]"})
@@ -683,7 +700,7 @@ void Parser::fertility(const JsonCursor& c, FertilitySpec& f) {
     f.pattern_share = fertility_pattern(name, axis);
   } else {
     if (!s.is_object()) s.expected("a schedule name or {\"ages\": [...], \"shares\": [...]}");
-    s.reject_unknown({"ages", "shares"});
+    known(s, {"ages", "shares"});
     const Eigen::ArrayXd w = step_function(s.at("ages"), s.at("shares"), 0, "a share >= 0");
     // step_function averages per cell; shares are per age group, so weight by years in the cell.
     Eigen::ArrayXd share = w * axis.width;
@@ -699,7 +716,7 @@ FlowSpec Parser::flow(const JsonCursor& c, bool is_signed, bool allow_rate, bool
   std::vector<std::string> allowed{"enabled", "age_pattern", "female_share"};
   if (allow_rate) allowed.push_back(rate_key);
   if (allow_count) allowed.push_back(count_key);
-  c.reject_unknown(allowed);
+  known(c, allowed);
   if (const auto e = c.find("enabled"); e && !e->boolean()) return f;
   const bool has_rate = allow_rate && c.has(rate_key), has_count = allow_count && c.has(count_key);
   if (has_rate == has_count)
@@ -728,7 +745,7 @@ FlowSpec Parser::flow(const JsonCursor& c, bool is_signed, bool allow_rate, bool
 
 ShockSpec Parser::shock(const JsonCursor& c) {
   ShockSpec s;
-  c.reject_unknown({"intensity", "relative_risk", "enabled"});
+  known(c, {"intensity", "relative_risk", "enabled"});
   if (const auto e = c.find("enabled"); e && !e->boolean()) return s;
   s.present = true;
   s.intensity = series(c.at("intensity"), {0, 1000, "an intensity >= 0"});
@@ -737,7 +754,7 @@ ShockSpec Parser::shock(const JsonCursor& c) {
 }
 
 void Parser::group(const JsonCursor& c, GroupSpec& g) {
-  c.reject_unknown({"name", "initial_population", "mortality", "fertility", "migration"});
+  known(c, {"name", "initial_population", "mortality", "fertility", "migration"});
   guard([&] { initial(c.at("initial_population"), g.initial); });
   guard([&] { mortality(c.at("mortality"), g.mortality); });
   guard([&] { fertility(c.at("fertility"), g.fertility); });
@@ -763,7 +780,7 @@ void Parser::crisis(const JsonCursor& c) {
     if (index < 0) continue;
     CrisisSpec& cs = out_.crisis[std::size_t(index)];
     guard([&] {
-      g.reject_unknown({"excess_mortality", "fertility_reduction", "flight", "return", "abroad",
+      known(g, {"excess_mortality", "fertility_reduction", "flight", "return", "abroad",
                         "in_migration"});
     });
     if (const auto x = g.find("excess_mortality")) guard([&] { cs.mortality = shock(*x); });
@@ -780,13 +797,13 @@ void Parser::crisis(const JsonCursor& c) {
 void Parser::crisis_direct(const JsonCursor& g, CrisisSpec& cs) {
   if (const auto x = g.find("return"))
     guard([&] {
-      x->reject_unknown({"rate", "enabled"});
+      known(*x, {"rate", "enabled"});
       if (const auto e = x->find("enabled"); e && !e->boolean()) return;
       cs.return_rate = series(x->at("rate"), kProbability);
     });
   if (const auto x = g.find("abroad"))
     guard([&] {
-      x->reject_unknown({"excess_mortality"});
+      known(*x, {"excess_mortality"});
       cs.mortality_abroad = shock(x->at("excess_mortality"));
     });
   if (const auto x = g.find("in_migration"))
@@ -810,7 +827,7 @@ FoodBalanceSpec::BySpeciesSeries Parser::by_species_series(const JsonCursor& c, 
     out.fill(s);
     return out;
   }
-  c.reject_unknown({kSpeciesNames[0], kSpeciesNames[1], kSpeciesNames[2], kSpeciesNames[3]});
+  known(c, {kSpeciesNames[0], kSpeciesNames[1], kSpeciesNames[2], kSpeciesNames[3]});
   for (int i = 0; i < kSpeciesCount; ++i)
     if (const auto x = c.find(kSpeciesNames[i]))
       guard([&] { out[std::size_t(i)] = series(*x, d); });
@@ -822,7 +839,7 @@ FoodBalanceSpec::BySpeciesSeries Parser::by_species_series(const JsonCursor& c, 
 std::array<int, 3> Parser::deficit_response(const JsonCursor& c, const Domain& maximum,
                                             std::vector<std::string> extra) {
   extra.insert(extra.end(), {"maximum", "half_deficit", "steepness"});
-  c.reject_unknown(extra);
+  known(c, extra);
   std::array<int, 3> r{-1, -1, -1};
   guard([&] { r[0] = value(c.at("maximum"), maximum); });
   if (const auto x = c.find("half_deficit"))
@@ -833,11 +850,11 @@ std::array<int, 3> Parser::deficit_response(const JsonCursor& c, const Domain& m
 }
 
 void Parser::food_drivers(const JsonCursor& c, FoodBalanceSpec& f) {
-  c.reject_unknown({"herd", "natural_increase", "slaughter", "forced_slaughter",
+  known(c, {"herd", "natural_increase", "slaughter", "forced_slaughter",
                     "collective_losses", "livestock_procurement", "grain", "border"});
   guard([&] {
     const JsonCursor h = c.at("herd");
-    h.reject_unknown({"year", kSpeciesNames[0], kSpeciesNames[1], kSpeciesNames[2], kSpeciesNames[3]});
+    known(h, {"year", kSpeciesNames[0], kSpeciesNames[1], kSpeciesNames[2], kSpeciesNames[3]});
     const JsonCursor y = h.at("year");
     f.first_year = y.integer();
     if (f.first_year > f.last_year || f.first_year < f.last_year - 200)
@@ -856,7 +873,7 @@ void Parser::food_drivers(const JsonCursor& c, FoodBalanceSpec& f) {
     guard([&] { f.collective_losses = by_species_series(*x, kShare); });
   if (const auto x = c.find("livestock_procurement"))
     guard([&] {
-      x->reject_unknown({"share", "head"});
+      known(*x, {"share", "head"});
       x->one_of("share", "head");
       f.procurement_in_head = x->has("head");
       f.procurement = f.procurement_in_head
@@ -865,7 +882,7 @@ void Parser::food_drivers(const JsonCursor& c, FoodBalanceSpec& f) {
     });
   if (const auto x = c.find("grain"))
     guard([&] {
-      x->reject_unknown({"harvest", "procurement", "seed_share", "aid"});
+      known(*x, {"harvest", "procurement", "seed_share", "aid"});
       if (const auto y = x->find("harvest")) guard([&] { f.harvest = series(*y, kTonnes); });
       if (const auto y = x->find("procurement"))
         guard([&] { f.grain_procurement = series(*y, kTonnes); });
@@ -874,7 +891,7 @@ void Parser::food_drivers(const JsonCursor& c, FoodBalanceSpec& f) {
     });
   if (const auto x = c.find("border"))
     guard([&] {
-      x->reject_unknown({"success", "mortality"});
+      known(*x, {"success", "mortality"});
       if (const auto y = x->find("success"))
         guard([&] { f.border_success = series(*y, {0, 1, "a share of the flight attempts in [0, 1]"}); });
       if (const auto y = x->find("mortality"))
@@ -885,7 +902,7 @@ void Parser::food_drivers(const JsonCursor& c, FoodBalanceSpec& f) {
 }
 
 void Parser::food_parameters(const JsonCursor& c, FoodBalanceSpec& f) {
-  c.reject_unknown({"requirement_kcal", "grain_kcal_per_kg", "grain_food_share", "species",
+  known(c, {"requirement_kcal", "grain_kcal_per_kg", "grain_food_share", "species",
                     "distress_offtake"});
   if (const auto x = c.find("requirement_kcal"))
     guard([&] { f.requirement = value(*x, {500, 5000, "kcal per person per day in [500, 5000]"}); });
@@ -895,12 +912,12 @@ void Parser::food_parameters(const JsonCursor& c, FoodBalanceSpec& f) {
     guard([&] { f.grain_food_share = value(*x, kProbability); });
   if (const auto x = c.find("species"))
     guard([&] {
-      x->reject_unknown({kSpeciesNames[0], kSpeciesNames[1], kSpeciesNames[2], kSpeciesNames[3]});
+      known(*x, {kSpeciesNames[0], kSpeciesNames[1], kSpeciesNames[2], kSpeciesNames[3]});
       for (int i = 0; i < kSpeciesCount; ++i) {
         const auto sp = x->find(kSpeciesNames[i]);
         if (!sp) continue;
         guard([&] {
-          sp->reject_unknown({"meat_kcal_per_head", "milk_kcal_per_head", "tlu"});
+          known(*sp, {"meat_kcal_per_head", "milk_kcal_per_head", "tlu"});
           auto& y = f.yields[std::size_t(i)];
           const Domain kcal{0, kInf, "kcal per head >= 0"};
           if (const auto z = sp->find("meat_kcal_per_head")) guard([&] { y[0] = value(*z, kcal); });
@@ -915,12 +932,12 @@ void Parser::food_parameters(const JsonCursor& c, FoodBalanceSpec& f) {
 }
 
 void Parser::food_group(const JsonCursor& c, FoodBalanceSpec::Group& fg, CrisisSpec& cs) {
-  c.reject_unknown({"dependence", "reference_population", "response", "return", "abroad",
+  known(c, {"dependence", "reference_population", "response", "return", "abroad",
                     "in_migration"});
   fg.present = true;
   guard([&] {
     const JsonCursor d = c.at("dependence");
-    d.reject_unknown({"livestock", "grain", "aid"});
+    known(d, {"livestock", "grain", "aid"});
     const Domain share{0, 1, "a share in [0, 1]"};
     guard([&] { fg.dependence[0] = series(d.at("livestock"), share); });
     guard([&] { fg.dependence[1] = series(d.at("grain"), share); });
@@ -928,7 +945,7 @@ void Parser::food_group(const JsonCursor& c, FoodBalanceSpec::Group& fg, CrisisS
   });
   if (const auto r = c.find("reference_population"))
     guard([&] {
-      r->reject_unknown({"growth_rate", "persons"});
+      known(*r, {"growth_rate", "persons"});
       r->one_of("growth_rate", "persons");
       if (const auto g = r->find("growth_rate"))
         fg.reference_growth = value(*g, {-0.1, 0.1, "a growth rate per year in [-0.1, 0.1]"});
@@ -937,14 +954,14 @@ void Parser::food_group(const JsonCursor& c, FoodBalanceSpec::Group& fg, CrisisS
     });
   if (const auto r = c.find("response"))
     guard([&] {
-      r->reject_unknown({"excess_mortality", "flight", "fertility_reduction"});
+      known(*r, {"excess_mortality", "flight", "fertility_reduction"});
       auto enabled = [](const JsonCursor& x) {
         const auto e = x.find("enabled");
         return !e || e->boolean();
       };
       if (const auto x = r->find("excess_mortality"))
         guard([&] {
-          if (!enabled(*x)) return x->reject_unknown({"enabled", "maximum", "half_deficit",
+          if (!enabled(*x)) return known(*x, {"enabled", "maximum", "half_deficit",
                                                       "steepness", "relative_risk"});
           fg.response[0] = deficit_response(*x, {0, 1000, "an intensity in [0, 1000]"},
                                             {"relative_risk", "enabled"});
@@ -957,7 +974,7 @@ void Parser::food_group(const JsonCursor& c, FoodBalanceSpec::Group& fg, CrisisS
       if (const auto x = r->find("flight"))
         guard([&] {
           if (!enabled(*x))
-            return x->reject_unknown({"enabled", "maximum", "half_deficit", "steepness", "age_pattern"});
+            return known(*x, {"enabled", "maximum", "half_deficit", "steepness", "age_pattern"});
           fg.response[1] = deficit_response(*x, {0, 1, "a flight rate per year in [0, 1]"},
                                             {"age_pattern", "enabled"});
           fg.has_response[1] = true;
@@ -971,7 +988,7 @@ void Parser::food_group(const JsonCursor& c, FoodBalanceSpec::Group& fg, CrisisS
         });
       if (const auto x = r->find("fertility_reduction"))
         guard([&] {
-          if (!enabled(*x)) return x->reject_unknown({"enabled", "maximum", "half_deficit", "steepness"});
+          if (!enabled(*x)) return known(*x, {"enabled", "maximum", "half_deficit", "steepness"});
           fg.response[2] = deficit_response(*x, kProbability, {"enabled"});
           fg.has_response[2] = true;
           cs.fertility_reduction.pointer = x->pointer();
@@ -982,7 +999,7 @@ void Parser::food_group(const JsonCursor& c, FoodBalanceSpec::Group& fg, CrisisS
 }
 
 void Parser::food_balance(const JsonCursor& c) {
-  c.reject_unknown({"model", "drivers", "parameters", "groups"});
+  known(c, {"model", "drivers", "parameters", "groups"});
   c.at("model").choice({"food_balance"});
   FoodBalanceSpec& f = out_.food_balance.emplace();
   const auto& names = out_.dims.groups();
@@ -1065,7 +1082,7 @@ void Parser::targets(const JsonCursor& c) {
   for (std::size_t i = 0; i < c.array().size(); ++i) {
     const JsonCursor t = c.at(i);
     guard([&] {
-      t.reject_unknown(
+      known(t, 
           {"name", "date", "group", "sex", "ages", "abroad", "value", "plus", "error", "source"});
       Target x;
       x.name = t.at("name").string();
@@ -1103,7 +1120,7 @@ void Parser::targets(const JsonCursor& c) {
       if (x.abroad && t.has("ages")) t.at("ages").fail("targets abroad are by group and sex only");
       x.observed = t.at("value").number_in(1, kInf, "a count of persons > 0");
       const JsonCursor e = t.at("error");
-      e.reject_unknown({"bias", "sd"});
+      known(e, {"bias", "sd"});
       x.bias = e.has("bias") ? value(e.at("bias"), {-0.5, 0.5, "a relative bias in [-0.5, 0.5]"})
                              : constant(0.0, e);
       x.sd = value(e.at("sd"), {1e-6, 1, "a relative standard deviation in [1e-6, 1]"});
@@ -1120,7 +1137,7 @@ void Parser::targets(const JsonCursor& c) {
 }
 
 void Parser::outputs(const JsonCursor& c) {
-  c.reject_unknown({"window", "headline", "quantiles"});
+  known(c, {"window", "headline", "quantiles"});
   OutputSpec& o = out_.outputs;
   if (const auto w = c.find("window")) {
     if (!w->is_array() || w->size() != 2) w->expected("[first year, last year]");
@@ -1159,7 +1176,7 @@ void Parser::parse() {
     return;
   }
   guard([&] {
-    r.reject_unknown({"meta", "projection", "distributions", "groups", "crisis", "targets",
+    known(r, {"meta", "projection", "distributions", "groups", "crisis", "targets",
                       "outputs", "published", "format", "compare_factors"});
   });
   // Read only by `steppe compare` (src/compare.cpp): {"factor name": ["/pointer/prefix", …]}.
@@ -1221,7 +1238,7 @@ void Parser::parse() {
 }
 
 void Parser::published(const JsonCursor& c) {
-  c.reject_unknown({"source", "value", "low", "high", "measure", "group", "note"});
+  known(c, {"source", "value", "low", "high", "measure", "group", "note"});
   PublishedEstimate e;
   e.source = c.at("source").string();
   const auto& sources = out_.meta.sources;

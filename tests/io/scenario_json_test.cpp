@@ -148,7 +148,7 @@ TEST_CASE("three independent errors in one file are all reported in one exceptio
   const auto errors = load_errors(file);
   CHECK(errors.size() == 3);
   CHECK_THAT(errors, HasError("/groups/0/mortality/coale_demeny/e0", "life expectancy", file.string()));
-  CHECK_THAT(errors, HasError("/outputs", "unknown field \"headlin\"", file.string()));
+  CHECK_THAT(errors, HasError("/outputs/headlin", "unknown field \"headlin\"", file.string()));
   CHECK_THAT(errors, HasError("/targets/0/error/sd", "relative standard deviation", file.string()));
   // what() lists every error on its own line, as "<file>:<pointer>: <reason>".
   try {
@@ -156,7 +156,7 @@ TEST_CASE("three independent errors in one file are all reported in one exceptio
   } catch (const steppe::scenario_errors& e) {
     const std::string what = e.what();
     CHECK(std::count(what.begin(), what.end(), '\n') == 2);
-    CHECK_THAT(what, Contains(file.string() + ":/outputs: unknown field \"headlin\""));
+    CHECK_THAT(what, Contains(file.string() + ":/outputs/headlin: unknown field \"headlin\""));
   }
 }
 
@@ -230,6 +230,33 @@ TEST_CASE("errors in an extends chain name the file that wrote the bad value",
   CHECK_THAT(errors, HasError("/groups/0/initial_population/undercount", "undercount share", base));
   // The base alone reports its own error under its own name.
   CHECK_THAT(load_errors(base), HasError("/groups/0/initial_population/undercount", "undercount", base));
+}
+
+TEST_CASE("an unknown key in a variant is reported at its own pointer, in the variant's file",
+          "[io][scenario_json]") {
+  const std::string base = (extends_dir / "base.json").string(),
+                    variant = (extends_dir / "variant_unknown_keys.json").string();
+  const auto errors = load_errors(variant);
+  // Each unknown key and the bad title of the same object: all listed, each in the variant.
+  CHECK(errors.size() == 3);
+  CHECK_THAT(errors, HasError("/meta/colour", "unknown field \"colour\"", variant));
+  CHECK_THAT(errors, HasError("/meta/title", "expected a string, got 5", variant));
+  CHECK_THAT(errors, HasError("/crisis/kazakh/flight/rat", "did you mean \"rate\"", variant));
+  // From the command line: the file is --set.
+  const auto set = load_errors(base, {"/targest=1"});
+  REQUIRE(set.size() == 1);
+  CHECK_THAT(set, HasError("/targest", "did you mean \"targets\"", "--set"));
+}
+
+TEST_CASE("every error of one object is listed, not only its first", "[io][scenario_json]") {
+  const fs::path base = extends_dir / "base.json";
+  const auto errors =
+      load_errors(base, {"/meta/title=5", R"(/meta/authors=["a", 3, "b", 4])", "/meta/autors=x"});
+  CHECK(errors.size() == 4);
+  CHECK_THAT(errors, HasError("/meta/title", "expected a string, got 5", "--set"));
+  CHECK_THAT(errors, HasError("/meta/authors/1", "expected a string, got 3", "--set"));
+  CHECK_THAT(errors, HasError("/meta/authors/3", "expected a string, got 4", "--set"));
+  CHECK_THAT(errors, HasError("/meta/autors", "did you mean \"authors\"", "--set"));
 }
 
 TEST_CASE("a chain of three files takes each value from the last file that wrote it",

@@ -26,24 +26,24 @@ def case(name, pointer, says, text=None):
         return f
     return deco
 
-# ---- unknown keys (typos) at every level, with did-you-mean ----
-@case("unknown_top_level.json", "", 'unknown field "targts" (did you mean "targets"?)')
+# ---- unknown keys (typos) at every level, with did-you-mean, at the unknown key's own pointer ----
+@case("unknown_top_level.json", "/targts", 'unknown field "targts" (did you mean "targets"?)')
 def _(d): return rename(d, "targets", "targts")
-@case("unknown_meta.json", "/meta", 'unknown field "autors" (did you mean "authors"?)')
+@case("unknown_meta.json", "/meta/autors", 'unknown field "autors" (did you mean "authors"?)')
 def _(d): d["meta"]["autors"] = ["A. Nobody"]; return d
-@case("unknown_projection.json", "/projection", 'unknown field "migration_timng" (did you mean "migration_timing"?)')
+@case("unknown_projection.json", "/projection/migration_timng", 'unknown field "migration_timng" (did you mean "migration_timing"?)')
 def _(d): d["projection"]["migration_timng"] = "half_half"; return d
-@case("unknown_group.json", "/groups/0", 'unknown field "migraton" (did you mean "migration"?)')
+@case("unknown_group.json", "/groups/0/migraton", 'unknown field "migraton" (did you mean "migration"?)')
 def _(d): g(d)["migraton"] = {"net_rate": 0}; return d
-@case("unknown_mortality.json", "/groups/0/mortality", 'unknown field "coale_demenny" (did you mean "coale_demeny"?)')
+@case("unknown_mortality.json", "/groups/0/mortality/coale_demenny", 'unknown field "coale_demenny" (did you mean "coale_demeny"?)')
 def _(d): g(d)["mortality"] = rename(g(d)["mortality"], "coale_demeny", "coale_demenny"); return d
-@case("unknown_flight.json", "/crisis/kazakh/flight", 'unknown field "age_patern" (did you mean "age_pattern"?)')
+@case("unknown_flight.json", "/crisis/kazakh/flight/age_patern", 'unknown field "age_patern" (did you mean "age_pattern"?)')
 def _(d): f = d["crisis"]["kazakh"]["flight"]; d["crisis"]["kazakh"]["flight"] = rename(f, "age_pattern", "age_patern"); return d
-@case("unknown_target.json", "/targets/0", 'unknown field "vaule" (did you mean "value"?)')
+@case("unknown_target.json", "/targets/0/vaule", 'unknown field "vaule" (did you mean "value"?)')
 def _(d): d["targets"][0] = rename(d["targets"][0], "value", "vaule"); return d
-@case("unknown_outputs.json", "/outputs", 'unknown field "quantile" (did you mean "quantiles"?)')
+@case("unknown_outputs.json", "/outputs/quantile", 'unknown field "quantile" (did you mean "quantiles"?)')
 def _(d): d["outputs"] = rename(d["outputs"], "quantiles", "quantile"); return d
-@case("unknown_initial_population.json", "/groups/0/initial_population", 'unknown field "undercont" (did you mean "undercount"?)')
+@case("unknown_initial_population.json", "/groups/0/initial_population/undercont", 'unknown field "undercont" (did you mean "undercount"?)')
 def _(d): g(d)["initial_population"] = rename(g(d)["initial_population"], "undercount", "undercont"); return d
 
 # ---- wrong types ----
@@ -214,7 +214,7 @@ def fb(d):
     return d["crisis"]
 @case("food_model_unknown.json", "/crisis/model", 'expected one of "food_balance", got the string "food"')
 def _(d): fb(d)["model"] = "food"; return d
-@case("food_unknown_driver.json", "/crisis/drivers", 'unknown field "slaugter" (did you mean "slaughter"?)')
+@case("food_unknown_driver.json", "/crisis/drivers/slaugter", 'unknown field "slaugter" (did you mean "slaughter"?)')
 def _(d): fb(d)["drivers"]["slaugter"] = 0.1; return d
 @case("food_missing_herd.json", "/crisis/drivers/herd", 'missing required field "herd"')
 def _(d): del fb(d)["drivers"]["herd"]; return d
@@ -241,7 +241,7 @@ def _(d):
 
 # ---- three independent errors in one file: all three must be reported ----
 THREE = [("/groups/0/mortality/coale_demeny/e0", "expected a life expectancy at birth in [18, 80] years, got 5"),
-         ("/outputs", 'unknown field "headlin" (did you mean "headline"?)'),
+         ("/outputs/headlin", 'unknown field "headlin" (did you mean "headline"?)'),
          ("/targets/0/error/sd", "expected a relative standard deviation in [1e-6, 1], got 0")]
 @case("three_errors.json", None, None)
 def _(d):
