@@ -701,6 +701,10 @@ std::vector<std::vector<std::size_t>> Scenario::group_parameters() const {
     const detail::CrisisSpec& cs = s.crisis[g];
     for (const detail::FlowSpec* f : {&gs.migration, &cs.flight, &cs.in_migration})
       if (f->present) index(f->female_share);
+    for (const detail::ShockSpec* sh : {&cs.mortality, &cs.mortality_abroad})
+      if (sh->uncertain_risk)
+        for (const std::vector<int>& by_sex : sh->uncertain_risk->parameters)
+          for (int i : by_sex) index(i);
     std::sort(p.begin(), p.end());
     p.erase(std::unique(p.begin(), p.end()), p.end());
   }
@@ -747,6 +751,34 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
   std::vector<detail::BuildCache::Column>& memo = cache.columns;
   Eigen::ArrayXd& multiplier_col = cache.multiplier;
   multiplier_col.resize(A);
+
+  // Uncertain relative-risk schedules of this draw. One that differs from the last build's makes
+  // the crisis memo and the written crisis columns of its group (in that place) unknown: their
+  // keys (intensity, mortality) do not hold the schedule.
+  cache.risk.resize(2 * std::size_t(G));
+  for (Eigen::Index g = 0; g < G; ++g)
+    for (int abroad = 0; abroad < 2; ++abroad) {
+      const detail::ShockSpec& sh = abroad ? s.crisis[std::size_t(g)].mortality_abroad
+                                           : s.crisis[std::size_t(g)].mortality;
+      if (!sh.present || !sh.uncertain_risk) continue;
+      sh.risk(v, cache.risk_scratch);
+      Eigen::ArrayXXd& last = cache.risk[2 * std::size_t(g) + std::size_t(abroad)];
+      if (last.rows() == cache.risk_scratch.rows() && last.cols() == cache.risk_scratch.cols() &&
+          std::equal(last.data(), last.data() + last.size(), cache.risk_scratch.data(),
+                     [](double x, double y) {
+                       return std::bit_cast<std::uint64_t>(x) == std::bit_cast<std::uint64_t>(y);
+                     }))
+        continue;
+      last.swap(cache.risk_scratch);
+      for (int sex = 0; sex < 2; ++sex) {
+        const std::size_t c = std::size_t(Dims::col(Sex(sex), int(g)));
+        for (std::size_t k = 0; k < K; ++k) {
+          cache.crisis[(2 * k + std::size_t(abroad)) * std::size_t(C) + c].valid = false;
+          std::vector<detail::BuildCache::Key>& keys = cache.written[k].crisis[std::size_t(abroad)];
+          if (c < keys.size()) keys[c] = {unknown, unknown, unknown};
+        }
+      }
+    }
 
   for (std::size_t k = 0; k < K; ++k) {
     const double t0 = s.steps[k].start, t1 = s.steps[k].end;
@@ -954,7 +986,10 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
             } else {
               // m = 1 + intensity·(RR − 1), checked ≥ 0, and S^m, in one pass (crisis_column)
               cc.survivorship.resize(A);
-              const double* rr = sh.relative_risk.col(sex).data();
+              const double* rr = (sh.uncertain_risk ? cache.risk[2 * std::size_t(g) + std::size_t(abroad)]
+                                                    : sh.relative_risk)
+                                     .col(sex)
+                                     .data();
               // (into the memo and the column at once; if this throws, the build is not
               // completed, so the next one trusts no column)
               in_column = true;

@@ -8,6 +8,7 @@
 #include <Eigen/Core>
 #include <array>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -131,7 +132,41 @@ struct GroupSpec {
 struct ShockSpec {
   bool present = false;
   Series intensity;
-  Eigen::ArrayXXd relative_risk;  ///< ages × 2
+  /// Relative risk by age cell and sex (ages × 2) when every value written is a number; empty
+  /// when some value is a distribution (then `uncertain_risk` says how to build it per draw).
+  Eigen::ArrayXXd relative_risk;
+  /// An uncertain schedule: the parameter of each value written (the scalar form: one for every
+  /// age and both sexes; the step form: per sex, one per age band) and, per age cell, the band of
+  /// each of its single years (cells × width; the open cell reads column 0 only), so that
+  /// build() averages the values of a draw over the cell exactly as the parser averages numbers.
+  struct UncertainRisk {
+    std::array<std::vector<int>, 2> parameters;  ///< female, male: a parameter per band
+    Eigen::ArrayXXi band_of_year;                ///< cells × width
+  };
+  std::optional<UncertainRisk> uncertain_risk;
+  /// The schedule of draw values v (ages × 2) into out: relative_risk, or uncertain_risk's.
+  void risk(std::span<const double> v, Eigen::ArrayXXd& out) const {
+    if (!uncertain_risk) {
+      out = relative_risk;
+      return;
+    }
+    const UncertainRisk& u = *uncertain_risk;
+    const Eigen::Index cells = u.band_of_year.rows(), width = u.band_of_year.cols();
+    out.resize(cells, 2);
+    for (int sex = 0; sex < 2; ++sex) {
+      const std::vector<int>& p = u.parameters[std::size_t(sex)];
+      for (Eigen::Index cell = 0; cell < cells; ++cell) {
+        if (cell == cells - 1) {  // the open cell: the value at its lower age
+          out(cell, sex) = v[std::size_t(p[std::size_t(u.band_of_year(cell, 0))])];
+          continue;
+        }
+        double sum = 0;
+        for (Eigen::Index y = 0; y < width; ++y)
+          sum += v[std::size_t(p[std::size_t(u.band_of_year(cell, y))])];
+        out(cell, sex) = sum / double(width);
+      }
+    }
+  }
 };
 
 struct CrisisSpec {
@@ -286,6 +321,11 @@ struct BuildCache {
     double birth_survivorship = 0;
   };
   std::vector<Crisis> crisis;  ///< per (step, place, column): index (2·step + abroad)·cols + column
+  /// Per (group, place), index 2·group + abroad: the uncertain relative-risk schedule of the last
+  /// build (ShockSpec::uncertain_risk; empty until built). A new schedule invalidates the crisis
+  /// memo and the written keys of the group's columns in that place.
+  std::vector<Eigen::ArrayXXd> risk;
+  Eigen::ArrayXXd risk_scratch;  ///< a draw's schedule, before it is compared with `risk`
   std::vector<char> pattern_checked;  ///< per group: asfr_from_tfr accepted its pattern once
   /// Per (step, group, net migration | flight): the last rate per year whose age-specific rates
   /// passed the range check (NaN = none). Index 2·(step·groups + group) + (0 | 1).

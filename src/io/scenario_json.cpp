@@ -148,7 +148,9 @@ class Parser {
   Eigen::ArrayXd step_function(const JsonCursor& ages, const JsonCursor& values, double lo,
                                const char* what) const;
   Eigen::ArrayXXd age_sex_pattern(const JsonCursor& c, bool normalise_mean) const;
-  Eigen::ArrayXXd relative_risk(const JsonCursor& c) const;
+  /// The relative-risk schedule at c into s (relative_risk, or uncertain_risk if some value is a
+  /// distribution).
+  void relative_risk(const JsonCursor& c, ShockSpec& s);
   Eigen::ArrayXXd age_structure_file(const JsonCursor& c) const;
 
   // ---- sections ----
@@ -432,17 +434,62 @@ Eigen::ArrayXXd Parser::age_sex_pattern(const JsonCursor& c, bool normalise_mean
   return w;
 }
 
-Eigen::ArrayXXd Parser::relative_risk(const JsonCursor& c) const {
+void Parser::relative_risk(const JsonCursor& c, ShockSpec& s) {
+  constexpr Domain kRisk{0, kInf, "a relative risk >= 0"};
+  const AgeAxis& axis = out_.dims.ages();
   const int n = out_.dims.n_ages();
-  if (c.is_number())
-    return Eigen::ArrayXXd::Constant(n, 2, c.non_negative("a relative risk >= 0"));
-  if (!c.is_object()) c.expected("a relative risk >= 0 or {\"ages\", \"female\", \"male\"}");
+  if (c.is_number()) {
+    s.relative_risk = Eigen::ArrayXXd::Constant(n, 2, c.non_negative("a relative risk >= 0"));
+    return;
+  }
+  if (is_distribution(c)) {  // one uncertain relative risk for every age and both sexes
+    const int p = value(c, kRisk);
+    s.uncertain_risk = ShockSpec::UncertainRisk{{std::vector<int>{p}, std::vector<int>{p}},
+                                                Eigen::ArrayXXi::Zero(n, axis.width)};
+    return;
+  }
+  if (!c.is_object())
+    c.expected("a relative risk >= 0, a distribution or {\"ages\", \"female\", \"male\"}");
   c.reject_unknown({"ages", "female", "male"});
-  Eigen::ArrayXXd rr(n, 2);
-  for (int s = 0; s < 2; ++s)
-    rr.col(s) = step_function(c.at("ages"), c.at(s == 0 ? "female" : "male"), 0,
-                              "a relative risk >= 0");
-  return rr;
+  bool uncertain = false;
+  for (const char* sex : {"female", "male"})
+    if (const auto v = c.find(sex); v && v->is_array())
+      for (std::size_t i = 0; i < v->size(); ++i) uncertain = uncertain || v->at(i).is_object();
+  if (!uncertain) {  // numbers only: the schedule itself
+    s.relative_risk.resize(n, 2);
+    for (int sex = 0; sex < 2; ++sex)
+      s.relative_risk.col(sex) = step_function(c.at("ages"), c.at(sex == 0 ? "female" : "male"), 0,
+                                               "a relative risk >= 0");
+    return;
+  }
+  // Some value is a distribution: every value becomes a parameter (the numbers constant ones),
+  // and each age cell's years are mapped to their bands as step_function averages them.
+  const JsonCursor ages = c.at("ages");
+  const std::size_t bands = ages.array().size();
+  if (bands == 0) ages.expected("an array of age lower bounds starting at 0");
+  std::vector<double> a(bands);
+  for (std::size_t i = 0; i < bands; ++i) {
+    a[i] = ages.at(i).number_in(0, 200, "an age in years");
+    if (i == 0 && a[0] != 0) ages.at(0).expected("0 (the first age group starts at birth)");
+    if (i > 0 && !(a[i] > a[i - 1])) ages.at(i).expected("an age above the previous one");
+  }
+  ShockSpec::UncertainRisk u;
+  for (int sex = 0; sex < 2; ++sex) {
+    const JsonCursor values = c.at(sex == 0 ? "female" : "male");
+    if (values.array().size() != bands)
+      values.expected("an array of " + std::to_string(bands) + " values (one per age in \"ages\")");
+    for (std::size_t i = 0; i < bands; ++i) u.parameters[std::size_t(sex)].push_back(value(values.at(i), kRisk));
+  }
+  auto band_at = [&](double x) {
+    std::size_t k = 0;
+    while (k + 1 < bands && a[k + 1] <= x) ++k;
+    return int(k);
+  };
+  u.band_of_year = Eigen::ArrayXXi::Zero(n, axis.width);
+  for (int cell = 0; cell < n; ++cell)
+    for (int y = 0; y < (cell == n - 1 ? 1 : axis.width); ++y)
+      u.band_of_year(cell, y) = band_at(axis.lower(cell) + y);
+  s.uncertain_risk = std::move(u);
 }
 
 /// A CSV file "age,female,male" (ages = lower bounds of single years, the last row open), path
@@ -749,7 +796,7 @@ ShockSpec Parser::shock(const JsonCursor& c) {
   if (const auto e = c.find("enabled"); e && !e->boolean()) return s;
   s.present = true;
   s.intensity = series(c.at("intensity"), {0, 1000, "an intensity >= 0"});
-  s.relative_risk = relative_risk(c.at("relative_risk"));
+  relative_risk(c.at("relative_risk"), s);
   return s;
 }
 
@@ -969,7 +1016,7 @@ void Parser::food_group(const JsonCursor& c, FoodBalanceSpec::Group& fg, CrisisS
           cs.mortality.present = true;
           cs.mortality.intensity.pointer = x->pointer();
           cs.mortality.intensity.file = file_of(*x);
-          cs.mortality.relative_risk = relative_risk(x->at("relative_risk"));
+          relative_risk(x->at("relative_risk"), cs.mortality);
         });
       if (const auto x = r->find("flight"))
         guard([&] {

@@ -697,3 +697,64 @@ TEST_CASE("Scenario::group_parameters: other parameters leave a group's inputs u
     s.build(base, b);  // (back to the base, so that b's memo matches it again)
   }
 }
+
+TEST_CASE("an uncertain relative risk builds, draw by draw, the rates of the number it drew",
+          "[scenario]") {
+  const auto sketch = std::filesystem::path(STEPPE_REPO_DIR) / "scenarios" / "famine_sketch.json";
+  const std::string home = "/crisis/kazakh/excess_mortality/relative_risk/female/1",
+                    abroad = "/crisis/kazakh/abroad/excess_mortality/relative_risk";
+  const Scenario uncertain =
+      Scenario::load(sketch, {home + R"(={"uniform": [2, 3]})", abroad + R"(={"uniform": [1.5, 2.5]})"});
+  auto index_of = [&](const std::string& pointer) {
+    const auto ps = uncertain.parameters();
+    const auto it = std::find_if(ps.begin(), ps.end(), [&](const auto& p) { return p.pointer == pointer; });
+    REQUIRE(it != ps.end());
+    return std::size_t(it - ps.begin());
+  };
+  const std::size_t p_home = index_of(home), p_abroad = index_of(abroad);
+  CHECK_FALSE(uncertain.parameters()[p_home].distribution.is_constant());
+  // The schedule's other values are constant parameters now; the group reads all of them.
+  const std::size_t p_other = index_of("/crisis/kazakh/excess_mortality/relative_risk/male/4");
+  CHECK(uncertain.parameters()[p_other].distribution.is_constant());
+  const auto reads = uncertain.group_parameters();
+  for (std::size_t p : {p_home, p_abroad, p_other}) {
+    CHECK(std::binary_search(reads[0].begin(), reads[0].end(), p));
+    CHECK_FALSE(std::binary_search(reads[1].begin(), reads[1].end(), p));
+  }
+
+  // Central values but the two relative risks, against the scenario that writes those numbers.
+  std::vector<double> v;
+  uncertain.central(v);
+  steppe::ModelInputs reused;
+  for (auto [rr_home, rr_abroad] : {std::pair{2.0, 1.5}, {3.0, 2.5}, {2.25, 2.5}, {3.0, 2.5}, {3.0, 1.75}}) {
+    INFO("relative risks " << rr_home << ", " << rr_abroad);
+    v[p_home] = rr_home;
+    v[p_abroad] = rr_abroad;
+    uncertain.build(v, reused);  // after the other draws: the memo must not keep the old risks
+    const Scenario fixed = Scenario::load(
+        sketch, {home + "=" + std::to_string(rr_home), abroad + "=" + std::to_string(rr_abroad)});
+    std::vector<double> w;
+    fixed.central(w);
+    steppe::ModelInputs expected;
+    fixed.build(w, expected);
+    CHECK(same(reused, expected));
+  }
+  // Sampled draws: one after another into the same inputs, each equal to a fresh build.
+  for (std::uint64_t draw = 0; draw < 6; ++draw) {
+    INFO("draw " << draw);
+    uncertain.sample(9, draw, v);
+    uncertain.build(v, reused);
+    steppe::ModelInputs fresh;
+    uncertain.build(v, fresh);
+    CHECK(same(reused, fresh));
+  }
+}
+
+TEST_CASE("a relative risk's distribution must stay at or above 0", "[scenario]") {
+  const auto sketch = std::filesystem::path(STEPPE_REPO_DIR) / "scenarios" / "famine_sketch.json";
+  const std::string rr = "/crisis/kazakh/excess_mortality/relative_risk/male/2";
+  CHECK_THROWS_WITH(Scenario::load(sketch, {rr + R"(={"normal": {"mean": 2, "sd": 1}})"}),
+                    Catch::Contains("--set:" + rr + ": expected a distribution within [0, "));
+  CHECK_NOTHROW(Scenario::load(
+      sketch, {rr + R"(={"normal": {"mean": 2, "sd": 1}, "truncate": [1, 4]})"}));
+}

@@ -103,6 +103,10 @@ def _(d): g(d)["initial_population"]["male"] = -5; return d
 def _(d): d["targets"][0]["error"]["sd"] = 0; return d
 @case("relative_risk_negative.json", "/crisis/kazakh/excess_mortality/relative_risk", "expected a relative risk >= 0, got -1")
 def _(d): d["crisis"]["kazakh"]["excess_mortality"]["relative_risk"] = -1; return d
+@case("relative_risk_distribution_unbounded.json", "/crisis/kazakh/excess_mortality/relative_risk/male/1", "expected a distribution within [0, inf] (a relative risk >= 0)")
+def _(d): d["crisis"]["kazakh"]["excess_mortality"]["relative_risk"] = {"ages": [0, 5], "female": [2, {"uniform": [1, 2]}], "male": [2, {"normal": {"mean": 1.5, "sd": 1}}]}; return d
+@case("relative_risk_distribution_step_lengths.json", "/crisis/kazakh/excess_mortality/relative_risk/female", "expected an array of 2 values (one per age in \"ages\")")
+def _(d): d["crisis"]["kazakh"]["excess_mortality"]["relative_risk"] = {"ages": [0, 5], "female": [{"uniform": [1, 2]}], "male": [2, 2]}; return d
 @case("return_rate_above_one.json", "/crisis/kazakh/return/rate", "expected a probability in [0, 1], got 2")
 def _(d): d["crisis"]["kazakh"]["return"] = {"rate": 2}; return d
 @case("growth_rate_high.json", "/groups/0/initial_population/age_structure/stable/growth_rate", "a growth rate per year in [-0.1, 0.1]")
