@@ -289,3 +289,37 @@ TEST_CASE("Moments: adding x n times at once gives the bits of n single adds", "
   CHECK(c.mean() == 6151102.0);
   CHECK(c.sd() == 0.0);
 }
+
+TEST_CASE("QuantileSketch: indices beyond 32 bits (a tiny alpha) mix with the usual ones",
+          "[unit]") {
+  // At alpha = 1e-8 a magnitude of 1e30 has a bucket index beyond 2^31: such additions keep
+  // 64-bit buckets, values near 1 take the 32-bit path, and a fold merges both.
+  const double alpha = 1e-8;
+  steppe::QuantileSketch s(alpha);
+  std::vector<double> v;
+  for (int i = 0; i < 3000; ++i) {
+    const double x = i % 3 == 0   ? 1e30 * (1.0 + 1e-3 * i)
+                     : i % 3 == 1 ? 1.0 + 1e-3 * i
+                                  : -1e-30 * (1.0 + i);
+    v.push_back(x);
+    s.add(x);
+  }
+  std::sort(v.begin(), v.end());
+  CHECK(s.count() == v.size());
+  for (double q : {0.0, 0.1, 0.33, 0.5, 0.9, 1.0}) {
+    const double exact = v[std::size_t(std::floor(q * double(v.size() - 1)))];
+    INFO("q = " << q);
+    CHECK(std::abs(s.quantile(q) - exact) <= alpha * std::abs(exact) * (1 + 1e-9));
+  }
+}
+
+TEST_CASE("QuantileSketch: magnitudes near the ends of the double range", "[unit]") {
+  // The bucket's harmonic mean 2·lo·hi/(lo + hi) would overflow (1e250) or underflow (1e-250).
+  const double alpha = 1e-3;
+  for (double x : {1e250, -1e250, 1e-250, -1e-250, 1e300}) {
+    steppe::QuantileSketch s(alpha);
+    s.add(x);
+    INFO("x = " << x);
+    CHECK(std::abs(s.quantile(0.5) - x) <= alpha * std::abs(x));
+  }
+}
