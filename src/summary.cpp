@@ -31,6 +31,15 @@ void Moments::add(double x, std::uint64_t times) noexcept {
     n_ += times;
     return;
   }
+  // Into an empty summary: the first add(x) makes mean = 0 + x/1 = 0 + x (never −0) and
+  // m2 = 0 + x·(x − mean) = +0, after which the others move nothing, as above. (run_draws starts
+  // every block's summaries empty, and adds each constant output a batch at a time.)
+  if (n_ == 0 && times > 0 && std::isfinite(x)) {
+    n_ = times;
+    mean_ = 0.0 + x;
+    m2_ = 0.0;
+    return;
+  }
   for (std::uint64_t k = 0; k < times; ++k) add(x);
 }
 

@@ -16,8 +16,9 @@ namespace steppe {
 class Moments {
  public:
   void add(double x) noexcept;
-  /// add(x) `times` times, with the same bits: O(1) when x is the mean already and the updates
-  /// would move nothing (an output constant across draws), else a loop of add(x).
+  /// add(x) `times` times, with the same bits: O(1) when the summary is empty or x is the mean
+  /// already and the updates would move nothing (an output constant across draws), else a loop
+  /// of add(x).
   void add(double x, std::uint64_t times) noexcept;
   /// Adds a batch of values at once: the batch's mean and sum of squared deviations (two
   /// passes, each with four partial sums in a fixed order), merged in as merge() does. Not the
