@@ -141,7 +141,8 @@ struct ShockSpec {
   /// build() averages the values of a draw over the cell exactly as the parser averages numbers.
   struct UncertainRisk {
     std::array<std::vector<int>, 2> parameters;  ///< female, male: a parameter per band
-    Eigen::ArrayXXi band_of_year;                ///< cells × width
+    Eigen::ArrayXXi band_of_year;                ///< cells × width (the step form)
+    bool scalar = false;  ///< one value for every cell and both sexes (as a number is stored)
   };
   std::optional<UncertainRisk> uncertain_risk;
   /// The schedule of draw values v (ages × 2) into out: relative_risk, or uncertain_risk's.
@@ -153,6 +154,10 @@ struct ShockSpec {
     const UncertainRisk& u = *uncertain_risk;
     const Eigen::Index cells = u.band_of_year.rows(), width = u.band_of_year.cols();
     out.resize(cells, 2);
+    if (u.scalar) {  // the value itself in every cell (no average: x·5/5 need not be x)
+      out.setConstant(v[std::size_t(u.parameters[0][0])]);
+      return;
+    }
     for (int sex = 0; sex < 2; ++sex) {
       const std::vector<int>& p = u.parameters[std::size_t(sex)];
       for (Eigen::Index cell = 0; cell < cells; ++cell) {

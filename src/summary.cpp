@@ -259,9 +259,12 @@ double QuantileSketch::value(std::int64_t i) const {
   const double lo = approx_exp2(double(i - 1) / multiplier_);
   const double hi = approx_exp2(double(i) / multiplier_);
   // lo·hi overflows beyond about 1e154 and underflows below 1e-154: there, the same mean as
-  // 2·lo·(hi/(lo + hi)), whose factors stay in range.
+  // lo·2/(1 + lo/hi), at most hi, with hi = γ·lo where the edge itself overflowed (the last
+  // bucket below infinity), and the largest double if even that rounds above it.
   if (lo > 1e-150 && hi < 1e150) return 2.0 * lo * hi / (lo + hi);
-  return 2.0 * lo * (hi / (lo + hi));
+  const double ratio = std::isfinite(hi) ? lo / hi : 1.0 / gamma_;
+  const double mean = lo * (2.0 / (1.0 + ratio));
+  return std::isfinite(mean) ? mean : std::numeric_limits<double>::max();
 }
 
 inline void QuantileSketch::Store::add(std::int64_t i, std::uint64_t n) {

@@ -111,10 +111,11 @@ class JsonCursor {
     reject_unknown(std::vector<std::string>(allowed.begin(), allowed.end()));
   }
   void reject_unknown(const std::vector<std::string>& allowed) const {
-    for_each_unknown(allowed, [](const input_error& e) { throw e; });
+    for_each_unknown(allowed, [](const input_error& e, const std::string&) { throw e; });
   }
-  /// Calls report(error) for every member not in `allowed`, in document order, each error at the
-  /// member's own pointer ("/meta/autors"), so that a caller collecting errors can list them all.
+  /// Calls report(error, suggestion) for every member not in `allowed`, in document order, each
+  /// error at the member's own pointer ("/meta/autors"), so that a caller collecting errors can
+  /// list them all; `suggestion` is the allowed name it suggests ("authors"), or empty.
   template <class Report>
   void for_each_unknown(const std::vector<std::string>& allowed, Report&& report) const {
     for (const auto& [key, _] : object().items()) {
@@ -129,7 +130,8 @@ class JsonCursor {
       if (!ok)
         report(input_error(*file_, (ptr_ / key).to_string(),
                            "unknown field \"" + key + "\"" +
-                               (best.empty() ? std::string() : " (did you mean \"" + best + "\"?)")));
+                               (best.empty() ? std::string() : " (did you mean \"" + best + "\"?)")),
+               best);
     }
   }
   /// Fails if both or (when required) neither of two alternative members are present.

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "io/extends.hpp"
@@ -98,6 +99,7 @@ class Parser {
   }
 
   void add(const std::string& pointer, const std::string& reason, const std::string& file = "") {
+    if (said_already(pointer, reason)) return;
     const std::string& origin = doc_.file_of(pointer);
     errors.emplace_back(file.empty() || file == root_ ? (origin.empty() ? root_ : origin) : file,
                         pointer, reason);
@@ -113,7 +115,27 @@ class Parser {
     known(c, std::vector<std::string>(allowed.begin(), allowed.end()));
   }
   void known(const JsonCursor& c, const std::vector<std::string>& allowed) {
-    c.for_each_unknown(allowed, [this](const input_error& e) { add(e.pointer(), e.reason(), e.file()); });
+    c.for_each_unknown(allowed, [&](const input_error& e, const std::string& suggestion) {
+      add(e.pointer(), e.reason(), e.file());
+      // A typo of a required field: its "missing required field" would say the same again.
+      if (!suggestion.empty()) {
+        suggested_[(json::json_pointer(c.pointer()) / suggestion).to_string()].insert(suggestion);
+        suggested_[c.pointer()].insert(suggestion);  // (expected exactly one of "a" or "b")
+      }
+    });
+  }
+  /// The names an unknown key's "did you mean" suggested, by the pointer of the field named and of
+  /// its object: a "missing required field" or "expected exactly one of" there that names one of
+  /// them is not listed again (see add()).
+  std::map<std::string, std::set<std::string>> suggested_;
+  bool said_already(const std::string& pointer, const std::string& reason) const {
+    if (reason.rfind("missing required field", 0) != 0 && reason.rfind("expected exactly one of", 0) != 0)
+      return false;
+    const auto it = suggested_.find(pointer);
+    if (it == suggested_.end()) return false;
+    for (const std::string& name : it->second)
+      if (reason.find("\"" + name + "\"") != std::string::npos) return true;
+    return false;
   }
 
   JsonCursor root() const { return JsonCursor(doc_.doc, root_); }
@@ -445,7 +467,7 @@ void Parser::relative_risk(const JsonCursor& c, ShockSpec& s) {
   if (is_distribution(c)) {  // one uncertain relative risk for every age and both sexes
     const int p = value(c, kRisk);
     s.uncertain_risk = ShockSpec::UncertainRisk{{std::vector<int>{p}, std::vector<int>{p}},
-                                                Eigen::ArrayXXi::Zero(n, axis.width)};
+                                                Eigen::ArrayXXi::Zero(n, axis.width), true};
     return;
   }
   if (!c.is_object())
@@ -478,7 +500,11 @@ void Parser::relative_risk(const JsonCursor& c, ShockSpec& s) {
     const JsonCursor values = c.at(sex == 0 ? "female" : "male");
     if (values.array().size() != bands)
       values.expected("an array of " + std::to_string(bands) + " values (one per age in \"ages\")");
-    for (std::size_t i = 0; i < bands; ++i) u.parameters[std::size_t(sex)].push_back(value(values.at(i), kRisk));
+    for (std::size_t i = 0; i < bands; ++i) {  // (each entry's error listed; -1 if it has one)
+      int p = -1;
+      guard([&] { p = value(values.at(i), kRisk); });
+      u.parameters[std::size_t(sex)].push_back(p);
+    }
   }
   auto band_at = [&](double x) {
     std::size_t k = 0;

@@ -750,6 +750,37 @@ TEST_CASE("an uncertain relative risk builds, draw by draw, the rates of the num
   }
 }
 
+TEST_CASE("an uncertain scalar relative risk is the number drawn in every 5-year cell",
+          "[scenario]") {
+  // Five-year cells average a step schedule over their years; a scalar is stored as it is, and
+  // so must its draws be (x·5/5 is not always x).
+  const auto sketch = std::filesystem::path(STEPPE_REPO_DIR) / "scenarios" / "famine_sketch.json";
+  const std::vector<std::string> five_year = {
+      R"(/projection/ages={"layout": "five_year", "open_age": 85})", "/projection/end=1941-12-17"};
+  const std::string rr = "/crisis/kazakh/abroad/excess_mortality/relative_risk";
+  auto with = [&](const std::string& set) {
+    std::vector<std::string> o = five_year;
+    o.push_back(rr + "=" + set);
+    return Scenario::load(sketch, o);
+  };
+  for (const double x : {1.62, 2.0, 1.1}) {
+    INFO("relative risk " << x);
+    const Scenario uncertain = with(R"({"uniform": [1, 3]})");
+    const Scenario fixed = with(std::to_string(x));
+    std::vector<double> v, w;
+    uncertain.central(v);
+    const auto ps = uncertain.parameters();
+    const auto it = std::find_if(ps.begin(), ps.end(), [&](const auto& p) { return p.pointer == rr; });
+    REQUIRE(it != ps.end());
+    v[std::size_t(it - ps.begin())] = x;
+    fixed.central(w);
+    steppe::ModelInputs a, b;
+    uncertain.build(v, a);
+    fixed.build(w, b);
+    CHECK(same(a, b));
+  }
+}
+
 TEST_CASE("a relative risk's distribution must stay at or above 0", "[scenario]") {
   const auto sketch = std::filesystem::path(STEPPE_REPO_DIR) / "scenarios" / "famine_sketch.json";
   const std::string rr = "/crisis/kazakh/excess_mortality/relative_risk/male/2";

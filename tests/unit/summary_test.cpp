@@ -6,6 +6,7 @@
 #include <bit>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <span>
 #include <vector>
@@ -316,7 +317,8 @@ TEST_CASE("QuantileSketch: indices beyond 32 bits (a tiny alpha) mix with the us
 TEST_CASE("QuantileSketch: magnitudes near the ends of the double range", "[unit]") {
   // The bucket's harmonic mean 2·lo·hi/(lo + hi) would overflow (1e250) or underflow (1e-250).
   const double alpha = 1e-3;
-  for (double x : {1e250, -1e250, 1e-250, -1e-250, 1e300}) {
+  for (double x : {1e250, -1e250, 1e-250, -1e-250, 1e300, 9e307, -1e308,
+                   std::numeric_limits<double>::max(), 2e-300}) {  // (below 1e-300: zero, as documented)
     steppe::QuantileSketch s(alpha);
     s.add(x);
     INFO("x = " << x);
