@@ -63,6 +63,12 @@ struct Layout {
   std::vector<std::pair<int, int>> year_steps;  // per year: its steps
   std::pair<int, int> window{0, 0};           // steps with year in [window_first, window_last]
   std::vector<std::pair<int, int>> age_cells;  // per 10-year age group: its age cells [a0, a1)
+  // OutputSpec::by_age_year (counterfactual headline only): per window step, the index of its
+  // year among window_years, and whether it is the first step of that year.
+  bool by_age_year = false;
+  std::vector<int> window_years;
+  std::vector<int> window_year_of_step;  // indexed k − window.first
+  std::vector<char> first_of_year;       // likewise
   std::vector<std::string> age_labels;
   struct TargetCells {
     std::string name;
@@ -121,6 +127,14 @@ Layout make_layout(const detail::DrawModel& m) {
   for (int j = 0; j < last; ++j)
     L.age_labels.push_back(std::to_string(10 * j) + "-" + std::to_string(10 * j + 9));
   L.age_labels.push_back(std::to_string(10 * last) + "+");
+  L.by_age_year = m.outputs.by_age_year && L.headline_cf;
+  for (int k = L.window.first; k < L.window.second; ++k) {
+    const int year = m.steps[std::size_t(k)].year;
+    const bool first = L.window_years.empty() || L.window_years.back() != year;
+    if (first) L.window_years.push_back(year);
+    L.window_year_of_step.push_back(int(L.window_years.size()) - 1);
+    L.first_of_year.push_back(first ? 1 : 0);
+  }
 
   for (const Target& t : m.targets) {
     Layout::TargetCells c;
@@ -172,6 +186,7 @@ struct DrawData {
       population_abroad;
   Eigen::ArrayXd initial_home, initial_abroad;  // cols
   Eigen::ArrayXXd cf_by_age;       // age groups × cols, window, counterfactual definition
+  Eigen::ArrayXXd cf_by_age_year;  // age groups × (col · window years + year): by_age_year
   Eigen::ArrayXd abroad_at_end;    // groups
   std::vector<double> target_modelled;
   const std::vector<double>* values = nullptr;
@@ -186,6 +201,9 @@ struct DrawData {
     initial_home.setZero(L.n_cols);
     initial_abroad.setZero(L.n_cols);
     cf_by_age.setZero(Eigen::Index(L.age_labels.size()), L.n_cols);
+    if (L.by_age_year)
+      cf_by_age_year.setZero(Eigen::Index(L.age_labels.size()),
+                             Eigen::Index(L.n_cols) * Eigen::Index(L.window_years.size()));
     abroad_at_end.setZero(L.n_groups);
     target_modelled.assign(L.targets.size(), 0.0);
   }
@@ -255,6 +273,21 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
                  },
                  [&] { return d->cf_by_age(Eigen::Index(j), c); }, g);
           }
+    if (L.by_age_year) {
+      const Eigen::Index WY = Eigen::Index(L.window_years.size());
+      for (int g = 0; g < G; ++g)
+        for (Sex s : sexes)
+          for (std::size_t j = 0; j < L.age_labels.size(); ++j)
+            for (Eigen::Index y = 0; y < WY; ++y) {
+              const int c = Dims::col(s, g);
+              sink([&] {
+                     return std::string(h) + "/by_group_sex_age_year/" + gname(L, g) + "/" +
+                            to_string(s) + "/" + L.age_labels[j] + "/" +
+                            std::to_string(L.window_years[std::size_t(y)]);
+                   },
+                   [&] { return d->cf_by_age_year(Eigen::Index(j), Eigen::Index(c) * WY + y); }, g);
+            }
+    }
     for (int y = 0; y < Y; ++y)
       sink([&] { return std::string(h) + "/by_year/" + year_str(y); },
            [&] { return sum_cols_steps(*both, 0, C, year_is(y)); });
@@ -636,11 +669,30 @@ class DrawRunner {
           const double* sa = s.deaths_abroad_by_age.col(c).data();
           const double* td = t.deaths_by_age.col(c).data();
           const double* ta = t.deaths_abroad_by_age.col(c).data();
+          if (!L_.by_age_year) {
+            for (std::size_t j = 0; j < L_.age_cells.size(); ++j) {
+              double acc = d.cf_by_age(Eigen::Index(j), c);
+              for (int a = L_.age_cells[j].first; a < L_.age_cells[j].second; ++a)
+                acc += (sd[a] + sa[a]) - (td[a] + ta[a]);
+              d.cf_by_age(Eigen::Index(j), c) = acc;
+            }
+            continue;
+          }
+          // The same sums, and by year of the window as well: Σ over the year's steps in order,
+          // then cells in order.
+          const std::size_t w = std::size_t(k - L_.window.first);
+          const Eigen::Index yc = Eigen::Index(c) * Eigen::Index(L_.window_years.size()) +
+                                  L_.window_year_of_step[w];
           for (std::size_t j = 0; j < L_.age_cells.size(); ++j) {
             double acc = d.cf_by_age(Eigen::Index(j), c);
-            for (int a = L_.age_cells[j].first; a < L_.age_cells[j].second; ++a)
-              acc += (sd[a] + sa[a]) - (td[a] + ta[a]);
+            double year_acc = L_.first_of_year[w] ? 0.0 : d.cf_by_age_year(Eigen::Index(j), yc);
+            for (int a = L_.age_cells[j].first; a < L_.age_cells[j].second; ++a) {
+              const double e = (sd[a] + sa[a]) - (td[a] + ta[a]);
+              acc += e;
+              year_acc += e;
+            }
             d.cf_by_age(Eigen::Index(j), c) = acc;
+            d.cf_by_age_year(Eigen::Index(j), yc) = year_acc;
           }
         }
     }

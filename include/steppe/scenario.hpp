@@ -87,6 +87,10 @@ struct OutputSpec {
   int window_first = 0, window_last = 0;  ///< famine window: steps whose StepTime::year is inside
   bool headline_counterfactual = true;    ///< headline excess: counterfactual (true) or rate-based
   std::vector<double> quantiles{0.025, 0.10, 0.50, 0.90, 0.975};  ///< probabilities, increasing
+  /// Also the headline excess deaths by group, sex, 10-year age group and year of the window
+  /// (/excess_deaths/by_group_sex_age_year/…; counterfactual headline only). Off by default: it
+  /// adds groups × 2 × age groups × window years outputs to every draw.
+  bool by_age_year = false;
   /// The published figure the scenario encodes (its "published" member), if any; its modelled
   /// counterpart is the metric /published/modelled.
   std::optional<PublishedEstimate> published;

@@ -101,7 +101,9 @@ struct RunResult {
 ///    by_group_sex/<g>/<sex>, by_group_sex_age/<g>/<sex>/<age>, by_year/<Y>, by_group_year/<g>/<Y>}
 ///    under the headline definition (OutputSpec::headline_counterfactual: crisis − counterfactual
 ///    deaths, or crisis − baseline-rate deaths). by_group_sex_age only for the counterfactual
-///    headline: Accounts do not keep baseline deaths by age.
+///    headline: Accounts do not keep baseline deaths by age. With OutputSpec::by_age_year (and
+///    the counterfactual headline), by_group_sex_age_year/<g>/<sex>/<age>/<Y> for the window's
+///    years follows by_group_sex_age.
 ///  - /excess_deaths_rate_based/ or /excess_deaths_counterfactual/ (the other definition):
 ///    {total, by_group/<g>, by_year/<Y>}.
 ///  - /lost_births/{total, by_group/<g>, by_year/<Y>, by_group_year/<g>/<Y>} (headline

@@ -1210,8 +1210,9 @@ void Parser::targets(const JsonCursor& c) {
 }
 
 void Parser::outputs(const JsonCursor& c) {
-  known(c, {"window", "headline", "quantiles"});
+  known(c, {"window", "headline", "quantiles", "by_age_year"});
   OutputSpec& o = out_.outputs;
+  if (const auto b = c.find("by_age_year")) guard([&] { o.by_age_year = b->boolean(); });
   if (const auto w = c.find("window")) {
     if (!w->is_array() || w->size() != 2) w->expected("[first year, last year]");
     o.window_first = w->at(0).integer();

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <numbers>
@@ -796,4 +797,59 @@ TEST_CASE("run_parameter_sets: kept groups with skipped draws and a few metrics 
       differ += std::memcmp(&alone.kept[m], &together.kept[i * keep.size() + m], sizeof(double)) != 0;
     CHECK(differ == 0);
   }
+}
+
+TEST_CASE("run_draws: excess deaths by age and year, on request, add up to both margins and "
+          "leave every other output's bits alone",
+          "[unit]") {
+  const std::string sketch = repo_dir + "/scenarios/famine_sketch.json";
+  const auto plain = steppe::Scenario::load(sketch);
+  const auto crossed = steppe::Scenario::load(sketch, {"/outputs/by_age_year=true"});
+  const RunResult a = steppe::run_draws(plain, opts(200, 2, 5));
+  const RunResult b = steppe::run_draws(crossed, opts(200, 1, 5));
+  CHECK(a.find("/excess_deaths/by_group_sex_age_year/kazakh/female/0-9/1932") == nullptr);
+  // Every output of the plain run, with the same bits.
+  std::size_t n_crossed = 0;
+  for (const auto& m : b.metrics)
+    if (m.path.rfind("/excess_deaths/by_group_sex_age_year/", 0) == 0) ++n_crossed;
+  CHECK(n_crossed == 2 * 2 * 11 * 4);  // groups × sexes × age groups (0-9 … 100+) × 1930–1933
+  REQUIRE(b.metrics.size() == a.metrics.size() + n_crossed);
+  for (const auto& m : a.metrics) {
+    const steppe::Summary* s = b.find(m.path);
+    REQUIRE(s != nullptr);
+    INFO(m.path);
+    CHECK(std::bit_cast<std::uint64_t>(s->mean) == std::bit_cast<std::uint64_t>(m.summary.mean));
+    CHECK(std::bit_cast<std::uint64_t>(s->sd) == std::bit_cast<std::uint64_t>(m.summary.sd));
+  }
+  // Over the window's years: the excess by age; over sexes and ages: the excess by year.
+  const std::vector<std::string> ages = {"0-9",   "10-19", "20-29", "30-39", "40-49", "50-59",
+                                         "60-69", "70-79", "80-89", "90-99", "100+"};
+  const std::vector<std::string> years = {"1930", "1931", "1932", "1933"};
+  auto mean = [&](const std::string& p) { return b.at(p).mean; };
+  for (const std::string g : {"kazakh", "non_kazakh"}) {
+    for (const std::string sex : {"female", "male"})
+      for (const std::string& age : ages) {
+        double sum = 0;
+        for (const std::string& y : years)
+          sum += mean("/excess_deaths/by_group_sex_age_year/" + g + "/" + sex + "/" + age + "/" + y);
+        const double margin = mean("/excess_deaths/by_group_sex_age/" + g + "/" + sex + "/" + age);
+        CHECK_THAT(sum, WithinAbs(margin, 1e-9 * (1.0 + std::abs(margin))));
+      }
+    for (const std::string& y : years) {
+      double sum = 0;
+      for (const std::string sex : {"female", "male"})
+        for (const std::string& age : ages)
+          sum += mean("/excess_deaths/by_group_sex_age_year/" + g + "/" + sex + "/" + age + "/" + y);
+      const double margin = mean("/excess_deaths/by_group_year/" + g + "/" + y);
+      CHECK_THAT(sum, WithinAbs(margin, 1e-9 * (1.0 + std::abs(margin))));
+    }
+  }
+  CHECK(mean("/excess_deaths/by_group_sex_age_year/kazakh/female/0-9/1932") > 0.0);
+  // 1 and 2 threads: the same bits.
+  require_identical(b, steppe::run_draws(crossed, opts(200, 2, 5)));
+  // Only under the counterfactual headline (Accounts keep no baseline deaths by age).
+  const auto rate_based = steppe::Scenario::load(
+      sketch, {"/outputs/by_age_year=true", "/outputs/headline=rate_based"});
+  const RunResult c = steppe::run_draws(rate_based, opts(20, 1, 5));
+  for (const auto& m : c.metrics) CHECK(m.path.find("by_group_sex_age") == std::string::npos);
 }

@@ -183,6 +183,8 @@ def _(d):
 def _(d): d["outputs"]["window"] = [1925, 1929]; return d
 @case("quantiles_decreasing.json", "/outputs/quantiles/1", "expected a probability above the previous one (increasing), got 0.1")
 def _(d): d["outputs"]["quantiles"] = [0.5, 0.1, 0.9]; return d
+@case("by_age_year_string.json", "/outputs/by_age_year", 'expected true or false, got the string "yes"')
+def _(d): d["outputs"]["by_age_year"] = "yes"; return d
 @case("quantile_four_decimals.json", "/outputs/quantiles/0", "at most 3 decimals")
 def _(d): d["outputs"]["quantiles"] = [0.0125, 0.5]; return d
 
