@@ -367,6 +367,48 @@ void write_drivers(std::ostream& out, const RunDescription& run, const Table& t)
   }
 }
 
+// With outputs.by_age_year: each group's headline excess deaths by 10-year age group and year of
+// the window, both sexes. Means, which add (medians of the two sexes would not sum to the
+// median of both), with a total column and row.
+void write_age_year(std::ostream& out, const RunDescription& run, const Table& t,
+                    const std::string& headline) {
+  for (const std::string& g : run.groups) {
+    const std::string base = "/excess_deaths/by_group_sex_age_year/" + escape_token(g) + "/";
+    const std::vector<std::string> ages = t.names_under_branches(base + "female/");
+    if (ages.empty()) continue;
+    const std::vector<std::string> year_list =
+        t.names_under(base + "female/" + escape_token(ages.front()) + "/");
+    auto mean = [&](const std::string& age, const std::string& year) {
+      double sum = 0;
+      for (const char* sex : {"female", "male"})
+        if (const Summary* s = t.find(base + sex + "/" + escape_token(age) + "/" + year)) sum += s->mean;
+      return sum;
+    };
+    out << "\nExcess deaths by age and year, " << g << ", " << headline
+        << " (means across draws, both sexes, at home and abroad; age at the end of the step)\n  "
+        << pad_right("age", 8);
+    for (const std::string& y : year_list) out << pad_left(y, 10);
+    out << pad_left("total", 11) << '\n';
+    std::vector<double> column(year_list.size(), 0.0);
+    double all = 0;
+    for (const std::string& age : ages) {
+      out << "  " << pad_right(age, 8);
+      double row = 0;
+      for (std::size_t k = 0; k < year_list.size(); ++k) {
+        const double x = mean(age, year_list[k]);
+        out << pad_left(persons(x), 10);
+        row += x;
+        column[k] += x;
+      }
+      all += row;
+      out << pad_left(persons(row), 11) << '\n';
+    }
+    out << "  " << pad_right("total", 8);
+    for (double x : column) out << pad_left(persons(x), 10);
+    out << pad_left(persons(all), 11) << '\n';
+  }
+}
+
 // Each group's balance sheet over the projection, then its flows by year (medians).
 void write_balance(std::ostream& out, const RunDescription& run, const Table& t,
                    const std::string& headline, const std::string& other) {
@@ -621,6 +663,7 @@ void write_run_table(std::ostream& out, const RunDescription& run, const RunResu
   t.flush();
 
   write_drivers(out, run, t);
+  write_age_year(out, run, t, headline);
   write_balance(out, run, t, headline, other);
   write_targets(out, run, t);
 
