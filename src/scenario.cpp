@@ -424,8 +424,8 @@ double per_step(double p_year, int width) {
 }
 
 /// Baseline life table of one group and sex over [t0, t1].
-LifeTable life_table(const detail::MortalitySpec& m, int sex, std::span<const double> v, double t0,
-                     double t1) {
+LifeTable life_table(const detail::MortalitySpec& m, int sex, std::span<const double> v, std::size_t k,
+                     double t0, double t1) {
   using Kind = detail::MortalitySpec::Kind;
   switch (m.kind) {
     case Kind::coale_demeny: {
@@ -449,6 +449,8 @@ LifeTable life_table(const detail::MortalitySpec& m, int sex, std::span<const do
       }
     }
     case Kind::life_table:
+      if (!m.step_table.empty())
+        return m.step_tables[std::size_t(sex)][std::size_t(m.step_table[k])];
       break;
   }
   return *m.table[std::size_t(sex)];
@@ -463,7 +465,8 @@ std::array<double, 2> mortality_key(const detail::MortalitySpec& m, int sex,
   if (m.kind == Kind::brass)
     return {m.alpha[std::size_t(sex)].mean_at_step(v, k, t0, t1),
             m.beta[std::size_t(sex)].empty() ? 1.0 : m.beta[std::size_t(sex)].mean_at_step(v, k, t0, t1)};
-  return {0.0, 0.0};
+  // An explicit table: the same in every step, or the step's table of a time series.
+  return {m.step_table.empty() ? 0.0 : double(m.step_table[k]), 0.0};
 }
 
 /// The table on single years up to at least the axis' open age + one step: what
@@ -476,17 +479,17 @@ LifeTable single_year_table(const LifeTable& lt, const AgeAxis& axis) {
   return single ? lt : lt.to_single_year(upto);
 }
 
-/// The columns of single_year_table(life_table(m, sex, v, t0, t1), axis) into `out`; `key` is
-/// mortality_key(m, sex, v, t0, t1). A Coale–Demeny table by e0 (the usual uncertain baseline,
+/// The columns of single_year_table(life_table(m, sex, v, k, t0, t1), axis) into `out`; `key` is
+/// mortality_key(m, sex, v, k, t0, t1). A Coale–Demeny table by e0 (the usual uncertain baseline,
 /// rebuilt in every draw) goes straight into out's storage without a LifeTable (same bits).
 void single_year_columns(const detail::MortalitySpec& m, int sex, std::span<const double> v,
-                         double t0, double t1, const std::array<double, 2>& key,
+                         std::size_t k, double t0, double t1, const std::array<double, 2>& key,
                          const AgeAxis& axis, detail::SingleYearColumns& out) {
   if (m.kind == detail::MortalitySpec::Kind::coale_demeny &&
       detail::coale_demeny_e0_single_year(m.family, Sex(sex), key[0],
                                           axis.open_age() + axis.width, out))
     return;
-  detail::copy_columns(single_year_table(life_table(m, sex, v, t0, t1), axis), out);
+  detail::copy_columns(single_year_table(life_table(m, sex, v, k, t0, t1), axis), out);
 }
 
 /// Stable-population age weights from a single-year table: person-years L(y)·e^{−r(y+½)} summed
@@ -842,7 +845,7 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
         if (!m.valid || key != m.key) {
           m.valid = false;
           m.stable_valid = false;
-          single_year_columns(gs.mortality, sex, v, t0, t1, key, axis, m.single);
+          single_year_columns(gs.mortality, sex, v, k, t0, t1, key, axis, m.single);
           detail::projection_survivorship(m.single, axis, m.survivorship);
           m.birth_survivorship = detail::birth_survivorship(m.single, width);
           m.log_birth_survivorship =

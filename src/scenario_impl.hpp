@@ -81,6 +81,12 @@ struct MortalitySpec {
   BySexSeries e0;           ///< coale_demeny
   BySexSeries alpha, beta;  ///< brass (against the general standard)
   std::array<std::optional<LifeTable>, 2> table;  ///< life_table (explicit q(x)), and brass standard
+  /// life_table given as a time series of q(x) tables: per step, the index of its table in
+  /// step_tables (steps with the same mixture share one; empty = `table` in every step). A step's
+  /// q(x) is the mean over the step of q(x, t), linear in t between the years written and
+  /// constant outside, as every series is averaged.
+  std::vector<int> step_table;
+  std::array<std::vector<LifeTable>, 2> step_tables;  ///< female, male
 };
 
 struct FertilitySpec {

@@ -730,24 +730,84 @@ void Parser::mortality(const JsonCursor& c, MortalitySpec& m) {
     known(t, {"ages", "qx"});
     m.kind = MortalitySpec::Kind::life_table;
     const JsonCursor q = t.at("qx");
-    known(q, {"female", "male"});
-    for (int s = 0; s < 2; ++s) {
-      const JsonCursor qs = q.at(s == 0 ? "female" : "male");
-      const Eigen::ArrayXd qx = qs.numbers(-1, 0, 1, "a probability in [0, 1]");
-      Eigen::ArrayXd ages;
-      if (const auto a = t.find("ages")) {
-        ages = a->numbers(-1, 0, 200, "an age in years");
-        if (ages.size() != qx.size())
-          qs.expected("an array of " + std::to_string(ages.size()) + " probabilities (one per age)");
-      } else {
-        ages = Eigen::ArrayXd::LinSpaced(qx.size(), 0, double(qx.size() - 1));
+    // One table {"female": […], "male": […]}, or a time series of them {"1927": {…}, "1933": {…}}.
+    std::vector<std::pair<double, JsonCursor>> points;  // (mid-year, the table written there)
+    if (q.is_object() && !q.has("female") && !q.has("male") && q.size() > 0) {
+      for (const auto& [key, _] : q.object().items()) {
+        const auto year = year_key(key);
+        if (!year)
+          q.at(key).fail("expected \"female\" and \"male\", or a year (four digits, e.g. "
+                         "\"1932\") as the key of a time series of tables, got \"" + key + "\"");
+        points.emplace_back(*year, q.at(key));
       }
-      try {
-        m.table[s] = LifeTable::from_qx(ages, qx, AxRule::coale_demeny(Sex(s)));
-        (void)m.table[s]->projection_survivorship(out_.dims.ages());
-      } catch (const domain_error& e) {
-        qs.fail(e.what());
+    } else {
+      points.emplace_back(0.0, q);
+    }
+    // Each table's q(x), by sex, after its checks (ages from "ages", else single years from 0).
+    std::vector<std::array<Eigen::ArrayXd, 2>> qx(points.size());
+    Eigen::ArrayXd ages;
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      const JsonCursor& table = points[i].second;
+      known(table, {"female", "male"});
+      for (int s = 0; s < 2; ++s) {
+        const JsonCursor qs = table.at(s == 0 ? "female" : "male");
+        qx[i][s] = qs.numbers(-1, 0, 1, "a probability in [0, 1]");
+        if (const auto a = t.find("ages")) {
+          ages = a->numbers(-1, 0, 200, "an age in years");
+          if (ages.size() != qx[i][s].size())
+            qs.expected("an array of " + std::to_string(ages.size()) + " probabilities (one per age)");
+        } else {
+          if (i > 0 || s > 0)
+            if (qx[i][s].size() != qx[0][0].size())
+              qs.expected("an array of " + std::to_string(qx[0][0].size()) +
+                          " probabilities (as the first table)");
+          ages = Eigen::ArrayXd::LinSpaced(qx[i][s].size(), 0, double(qx[i][s].size() - 1));
+        }
+        try {
+          const LifeTable lt = LifeTable::from_qx(ages, qx[i][s], AxRule::coale_demeny(Sex(s)));
+          (void)lt.projection_survivorship(out_.dims.ages());
+          if (points.size() == 1) m.table[s] = lt;
+        } catch (const domain_error& e) {
+          qs.fail(e.what());
+        }
       }
+    }
+    if (points.size() == 1) return;
+    // Per step, the weight of each year's table in the step's mean (Series::mean of unit values:
+    // the same averaging as every other series), then the mixture of the tables; steps with the
+    // same weights share a table. A mixture of valid q(x) is a valid q(x) (in [0, 1], and
+    // from_qx builds every such table).
+    Series unit;
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      unit.years.push_back(points[i].first);
+      unit.values.push_back(int(i));
+    }
+    std::vector<std::vector<double>> mixtures;
+    for (const StepTime& st : out_.steps) {
+      std::vector<double> w(points.size());
+      for (std::size_t i = 0; i < points.size(); ++i) {
+        std::vector<double> e(points.size(), 0.0);
+        e[i] = 1.0;
+        w[i] = unit.mean(e, st.start, st.end);
+      }
+      auto it = std::find(mixtures.begin(), mixtures.end(), w);
+      if (it == mixtures.end()) {
+        mixtures.push_back(w);
+        for (int s = 0; s < 2; ++s) {
+          Eigen::ArrayXd mixed = Eigen::ArrayXd::Zero(qx[0][s].size());
+          for (std::size_t i = 0; i < points.size(); ++i) mixed += w[i] * qx[i][s];
+          mixed = mixed.max(0.0).min(1.0);  // (rounding of the weights)
+          try {
+            m.step_tables[std::size_t(s)].push_back(
+                LifeTable::from_qx(ages, mixed, AxRule::coale_demeny(Sex(s))));
+          } catch (const domain_error& e) {
+            q.fail(std::string("the tables mixed for the step ending ") + std::to_string(st.year) +
+                   ": " + e.what());
+          }
+        }
+        it = mixtures.end() - 1;
+      }
+      m.step_table.push_back(int(it - mixtures.begin()));
     }
   }
 }

@@ -789,3 +789,50 @@ TEST_CASE("a relative risk's distribution must stay at or above 0", "[scenario]"
   CHECK_NOTHROW(Scenario::load(
       sketch, {rr + R"(={"normal": {"mean": 2, "sd": 1}, "truncate": [1, 4]})"}));
 }
+
+TEST_CASE("explicit q(x) as a time series: each step's table mixes the years' tables by the "
+          "step's mean weight",
+          "[scenario]") {
+  const std::vector<double> ages = {0, 1, 5, 15, 30, 50, 70};
+  const std::vector<double> qa = {0.15, 0.08, 0.03, 0.05, 0.1, 0.25, 1.0};
+  const std::vector<double> qb = {0.30, 0.20, 0.06, 0.08, 0.2, 0.40, 1.0};
+  auto scenario = [&](const json& qx) {
+    return load(tiny({{"groups", {{{"name", "kazakh"},
+                                   {"initial_population",
+                                    {{"female", 1000}, {"male", 900},
+                                     {"age_structure", {{"ages", {0, 20, 40}}, {"female", {3, 2, 1}}, {"male", {3, 2, 1}}}}}},
+                                   {"mortality", {{"life_table", {{"ages", ages}, {"qx", qx}}}}},
+                                   {"fertility", {{"tfr", 6}, {"schedule", "ussr_adh_1926"}}}}}}}));
+  };
+  const Scenario series = scenario({{"1926", {{"female", qa}, {"male", qa}}}, {"1928", {{"female", qb}, {"male", qb}}}});
+  std::vector<double> v;
+  series.central(v);
+  steppe::ModelInputs in;
+  series.build(v, in);
+  REQUIRE(in.rates.size() == 4);
+  // Steps 1926…1929 from 1 January: the weight of 1928's table, linear from 0 at mid-1926 to 1
+  // at mid-1928, averaged over each step: 1/16, 1/2, 15/16, 1.
+  const steppe::AgeAxis axis = steppe::AgeAxis::single_year(60);
+  const double weight[] = {1.0 / 16, 0.5, 15.0 / 16, 1.0};
+  for (std::size_t k = 0; k < 4; ++k) {
+    Eigen::ArrayXd q(Eigen::Index(ages.size()));
+    for (std::size_t i = 0; i < ages.size(); ++i) q[Eigen::Index(i)] = (1 - weight[k]) * qa[i] + weight[k] * qb[i];
+    const steppe::LifeTable lt = steppe::LifeTable::from_qx(
+        Eigen::Map<const Eigen::ArrayXd>(ages.data(), Eigen::Index(ages.size())), q,
+        steppe::AxRule::coale_demeny(steppe::Sex::female));
+    const Eigen::ArrayXd expected = lt.projection_survivorship(axis);
+    INFO("step " << k);
+    CHECK(((in.rates[k].survivorship.col(0) - expected).abs() <= 1e-13).all());
+  }
+  // The last step is 1928's table itself: the scenario with that table alone, bit for bit.
+  const Scenario constant = scenario({{"female", qb}, {"male", qb}});
+  std::vector<double> w;
+  constant.central(w);
+  steppe::ModelInputs fixed;
+  constant.build(w, fixed);
+  CHECK((in.rates[3].survivorship == fixed.rates[3].survivorship).all());
+  CHECK_FALSE((in.rates[0].survivorship == fixed.rates[0].survivorship).all());
+  // A key that is neither a sex nor a year.
+  CHECK_THROWS_WITH(scenario({{"1926", {{"female", qa}, {"male", qa}}}, {"late", {{"female", qb}, {"male", qb}}}}),
+                    Catch::Contains("tiny.json:/groups/0/mortality/life_table/qx/late: expected"));
+}
