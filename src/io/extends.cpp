@@ -122,7 +122,8 @@ ResolvedJson resolve(const std::filesystem::path& file, std::vector<std::filesys
       std::string path;
       for (const auto& c : chain) path += c.filename().string() + " -> ";
       throw input_error(chain.back().string(), "/extends",
-                        "extends cycle: " + path + canonical.filename().string());
+                        "expected a base that does not lead back to this file, got an extends cycle: " +
+                            path + canonical.filename().string());
     }
   chain.push_back(canonical);
   json doc = text ? parse_text(*text, file) : parse_file(file);

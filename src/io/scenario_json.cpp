@@ -554,9 +554,9 @@ Eigen::ArrayXXd Parser::age_structure_file(const JsonCursor& c) const {
   }
   const AgeAxis& axis = out_.dims.ages();
   if (int(rows.size()) - 1 < axis.open_age())
-    c.fail("the age structure in \"" + path.string() + "\" ends at " +
-           std::to_string(rows.size() - 1) + "+, below the model's open age " +
-           std::to_string(axis.open_age()));
+    c.fail("expected an age structure up to at least the model's open age " +
+           std::to_string(axis.open_age()) + ", got one in \"" + path.string() + "\" that ends at " +
+           std::to_string(rows.size() - 1) + "+");
   Eigen::ArrayXXd w = Eigen::ArrayXXd::Zero(axis.count, 2);
   for (std::size_t age = 0; age < rows.size(); ++age) {
     const int cell = std::min(int(age) / axis.width, axis.count - 1);
