@@ -424,8 +424,8 @@ double per_step(double p_year, int width) {
 }
 
 /// Baseline life table of one group and sex over [t0, t1].
-LifeTable life_table(const detail::MortalitySpec& m, int sex, std::span<const double> v, std::size_t k,
-                     double t0, double t1) {
+LifeTable life_table(const detail::MortalitySpec& m, int sex, std::span<const double> v,
+                     std::size_t k, double t0, double t1) {
   using Kind = detail::MortalitySpec::Kind;
   switch (m.kind) {
     case Kind::coale_demeny: {
@@ -761,8 +761,8 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
   cache.risk.resize(2 * std::size_t(G));
   for (Eigen::Index g = 0; g < G; ++g)
     for (int abroad = 0; abroad < 2; ++abroad) {
-      const detail::ShockSpec& sh = abroad ? s.crisis[std::size_t(g)].mortality_abroad
-                                           : s.crisis[std::size_t(g)].mortality;
+      const detail::ShockSpec& sh =
+          abroad ? s.crisis[std::size_t(g)].mortality_abroad : s.crisis[std::size_t(g)].mortality;
       if (!sh.present || !sh.uncertain_risk) continue;
       sh.risk(v, cache.risk_scratch);
       Eigen::ArrayXXd& last = cache.risk[2 * std::size_t(g) + std::size_t(abroad)];
@@ -989,10 +989,11 @@ void Scenario::build(std::span<const double> drawn, ModelInputs& out) const {
             } else {
               // m = 1 + intensity·(RR − 1), checked ≥ 0, and S^m, in one pass (crisis_column)
               cc.survivorship.resize(A);
-              const double* rr = (sh.uncertain_risk ? cache.risk[2 * std::size_t(g) + std::size_t(abroad)]
-                                                    : sh.relative_risk)
-                                     .col(sex)
-                                     .data();
+              const double* rr =
+                  (sh.uncertain_risk ? cache.risk[2 * std::size_t(g) + std::size_t(abroad)]
+                                     : sh.relative_risk)
+                      .col(sex)
+                      .data();
               // (into the memo and the column at once; if this throws, the build is not
               // completed, so the next one trusts no column)
               in_column = true;

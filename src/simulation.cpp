@@ -280,12 +280,13 @@ void visit_metrics(const Layout& L, const DrawData* d, Sink&& sink) {
           for (std::size_t j = 0; j < L.age_labels.size(); ++j)
             for (Eigen::Index y = 0; y < WY; ++y) {
               const int c = Dims::col(s, g);
-              sink([&] {
-                     return std::string(h) + "/by_group_sex_age_year/" + gname(L, g) + "/" +
-                            to_string(s) + "/" + L.age_labels[j] + "/" +
-                            std::to_string(L.window_years[std::size_t(y)]);
-                   },
-                   [&] { return d->cf_by_age_year(Eigen::Index(j), Eigen::Index(c) * WY + y); }, g);
+              sink(
+                  [&] {
+                    return std::string(h) + "/by_group_sex_age_year/" + gname(L, g) + "/" +
+                           to_string(s) + "/" + L.age_labels[j] + "/" +
+                           std::to_string(L.window_years[std::size_t(y)]);
+                  },
+                  [&] { return d->cf_by_age_year(Eigen::Index(j), Eigen::Index(c) * WY + y); }, g);
             }
     }
     for (int y = 0; y < Y; ++y)
@@ -681,8 +682,8 @@ class DrawRunner {
           // The same sums, and by year of the window as well: Σ over the year's steps in order,
           // then cells in order.
           const std::size_t w = std::size_t(k - L_.window.first);
-          const Eigen::Index yc = Eigen::Index(c) * Eigen::Index(L_.window_years.size()) +
-                                  L_.window_year_of_step[w];
+          const Eigen::Index yc =
+              Eigen::Index(c) * Eigen::Index(L_.window_years.size()) + L_.window_year_of_step[w];
           for (std::size_t j = 0; j < L_.age_cells.size(); ++j) {
             double acc = d.cf_by_age(Eigen::Index(j), c);
             double year_acc = L_.first_of_year[w] ? 0.0 : d.cf_by_age_year(Eigen::Index(j), yc);

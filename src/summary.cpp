@@ -365,8 +365,10 @@ void QuantileSketch::add_finite(const double* xs, const std::uint64_t* weights, 
     }
     Store& s = x > 0.0 ? positive_ : negative_;
     const std::int64_t i = index(magnitude);
-    if (fits_one(i, weight)) s.pending_ones.push_back(std::int32_t(i));
-    else s.pending.push_back({i, weight});
+    if (fits_one(i, weight))
+      s.pending_ones.push_back(std::int32_t(i));
+    else
+      s.pending.push_back({i, weight});
   }
   positive_.fold_if_full();
   negative_.fold_if_full();

@@ -121,9 +121,10 @@ ResolvedJson resolve(const std::filesystem::path& file, std::vector<std::filesys
     if (seen == canonical) {
       std::string path;
       for (const auto& c : chain) path += c.filename().string() + " -> ";
-      throw input_error(chain.back().string(), "/extends",
-                        "expected a base that does not lead back to this file, got an extends cycle: " +
-                            path + canonical.filename().string());
+      throw input_error(
+          chain.back().string(), "/extends",
+          "expected a base that does not lead back to this file, got an extends cycle: " + path +
+              canonical.filename().string());
     }
   chain.push_back(canonical);
   json doc = text ? parse_text(*text, file) : parse_file(file);

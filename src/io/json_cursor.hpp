@@ -128,10 +128,11 @@ class JsonCursor {
         if (d < best_d) best_d = d, best = a;
       }
       if (!ok)
-        report(input_error(*file_, (ptr_ / key).to_string(),
-                           "unknown field \"" + key + "\"" +
-                               (best.empty() ? std::string() : " (did you mean \"" + best + "\"?)")),
-               best);
+        report(
+            input_error(*file_, (ptr_ / key).to_string(),
+                        "unknown field \"" + key + "\"" +
+                            (best.empty() ? std::string() : " (did you mean \"" + best + "\"?)")),
+            best);
     }
   }
   /// Fails if both or (when required) neither of two alternative members are present.

@@ -381,7 +381,8 @@ void write_age_year(std::ostream& out, const RunDescription& run, const Table& t
     auto mean = [&](const std::string& age, const std::string& year) {
       double sum = 0;
       for (const char* sex : {"female", "male"})
-        if (const Summary* s = t.find(base + sex + "/" + escape_token(age) + "/" + year)) sum += s->mean;
+        if (const Summary* s = t.find(base + sex + "/" + escape_token(age) + "/" + year))
+          sum += s->mean;
       return sum;
     };
     out << "\nExcess deaths by age and year, " << g << ", " << headline

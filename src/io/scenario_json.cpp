@@ -129,7 +129,8 @@ class Parser {
   /// them is not listed again (see add()).
   std::map<std::string, std::set<std::string>> suggested_;
   bool said_already(const std::string& pointer, const std::string& reason) const {
-    if (reason.rfind("missing required field", 0) != 0 && reason.rfind("expected exactly one of", 0) != 0)
+    if (reason.rfind("missing required field", 0) != 0 &&
+        reason.rfind("expected exactly one of", 0) != 0)
       return false;
     const auto it = suggested_.find(pointer);
     if (it == suggested_.end()) return false;
@@ -466,8 +467,8 @@ void Parser::relative_risk(const JsonCursor& c, ShockSpec& s) {
   }
   if (is_distribution(c)) {  // one uncertain relative risk for every age and both sexes
     const int p = value(c, kRisk);
-    s.uncertain_risk = ShockSpec::UncertainRisk{{std::vector<int>{p}, std::vector<int>{p}},
-                                                Eigen::ArrayXXi::Zero(n, axis.width), true};
+    s.uncertain_risk = ShockSpec::UncertainRisk{
+        {std::vector<int>{p}, std::vector<int>{p}}, Eigen::ArrayXXi::Zero(n, axis.width), true};
     return;
   }
   if (!c.is_object())
@@ -555,8 +556,8 @@ Eigen::ArrayXXd Parser::age_structure_file(const JsonCursor& c) const {
   const AgeAxis& axis = out_.dims.ages();
   if (int(rows.size()) - 1 < axis.open_age())
     c.fail("expected an age structure up to at least the model's open age " +
-           std::to_string(axis.open_age()) + ", got one in \"" + path.string() + "\" that ends at " +
-           std::to_string(rows.size() - 1) + "+");
+           std::to_string(axis.open_age()) + ", got one in \"" + path.string() +
+           "\" that ends at " + std::to_string(rows.size() - 1) + "+");
   Eigen::ArrayXXd w = Eigen::ArrayXXd::Zero(axis.count, 2);
   for (std::size_t age = 0; age < rows.size(); ++age) {
     const int cell = std::min(int(age) / axis.width, axis.count - 1);
@@ -587,7 +588,8 @@ void Parser::meta(const JsonCursor& c) {
             return;
           }
           known(x, {"id", "citation", "url", "note"});
-          ScenarioMeta::Source src{x.has("id") ? x.at("id").string() : "", x.at("citation").string()};
+          ScenarioMeta::Source src{x.has("id") ? x.at("id").string() : "",
+                                   x.at("citation").string()};
           if (const auto u = x.find("url")) src.citation += " " + u->string();
           if (const auto n = x.find("note")) src.citation += " (" + n->string() + ")";
           m.sources.push_back(std::move(src));
@@ -736,8 +738,10 @@ void Parser::mortality(const JsonCursor& c, MortalitySpec& m) {
       for (const auto& [key, _] : q.object().items()) {
         const auto year = year_key(key);
         if (!year)
-          q.at(key).fail("expected \"female\" and \"male\", or a year (four digits, e.g. "
-                         "\"1932\") as the key of a time series of tables, got \"" + key + "\"");
+          q.at(key).fail(
+              "expected \"female\" and \"male\", or a year (four digits, e.g. "
+              "\"1932\") as the key of a time series of tables, got \"" +
+              key + "\"");
         points.emplace_back(*year, q.at(key));
       }
     } else {
@@ -755,7 +759,8 @@ void Parser::mortality(const JsonCursor& c, MortalitySpec& m) {
         if (const auto a = t.find("ages")) {
           ages = a->numbers(-1, 0, 200, "an age in years");
           if (ages.size() != qx[i][s].size())
-            qs.expected("an array of " + std::to_string(ages.size()) + " probabilities (one per age)");
+            qs.expected("an array of " + std::to_string(ages.size()) +
+                        " probabilities (one per age)");
         } else {
           if (i > 0 || s > 0)
             if (qx[i][s].size() != qx[0][0].size())
@@ -914,7 +919,7 @@ void Parser::crisis(const JsonCursor& c) {
     CrisisSpec& cs = out_.crisis[std::size_t(index)];
     guard([&] {
       known(g, {"excess_mortality", "fertility_reduction", "flight", "return", "abroad",
-                        "in_migration"});
+                "in_migration"});
     });
     if (const auto x = g.find("excess_mortality")) guard([&] { cs.mortality = shock(*x); });
     if (const auto x = g.find("fertility_reduction"))
@@ -983,8 +988,8 @@ std::array<int, 3> Parser::deficit_response(const JsonCursor& c, const Domain& m
 }
 
 void Parser::food_drivers(const JsonCursor& c, FoodBalanceSpec& f) {
-  known(c, {"herd", "natural_increase", "slaughter", "forced_slaughter",
-                    "collective_losses", "livestock_procurement", "grain", "border"});
+  known(c, {"herd", "natural_increase", "slaughter", "forced_slaughter", "collective_losses",
+            "livestock_procurement", "grain", "border"});
   guard([&] {
     const JsonCursor h = c.at("herd");
     known(h, {"year", kSpeciesNames[0], kSpeciesNames[1], kSpeciesNames[2], kSpeciesNames[3]});
@@ -1036,7 +1041,7 @@ void Parser::food_drivers(const JsonCursor& c, FoodBalanceSpec& f) {
 
 void Parser::food_parameters(const JsonCursor& c, FoodBalanceSpec& f) {
   known(c, {"requirement_kcal", "grain_kcal_per_kg", "grain_food_share", "species",
-                    "distress_offtake"});
+            "distress_offtake"});
   if (const auto x = c.find("requirement_kcal"))
     guard([&] { f.requirement = value(*x, {500, 5000, "kcal per person per day in [500, 5000]"}); });
   if (const auto x = c.find("grain_kcal_per_kg"))
@@ -1065,8 +1070,7 @@ void Parser::food_parameters(const JsonCursor& c, FoodBalanceSpec& f) {
 }
 
 void Parser::food_group(const JsonCursor& c, FoodBalanceSpec::Group& fg, CrisisSpec& cs) {
-  known(c, {"dependence", "reference_population", "response", "return", "abroad",
-                    "in_migration"});
+  known(c, {"dependence", "reference_population", "response", "return", "abroad", "in_migration"});
   fg.present = true;
   guard([&] {
     const JsonCursor d = c.at("dependence");
@@ -1094,8 +1098,8 @@ void Parser::food_group(const JsonCursor& c, FoodBalanceSpec::Group& fg, CrisisS
       };
       if (const auto x = r->find("excess_mortality"))
         guard([&] {
-          if (!enabled(*x)) return known(*x, {"enabled", "maximum", "half_deficit",
-                                                      "steepness", "relative_risk"});
+          if (!enabled(*x))
+            return known(*x, {"enabled", "maximum", "half_deficit", "steepness", "relative_risk"});
           fg.response[0] = deficit_response(*x, {0, 1000, "an intensity in [0, 1000]"},
                                             {"relative_risk", "enabled"});
           fg.has_response[0] = true;
@@ -1215,8 +1219,8 @@ void Parser::targets(const JsonCursor& c) {
   for (std::size_t i = 0; i < c.array().size(); ++i) {
     const JsonCursor t = c.at(i);
     guard([&] {
-      known(t, 
-          {"name", "date", "group", "sex", "ages", "abroad", "value", "plus", "error", "source"});
+      known(t,
+            {"name", "date", "group", "sex", "ages", "abroad", "value", "plus", "error", "source"});
       Target x;
       x.name = t.at("name").string();
       if (x.name.empty() || x.name.find_first_of("/~\"") != std::string::npos)
@@ -1238,7 +1242,8 @@ void Parser::targets(const JsonCursor& c) {
       if (const auto s = t.find("sex")) x.sex = s->choice({"female", "male"}) == "female" ? 0 : 1;
       const AgeAxis& axis = out_.dims.ages();
       if (const auto a = t.find("ages")) {
-        if (!a->is_array() || a->size() != 2) a->expected("[first age, last age] (cell lower bounds)");
+        if (!a->is_array() || a->size() != 2)
+          a->expected("[first age, last age] (cell lower bounds)");
         x.age_from = a->at(0).integer();
         x.age_to = a->at(1).integer();
         for (int k = 0; k < 2; ++k) {
@@ -1261,7 +1266,8 @@ void Parser::targets(const JsonCursor& c) {
         const Domain persons{-1e9, 1e9, "persons added to the modelled count"};
         if (p->is_array())
           for (std::size_t k = 0; k < p->size(); ++k) x.plus.push_back(value(p->at(k), persons));
-        else x.plus.push_back(value(*p, persons));
+        else
+          x.plus.push_back(value(*p, persons));
       }
       if (const auto src = t.find("source")) (void)src->string();
       out_.targets.push_back(std::move(x));
@@ -1310,8 +1316,8 @@ void Parser::parse() {
     return;
   }
   guard([&] {
-    known(r, {"meta", "projection", "distributions", "groups", "crisis", "targets",
-                      "outputs", "published", "format", "compare_factors"});
+    known(r, {"meta", "projection", "distributions", "groups", "crisis", "targets", "outputs",
+              "published", "format", "compare_factors"});
   });
   // Read only by `steppe compare` (src/compare.cpp): {"factor name": ["/pointer/prefix", …]}.
   if (const auto cf = r.find("compare_factors"))

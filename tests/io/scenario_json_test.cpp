@@ -261,20 +261,24 @@ TEST_CASE("every error of one object is listed, not only its first", "[io][scena
 
 TEST_CASE("a misspelt required key is one error, not also a missing field", "[io][scenario_json]") {
   const fs::path base = extends_dir / "base.json";
-  const auto tfr = load_errors(base, {R"(/groups/0/fertility={"tfrr": 6, "schedule": "ussr_adh_1926"})"});
+  const auto tfr =
+      load_errors(base, {R"(/groups/0/fertility={"tfrr": 6, "schedule": "ussr_adh_1926"})"});
   CHECK(tfr.size() == 1);
   CHECK_THAT(tfr, HasError("/groups/0/fertility/tfrr", "did you mean \"tfr\"", "--set"));
   // Also where the object needs one of two fields.
-  const auto flight = load_errors(base, {R"(/crisis/kazakh/flight={"rat": 0.05, "age_pattern": "uniform"})"});
+  const auto flight =
+      load_errors(base, {R"(/crisis/kazakh/flight={"rat": 0.05, "age_pattern": "uniform"})"});
   CHECK(flight.size() == 1);
   CHECK_THAT(flight, HasError("/crisis/kazakh/flight/rat", "did you mean \"rate\"", "--set"));
   // A key with no near name leaves the missing field reported.
-  const auto other = load_errors(base, {R"(/groups/0/fertility={"fecundity": 6, "schedule": "ussr_adh_1926"})"});
+  const auto other =
+      load_errors(base, {R"(/groups/0/fertility={"fecundity": 6, "schedule": "ussr_adh_1926"})"});
   CHECK(other.size() == 2);
   CHECK_THAT(other, HasError("/groups/0/fertility/tfr", "missing required field", "--set"));
 }
 
-TEST_CASE("every bad entry of an uncertain relative-risk schedule is listed", "[io][scenario_json]") {
+TEST_CASE("every bad entry of an uncertain relative-risk schedule is listed",
+          "[io][scenario_json]") {
   const auto errors = load_errors(
       extends_dir / "base.json",
       {R"(/crisis/kazakh/excess_mortality/relative_risk={"ages": [0, 5], "female": ["x", {"uniform": [1, 2]}], "male": [{"shared": "nope"}, 2]})"});

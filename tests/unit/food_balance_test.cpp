@@ -393,8 +393,9 @@ TEST_CASE("a border share outside [0, 1] is rejected where it is written", "[uni
                              {{"success", 0.8}, {"mortality", {{"1931", 0.1}, {"1932", 1.2}}}});
   CHECK_THROWS_WITH(load(j), Catch::Contains("food.json:/crisis/drivers/border/mortality/1932") &&
                                  Catch::Contains("[0, 1]") && Catch::Contains("1.2"));
-  CHECK_THROWS_WITH(load(with_border(food_scenario(0.25, 1e6, 0), {{"succes", 1.0}})),
-                    Catch::Contains("food.json:/crisis/drivers/border/succes: unknown field \"succes\""));
+  CHECK_THROWS_WITH(
+      load(with_border(food_scenario(0.25, 1e6, 0), {{"succes", 1.0}})),
+      Catch::Contains("food.json:/crisis/drivers/border/succes: unknown field \"succes\""));
 }
 
 TEST_CASE("deaths in flight above the people there are an error naming the border", "[unit][food]") {

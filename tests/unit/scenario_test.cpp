@@ -703,11 +703,12 @@ TEST_CASE("an uncertain relative risk builds, draw by draw, the rates of the num
   const auto sketch = std::filesystem::path(STEPPE_REPO_DIR) / "scenarios" / "famine_sketch.json";
   const std::string home = "/crisis/kazakh/excess_mortality/relative_risk/female/1",
                     abroad = "/crisis/kazakh/abroad/excess_mortality/relative_risk";
-  const Scenario uncertain =
-      Scenario::load(sketch, {home + R"(={"uniform": [2, 3]})", abroad + R"(={"uniform": [1.5, 2.5]})"});
+  const Scenario uncertain = Scenario::load(
+      sketch, {home + R"(={"uniform": [2, 3]})", abroad + R"(={"uniform": [1.5, 2.5]})"});
   auto index_of = [&](const std::string& pointer) {
     const auto ps = uncertain.parameters();
-    const auto it = std::find_if(ps.begin(), ps.end(), [&](const auto& p) { return p.pointer == pointer; });
+    const auto it =
+        std::find_if(ps.begin(), ps.end(), [&](const auto& p) { return p.pointer == pointer; });
     REQUIRE(it != ps.end());
     return std::size_t(it - ps.begin());
   };
@@ -726,7 +727,8 @@ TEST_CASE("an uncertain relative risk builds, draw by draw, the rates of the num
   std::vector<double> v;
   uncertain.central(v);
   steppe::ModelInputs reused;
-  for (auto [rr_home, rr_abroad] : {std::pair{2.0, 1.5}, {3.0, 2.5}, {2.25, 2.5}, {3.0, 2.5}, {3.0, 1.75}}) {
+  for (auto [rr_home, rr_abroad] :
+       {std::pair{2.0, 1.5}, {3.0, 2.5}, {2.25, 2.5}, {3.0, 2.5}, {3.0, 1.75}}) {
     INFO("relative risks " << rr_home << ", " << rr_abroad);
     v[p_home] = rr_home;
     v[p_abroad] = rr_abroad;
@@ -770,7 +772,8 @@ TEST_CASE("an uncertain scalar relative risk is the number drawn in every 5-year
     std::vector<double> v, w;
     uncertain.central(v);
     const auto ps = uncertain.parameters();
-    const auto it = std::find_if(ps.begin(), ps.end(), [&](const auto& p) { return p.pointer == rr; });
+    const auto it =
+        std::find_if(ps.begin(), ps.end(), [&](const auto& p) { return p.pointer == rr; });
     REQUIRE(it != ps.end());
     v[std::size_t(it - ps.begin())] = x;
     fixed.central(w);
@@ -786,25 +789,30 @@ TEST_CASE("a relative risk's distribution must stay at or above 0", "[scenario]"
   const std::string rr = "/crisis/kazakh/excess_mortality/relative_risk/male/2";
   CHECK_THROWS_WITH(Scenario::load(sketch, {rr + R"(={"normal": {"mean": 2, "sd": 1}})"}),
                     Catch::Contains("--set:" + rr + ": expected a distribution within [0, "));
-  CHECK_NOTHROW(Scenario::load(
-      sketch, {rr + R"(={"normal": {"mean": 2, "sd": 1}, "truncate": [1, 4]})"}));
+  CHECK_NOTHROW(
+      Scenario::load(sketch, {rr + R"(={"normal": {"mean": 2, "sd": 1}, "truncate": [1, 4]})"}));
 }
 
-TEST_CASE("explicit q(x) as a time series: each step's table mixes the years' tables by the "
-          "step's mean weight",
-          "[scenario]") {
+TEST_CASE(
+    "explicit q(x) as a time series: each step's table mixes the years' tables by the "
+    "step's mean weight",
+    "[scenario]") {
   const std::vector<double> ages = {0, 1, 5, 15, 30, 50, 70};
   const std::vector<double> qa = {0.15, 0.08, 0.03, 0.05, 0.1, 0.25, 1.0};
   const std::vector<double> qb = {0.30, 0.20, 0.06, 0.08, 0.2, 0.40, 1.0};
   auto scenario = [&](const json& qx) {
-    return load(tiny({{"groups", {{{"name", "kazakh"},
-                                   {"initial_population",
-                                    {{"female", 1000}, {"male", 900},
-                                     {"age_structure", {{"ages", {0, 20, 40}}, {"female", {3, 2, 1}}, {"male", {3, 2, 1}}}}}},
-                                   {"mortality", {{"life_table", {{"ages", ages}, {"qx", qx}}}}},
-                                   {"fertility", {{"tfr", 6}, {"schedule", "ussr_adh_1926"}}}}}}}));
+    return load(tiny({{"groups",
+                       {{{"name", "kazakh"},
+                         {"initial_population",
+                          {{"female", 1000},
+                           {"male", 900},
+                           {"age_structure",
+                            {{"ages", {0, 20, 40}}, {"female", {3, 2, 1}}, {"male", {3, 2, 1}}}}}},
+                         {"mortality", {{"life_table", {{"ages", ages}, {"qx", qx}}}}},
+                         {"fertility", {{"tfr", 6}, {"schedule", "ussr_adh_1926"}}}}}}}));
   };
-  const Scenario series = scenario({{"1926", {{"female", qa}, {"male", qa}}}, {"1928", {{"female", qb}, {"male", qb}}}});
+  const Scenario series = scenario(
+      {{"1926", {{"female", qa}, {"male", qa}}}, {"1928", {{"female", qb}, {"male", qb}}}});
   std::vector<double> v;
   series.central(v);
   steppe::ModelInputs in;
@@ -816,7 +824,8 @@ TEST_CASE("explicit q(x) as a time series: each step's table mixes the years' ta
   const double weight[] = {1.0 / 16, 0.5, 15.0 / 16, 1.0};
   for (std::size_t k = 0; k < 4; ++k) {
     Eigen::ArrayXd q(Eigen::Index(ages.size()));
-    for (std::size_t i = 0; i < ages.size(); ++i) q[Eigen::Index(i)] = (1 - weight[k]) * qa[i] + weight[k] * qb[i];
+    for (std::size_t i = 0; i < ages.size(); ++i)
+      q[Eigen::Index(i)] = (1 - weight[k]) * qa[i] + weight[k] * qb[i];
     const steppe::LifeTable lt = steppe::LifeTable::from_qx(
         Eigen::Map<const Eigen::ArrayXd>(ages.data(), Eigen::Index(ages.size())), q,
         steppe::AxRule::coale_demeny(steppe::Sex::female));
@@ -833,6 +842,7 @@ TEST_CASE("explicit q(x) as a time series: each step's table mixes the years' ta
   CHECK((in.rates[3].survivorship == fixed.rates[3].survivorship).all());
   CHECK_FALSE((in.rates[0].survivorship == fixed.rates[0].survivorship).all());
   // A key that is neither a sex nor a year.
-  CHECK_THROWS_WITH(scenario({{"1926", {{"female", qa}, {"male", qa}}}, {"late", {{"female", qb}, {"male", qb}}}}),
+  CHECK_THROWS_WITH(scenario({{"1926", {{"female", qa}, {"male", qa}}},
+                              {"late", {{"female", qb}, {"male", qb}}}}),
                     Catch::Contains("tiny.json:/groups/0/mortality/life_table/qx/late: expected"));
 }

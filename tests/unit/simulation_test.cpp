@@ -3,10 +3,9 @@
 // errors in draw order, cancellation, and the scenario files.
 #include "steppe/simulation.hpp"
 
-#include <catch2/catch.hpp>
-
 #include <atomic>
 #include <bit>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <numbers>
@@ -799,9 +798,10 @@ TEST_CASE("run_parameter_sets: kept groups with skipped draws and a few metrics 
   }
 }
 
-TEST_CASE("run_draws: excess deaths by age and year, on request, add up to both margins and "
-          "leave every other output's bits alone",
-          "[unit]") {
+TEST_CASE(
+    "run_draws: excess deaths by age and year, on request, add up to both margins and "
+    "leave every other output's bits alone",
+    "[unit]") {
   const std::string sketch = repo_dir + "/scenarios/famine_sketch.json";
   const auto plain = steppe::Scenario::load(sketch);
   const auto crossed = steppe::Scenario::load(sketch, {"/outputs/by_age_year=true"});
@@ -831,7 +831,8 @@ TEST_CASE("run_draws: excess deaths by age and year, on request, add up to both 
       for (const std::string& age : ages) {
         double sum = 0;
         for (const std::string& y : years)
-          sum += mean("/excess_deaths/by_group_sex_age_year/" + g + "/" + sex + "/" + age + "/" + y);
+          sum +=
+              mean("/excess_deaths/by_group_sex_age_year/" + g + "/" + sex + "/" + age + "/" + y);
         const double margin = mean("/excess_deaths/by_group_sex_age/" + g + "/" + sex + "/" + age);
         CHECK_THAT(sum, WithinAbs(margin, 1e-9 * (1.0 + std::abs(margin))));
       }
@@ -839,7 +840,8 @@ TEST_CASE("run_draws: excess deaths by age and year, on request, add up to both 
       double sum = 0;
       for (const std::string sex : {"female", "male"})
         for (const std::string& age : ages)
-          sum += mean("/excess_deaths/by_group_sex_age_year/" + g + "/" + sex + "/" + age + "/" + y);
+          sum +=
+              mean("/excess_deaths/by_group_sex_age_year/" + g + "/" + sex + "/" + age + "/" + y);
       const double margin = mean("/excess_deaths/by_group_year/" + g + "/" + y);
       CHECK_THAT(sum, WithinAbs(margin, 1e-9 * (1.0 + std::abs(margin))));
     }
@@ -848,8 +850,8 @@ TEST_CASE("run_draws: excess deaths by age and year, on request, add up to both 
   // 1 and 2 threads: the same bits.
   require_identical(b, steppe::run_draws(crossed, opts(200, 2, 5)));
   // Only under the counterfactual headline (Accounts keep no baseline deaths by age).
-  const auto rate_based = steppe::Scenario::load(
-      sketch, {"/outputs/by_age_year=true", "/outputs/headline=rate_based"});
+  const auto rate_based =
+      steppe::Scenario::load(sketch, {"/outputs/by_age_year=true", "/outputs/headline=rate_based"});
   const RunResult c = steppe::run_draws(rate_based, opts(20, 1, 5));
   for (const auto& m : c.metrics) CHECK(m.path.find("by_group_sex_age") == std::string::npos);
 }

@@ -79,7 +79,8 @@ TEST_CASE("Moments: a batch added at once gives the batch's mean and sd, merged 
   CHECK(by_batch.count() == 1000);
   CHECK_THAT(by_batch.mean(), WithinRel(by_value.mean(), 1e-15));
   CHECK_THAT(by_batch.sd(), WithinRel(by_value.sd(), 1e-9));
-  CHECK(std::bit_cast<std::uint64_t>(by_batch.mean()) == std::bit_cast<std::uint64_t>(again.mean()));
+  CHECK(std::bit_cast<std::uint64_t>(by_batch.mean()) ==
+        std::bit_cast<std::uint64_t>(again.mean()));
   CHECK(std::bit_cast<std::uint64_t>(by_batch.sd()) == std::bit_cast<std::uint64_t>(again.sd()));
 }
 
@@ -317,8 +318,9 @@ TEST_CASE("QuantileSketch: indices beyond 32 bits (a tiny alpha) mix with the us
 TEST_CASE("QuantileSketch: magnitudes near the ends of the double range", "[unit]") {
   // The bucket's harmonic mean 2·lo·hi/(lo + hi) would overflow (1e250) or underflow (1e-250).
   const double alpha = 1e-3;
-  for (double x : {1e250, -1e250, 1e-250, -1e-250, 1e300, 9e307, -1e308,
-                   std::numeric_limits<double>::max(), 2e-300}) {  // (below 1e-300: zero, as documented)
+  for (double x :
+       {1e250, -1e250, 1e-250, -1e-250, 1e300, 9e307, -1e308, std::numeric_limits<double>::max(),
+        2e-300}) {  // (below 1e-300: zero, as documented)
     steppe::QuantileSketch s(alpha);
     s.add(x);
     INFO("x = " << x);
