@@ -117,26 +117,36 @@ class Parser {
   void known(const JsonCursor& c, const std::vector<std::string>& allowed) {
     c.for_each_unknown(allowed, [&](const input_error& e, const std::string& suggestion) {
       add(e.pointer(), e.reason(), e.file());
-      // A typo of a required field: its "missing required field" would say the same again.
-      if (!suggestion.empty()) {
-        suggested_[(json::json_pointer(c.pointer()) / suggestion).to_string()].insert(suggestion);
-        suggested_[c.pointer()].insert(suggestion);  // (expected exactly one of "a" or "b")
+      // A typo of a field the object lacks: its "missing required field" would say the same
+      // again. (A field the object has is not missing: the typo is an extra key.)
+      if (!suggestion.empty() && !c.has(suggestion)) {
+        suggested_[(json::json_pointer(c.pointer()) / suggestion).to_string()].names.insert(suggestion);
+        Suggested& o = suggested_[c.pointer()];  // (expected exactly one of "a" or "b")
+        o.names.insert(suggestion);
+        for (const auto& [key, _] : c.object().items()) o.present.insert(key);
       }
     });
   }
-  /// The names an unknown key's "did you mean" suggested, by the pointer of the field named and of
-  /// its object: a "missing required field" or "expected exactly one of" there that names one of
-  /// them is not listed again (see add()).
-  std::map<std::string, std::set<std::string>> suggested_;
+  /// By the pointer of a field an unknown key's "did you mean" named, and of its object: the
+  /// names suggested (absent from the object) and, for the object, the keys it has.
+  struct Suggested {
+    std::set<std::string> names, present;
+  };
+  std::map<std::string, Suggested> suggested_;
+  /// Whether `reason` at `pointer` only repeats a typo's "did you mean": a "missing required
+  /// field" or "expected exactly one of" that names a suggested field and no field the object has
+  /// (with one of them there, the error is about something else, e.g. both alternatives given).
   bool said_already(const std::string& pointer, const std::string& reason) const {
     if (reason.rfind("missing required field", 0) != 0 &&
         reason.rfind("expected exactly one of", 0) != 0)
       return false;
     const auto it = suggested_.find(pointer);
     if (it == suggested_.end()) return false;
-    for (const std::string& name : it->second)
-      if (reason.find("\"" + name + "\"") != std::string::npos) return true;
-    return false;
+    auto quoted = [&reason](const std::string& name) {
+      return reason.find("\"" + name + "\"") != std::string::npos;
+    };
+    if (std::none_of(it->second.names.begin(), it->second.names.end(), quoted)) return false;
+    return std::none_of(it->second.present.begin(), it->second.present.end(), quoted);
   }
 
   JsonCursor root() const { return JsonCursor(doc_.doc, root_); }
@@ -749,7 +759,7 @@ void Parser::mortality(const JsonCursor& c, MortalitySpec& m) {
     }
     // Each table's q(x), by sex, after its checks (ages from "ages", else single years from 0).
     std::vector<std::array<Eigen::ArrayXd, 2>> qx(points.size());
-    Eigen::ArrayXd ages;
+    std::array<Eigen::ArrayXd, 2> ages;  // per sex (without "ages", each its own single years)
     for (std::size_t i = 0; i < points.size(); ++i) {
       const JsonCursor& table = points[i].second;
       known(table, {"female", "male"});
@@ -757,19 +767,18 @@ void Parser::mortality(const JsonCursor& c, MortalitySpec& m) {
         const JsonCursor qs = table.at(s == 0 ? "female" : "male");
         qx[i][s] = qs.numbers(-1, 0, 1, "a probability in [0, 1]");
         if (const auto a = t.find("ages")) {
-          ages = a->numbers(-1, 0, 200, "an age in years");
-          if (ages.size() != qx[i][s].size())
-            qs.expected("an array of " + std::to_string(ages.size()) +
+          ages[s] = a->numbers(-1, 0, 200, "an age in years");
+          if (ages[s].size() != qx[i][s].size())
+            qs.expected("an array of " + std::to_string(ages[s].size()) +
                         " probabilities (one per age)");
         } else {
-          if (i > 0 || s > 0)
-            if (qx[i][s].size() != qx[0][0].size())
-              qs.expected("an array of " + std::to_string(qx[0][0].size()) +
-                          " probabilities (as the first table)");
-          ages = Eigen::ArrayXd::LinSpaced(qx[i][s].size(), 0, double(qx[i][s].size() - 1));
+          if (i > 0 && qx[i][s].size() != qx[0][s].size())
+            qs.expected("an array of " + std::to_string(qx[0][s].size()) +
+                        " probabilities (as this sex's first table)");
+          ages[s] = Eigen::ArrayXd::LinSpaced(qx[i][s].size(), 0, double(qx[i][s].size() - 1));
         }
         try {
-          const LifeTable lt = LifeTable::from_qx(ages, qx[i][s], AxRule::coale_demeny(Sex(s)));
+          const LifeTable lt = LifeTable::from_qx(ages[s], qx[i][s], AxRule::coale_demeny(Sex(s)));
           (void)lt.projection_survivorship(out_.dims.ages());
           if (points.size() == 1) m.table[s] = lt;
         } catch (const domain_error& e) {
@@ -804,9 +813,9 @@ void Parser::mortality(const JsonCursor& c, MortalitySpec& m) {
           mixed = mixed.max(0.0).min(1.0);  // (rounding of the weights)
           try {
             m.step_tables[std::size_t(s)].push_back(
-                LifeTable::from_qx(ages, mixed, AxRule::coale_demeny(Sex(s))));
+                LifeTable::from_qx(ages[s], mixed, AxRule::coale_demeny(Sex(s))));
           } catch (const domain_error& e) {
-            q.fail(std::string("the tables mixed for the step ending ") + std::to_string(st.year) +
+            q.fail(std::string("the tables mixed for the step of ") + std::to_string(st.year) +
                    ": " + e.what());
           }
         }
@@ -1278,7 +1287,15 @@ void Parser::targets(const JsonCursor& c) {
 void Parser::outputs(const JsonCursor& c) {
   known(c, {"window", "headline", "quantiles", "by_age_year"});
   OutputSpec& o = out_.outputs;
-  if (const auto b = c.find("by_age_year")) guard([&] { o.by_age_year = b->boolean(); });
+  if (const auto b = c.find("by_age_year"))
+    guard([&] {
+      o.by_age_year = b->boolean();
+      // (read after "headline" below would be too late for the check: look at it here)
+      const auto h = c.find("headline");
+      if (o.by_age_year && h && h->is_string() && h->string() == "rate_based")
+        b->fail("expected false with \"headline\": \"rate_based\" (the ledgers keep no baseline "
+                "deaths by age), got true");
+    });
   if (const auto w = c.find("window")) {
     if (!w->is_array() || w->size() != 2) w->expected("[first year, last year]");
     o.window_first = w->at(0).integer();

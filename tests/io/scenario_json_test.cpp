@@ -275,6 +275,17 @@ TEST_CASE("a misspelt required key is one error, not also a missing field", "[io
       load_errors(base, {R"(/groups/0/fertility={"fecundity": 6, "schedule": "ussr_adh_1926"})"});
   CHECK(other.size() == 2);
   CHECK_THAT(other, HasError("/groups/0/fertility/tfr", "missing required field", "--set"));
+  // A typo beside both alternatives: "both given" is its own error, still listed.
+  const auto both = load_errors(
+      base, {R"(/crisis/kazakh/flight={"rate": 0.05, "count": 1000, "counts": 5, "age_pattern": "uniform"})"});
+  CHECK(both.size() == 2);
+  CHECK_THAT(both, HasError("/crisis/kazakh/flight/counts", "did you mean \"count\"", "--set"));
+  CHECK_THAT(both, HasError("/crisis/kazakh/flight", "expected exactly one of", "--set"));
+  const auto kinds = load_errors(
+      base, {R"(/groups/0/mortality={"coale_demeny": {"family": "west", "e0": 40}, "brass": {"standard": "general", "alpha": 0}, "life_tabel": {}})"});
+  CHECK(kinds.size() == 2);
+  CHECK_THAT(kinds, HasError("/groups/0/mortality/life_tabel", "did you mean \"life_table\"", "--set"));
+  CHECK_THAT(kinds, HasError("/groups/0/mortality", "expected exactly one of", "--set"));
 }
 
 TEST_CASE("every bad entry of an uncertain relative-risk schedule is listed",

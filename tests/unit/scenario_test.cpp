@@ -841,6 +841,17 @@ TEST_CASE(
   constant.build(w, fixed);
   CHECK((in.rates[3].survivorship == fixed.rates[3].survivorship).all());
   CHECK_FALSE((in.rates[0].survivorship == fixed.rates[0].survivorship).all());
+  // One table whose sexes have different lengths (no "ages": each sex its own single years).
+  std::vector<double> qf(61, 0.02), qm(56, 0.025);
+  qf.back() = 1.0;
+  qm.back() = 1.0;
+  const json lengths = tiny({{"groups", {{{"name", "kazakh"},
+                                          {"initial_population",
+                                           {{"female", 1000}, {"male", 900},
+                                            {"age_structure", {{"stable", {{"growth_rate", 0.01}}}}}}},
+                                          {"mortality", {{"life_table", {{"qx", {{"female", qf}, {"male", qm}}}}}}},
+                                          {"fertility", {{"tfr", 6}, {"schedule", "ussr_adh_1926"}}}}}}});
+  CHECK_NOTHROW(load(lengths));
   // A key that is neither a sex nor a year.
   CHECK_THROWS_WITH(scenario({{"1926", {{"female", qa}, {"male", qa}}},
                               {"late", {{"female", qb}, {"male", qb}}}}),
