@@ -135,6 +135,18 @@ struct GroupSpec {
   FlowSpec migration;  ///< baseline net migration (signed)
 };
 
+/// The mean over an age cell's single years of a step function by age band: band_of_year is
+/// cells × width (the band of each single year of each cell; the open cell, the last, reads
+/// column 0 only), value(band) the function's value in a band. The parser's step functions and an
+/// uncertain relative-risk schedule's draws both average through it (the same bits).
+template <class BandValue>
+double cell_mean(const Eigen::ArrayXXi& band_of_year, Eigen::Index cell, BandValue&& value) {
+  if (cell == band_of_year.rows() - 1) return value(band_of_year(cell, 0));
+  double sum = 0;
+  for (Eigen::Index y = 0; y < band_of_year.cols(); ++y) sum += value(band_of_year(cell, y));
+  return sum / double(band_of_year.cols());
+}
+
 struct ShockSpec {
   bool present = false;
   Series intensity;
@@ -158,7 +170,7 @@ struct ShockSpec {
       return;
     }
     const UncertainRisk& u = *uncertain_risk;
-    const Eigen::Index cells = u.band_of_year.rows(), width = u.band_of_year.cols();
+    const Eigen::Index cells = u.band_of_year.rows();
     out.resize(cells, 2);
     if (u.scalar) {  // the value itself in every cell (no average: x·5/5 need not be x)
       out.setConstant(v[std::size_t(u.parameters[0][0])]);
@@ -166,16 +178,9 @@ struct ShockSpec {
     }
     for (int sex = 0; sex < 2; ++sex) {
       const std::vector<int>& p = u.parameters[std::size_t(sex)];
-      for (Eigen::Index cell = 0; cell < cells; ++cell) {
-        if (cell == cells - 1) {  // the open cell: the value at its lower age
-          out(cell, sex) = v[std::size_t(p[std::size_t(u.band_of_year(cell, 0))])];
-          continue;
-        }
-        double sum = 0;
-        for (Eigen::Index y = 0; y < width; ++y)
-          sum += v[std::size_t(p[std::size_t(u.band_of_year(cell, y))])];
-        out(cell, sex) = sum / double(width);
-      }
+      for (Eigen::Index cell = 0; cell < cells; ++cell)
+        out(cell, sex) = cell_mean(u.band_of_year, cell,
+                                   [&](int band) { return v[std::size_t(p[std::size_t(band)])]; });
     }
   }
 };

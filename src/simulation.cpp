@@ -670,30 +670,25 @@ class DrawRunner {
           const double* sa = s.deaths_abroad_by_age.col(c).data();
           const double* td = t.deaths_by_age.col(c).data();
           const double* ta = t.deaths_abroad_by_age.col(c).data();
-          if (!L_.by_age_year) {
-            for (std::size_t j = 0; j < L_.age_cells.size(); ++j) {
-              double acc = d.cf_by_age(Eigen::Index(j), c);
-              for (int a = L_.age_cells[j].first; a < L_.age_cells[j].second; ++a)
-                acc += (sd[a] + sa[a]) - (td[a] + ta[a]);
-              d.cf_by_age(Eigen::Index(j), c) = acc;
-            }
-            continue;
-          }
-          // The same sums, and by year of the window as well: Σ over the year's steps in order,
-          // then cells in order.
+          // With by_age_year, the same excess goes into the year's total as well: Σ over the
+          // year's steps in order, then cells in order (else into a discarded accumulator).
           const std::size_t w = std::size_t(k - L_.window.first);
+          const bool by_year = L_.by_age_year;
           const Eigen::Index yc =
-              Eigen::Index(c) * Eigen::Index(L_.window_years.size()) + L_.window_year_of_step[w];
+              by_year ? Eigen::Index(c) * Eigen::Index(L_.window_years.size()) +
+                            L_.window_year_of_step[w]
+                      : 0;
           for (std::size_t j = 0; j < L_.age_cells.size(); ++j) {
             double acc = d.cf_by_age(Eigen::Index(j), c);
-            double year_acc = L_.first_of_year[w] ? 0.0 : d.cf_by_age_year(Eigen::Index(j), yc);
+            double year_acc =
+                by_year && !L_.first_of_year[w] ? d.cf_by_age_year(Eigen::Index(j), yc) : 0.0;
             for (int a = L_.age_cells[j].first; a < L_.age_cells[j].second; ++a) {
               const double e = (sd[a] + sa[a]) - (td[a] + ta[a]);
               acc += e;
               year_acc += e;
             }
             d.cf_by_age(Eigen::Index(j), c) = acc;
-            d.cf_by_age_year(Eigen::Index(j), yc) = year_acc;
+            if (by_year) d.cf_by_age_year(Eigen::Index(j), yc) = year_acc;
           }
         }
     }

@@ -172,61 +172,34 @@ double approx_exp2(double y) noexcept {
   return std::ldexp(1.0 + s, int(e));
 }
 
-/// Sorts buckets by index: LSD radix sort, 8 bits of (index − smallest) per pass, as many
-/// passes as the indices' span needs (two or three for a sketch's usual ±10^5 indices). Values
-/// spread over decades give random indices, which cost a comparison sort a branch
-/// misprediction about every other comparison.
-template <class Bucket>
-void sort_by_index(std::vector<Bucket>& v, std::vector<Bucket>& scratch) {
+/// Sorts v ascending by the integer key(x) (an index: int64 or int32): an LSD radix sort on
+/// key − smallest key, with digits as wide as the span needs up to 11 bits. Values spread over
+/// decades give random indices, which cost a comparison sort a branch misprediction about every
+/// other comparison; a metric's indices in one fold usually span fewer than 2^11 buckets (values
+/// within a factor of about 50 at alpha = 1e-3): one pass.
+template <class T, class Key>
+void radix_sort(std::vector<T>& v, std::vector<T>& scratch, Key key) {
   const std::size_t n = v.size();
   if (n < 2) return;
-  std::int64_t lo = v[0].index, hi = v[0].index;
-  for (const Bucket& b : v) {
-    lo = std::min(lo, b.index);
-    hi = std::max(hi, b.index);
+  std::int64_t lo = key(v[0]), hi = lo;
+  for (const T& x : v) {
+    lo = std::min<std::int64_t>(lo, key(x));
+    hi = std::max<std::int64_t>(hi, key(x));
   }
   const std::uint64_t span = std::uint64_t(hi) - std::uint64_t(lo);
-  scratch.resize(n);
-  Bucket* from = v.data();
-  Bucket* to = scratch.data();
-  for (int shift = 0; shift < 64 && (span >> shift) != 0; shift += 8) {
-    std::size_t start[257] = {};
-    auto digit = [&](const Bucket& b) {
-      return std::size_t(((std::uint64_t(b.index) - std::uint64_t(lo)) >> shift) & 0xff);
-    };
-    for (std::size_t k = 0; k < n; ++k) ++start[digit(from[k]) + 1];
-    for (std::size_t d = 1; d < 257; ++d) start[d] += start[d - 1];
-    for (std::size_t k = 0; k < n; ++k) to[start[digit(from[k])]++] = from[k];
-    std::swap(from, to);
-  }
-  if (from != v.data()) std::copy(from, from + n, v.data());
-}
-
-/// Sorts 32-bit indices ascending: an LSD radix sort like sort_by_index's, on 4-byte keys, with
-/// digits as wide as the span needs up to 11 bits. A metric's indices in one fold usually span
-/// fewer than 2^11 buckets (values within a factor of about 50 at alpha = 1e-3): one pass.
-void sort_indices(std::vector<std::int32_t>& v, std::vector<std::int32_t>& scratch) {
-  const std::size_t n = v.size();
-  if (n < 2) return;
-  std::int32_t lo = v[0], hi = v[0];
-  for (std::int32_t i : v) {
-    lo = std::min(lo, i);
-    hi = std::max(hi, i);
-  }
-  const std::uint32_t span = std::uint32_t(hi) - std::uint32_t(lo);
   const int bits = std::bit_width(span);  // 0: all equal, nothing to sort
   if (bits == 0) return;
   const int passes = (bits + 10) / 11, width = (bits + passes - 1) / passes;
   thread_local std::vector<std::uint32_t> start;
   start.assign((std::size_t(1) << width) + 1, 0);
   scratch.resize(n);
-  std::int32_t* from = v.data();
-  std::int32_t* to = scratch.data();
-  const std::uint32_t mask = (std::uint32_t(1) << width) - 1;
+  T* from = v.data();
+  T* to = scratch.data();
+  const std::uint64_t mask = (std::uint64_t(1) << width) - 1;
   for (int p = 0; p < passes; ++p) {
     const int shift = p * width;
-    auto digit = [&](std::int32_t i) {
-      return std::size_t(((std::uint32_t(i) - std::uint32_t(lo)) >> shift) & mask);
+    auto digit = [&](const T& x) {
+      return std::size_t(((std::uint64_t(std::int64_t(key(x))) - std::uint64_t(lo)) >> shift) & mask);
     };
     if (p > 0) std::fill(start.begin(), start.end(), 0u);
     for (std::size_t k = 0; k < n; ++k) ++start[digit(from[k]) + 1];
@@ -295,7 +268,7 @@ inline void QuantileSketch::Store::fold_if_full() {
   // (already in order if there were none: no second sort).
   const bool only_ones = pending.empty();
   if (!pending_ones.empty()) {
-    sort_indices(pending_ones, index_scratch);
+    radix_sort(pending_ones, index_scratch, [](std::int32_t i) { return std::int64_t(i); });
     const std::size_t m = pending_ones.size();
     for (std::size_t j = 0; j < m;) {
       const std::int32_t index = pending_ones[j];
@@ -306,7 +279,7 @@ inline void QuantileSketch::Store::fold_if_full() {
     }
     pending_ones.clear();
   }
-  if (!only_ones) sort_by_index(pending, sort_scratch);
+  if (!only_ones) radix_sort(pending, sort_scratch, [](const Bucket& b) { return b.index; });
   // Forward merge of the sorted buckets and the sorted additions, summing equal indices.
   const std::size_t s = sorted.size(), p = pending.size();
   if (merged.size() < s + p) merged.resize(s + p);

@@ -178,6 +178,10 @@ class Parser {
   bool is_distribution(const JsonCursor& c) const;
 
   // ---- age arrays (never uncertain) ----
+  /// The lower bounds of a step function's age bands ("ages": from 0, increasing).
+  std::vector<double> band_ages(const JsonCursor& ages) const;
+  /// For each age cell of the model, the band of each of its single years (cell_mean's layout).
+  Eigen::ArrayXXi band_of_year(const std::vector<double>& band_ages) const;
   Eigen::ArrayXd step_function(const JsonCursor& ages, const JsonCursor& values, double lo,
                                const char* what) const;
   Eigen::ArrayXXd age_sex_pattern(const JsonCursor& c, bool normalise_mean) const;
@@ -410,35 +414,44 @@ std::array<int, 2> Parser::by_sex_value(const JsonCursor& c, const Domain& d) {
 
 /// A step function of age given at lower bounds `ages` (increasing, starting at 0), averaged over
 /// the single years of each cell of the model's age axis (the open cell: its lower bound).
-Eigen::ArrayXd Parser::step_function(const JsonCursor& ages, const JsonCursor& values, double lo,
-                                     const char* what) const {
+std::vector<double> Parser::band_ages(const JsonCursor& ages) const {
   const std::size_t n = ages.array().size();
   if (n == 0) ages.expected("an array of age lower bounds starting at 0");
-  std::vector<double> a(n), v(n);
+  std::vector<double> a(n);
   for (std::size_t i = 0; i < n; ++i) {
     a[i] = ages.at(i).number_in(0, 200, "an age in years");
     if (i == 0 && a[0] != 0) ages.at(0).expected("0 (the first age group starts at birth)");
     if (i > 0 && !(a[i] > a[i - 1])) ages.at(i).expected("an age above the previous one");
   }
+  return a;
+}
+
+Eigen::ArrayXXi Parser::band_of_year(const std::vector<double>& a) const {
+  const AgeAxis& axis = out_.dims.ages();
+  auto band_at = [&](double x) {
+    std::size_t k = 0;
+    while (k + 1 < a.size() && a[k + 1] <= x) ++k;
+    return int(k);
+  };
+  Eigen::ArrayXXi b = Eigen::ArrayXXi::Zero(axis.count, axis.width);
+  for (int cell = 0; cell < axis.count; ++cell)
+    for (int y = 0; y < (cell == axis.count - 1 ? 1 : axis.width); ++y)
+      b(cell, y) = band_at(axis.lower(cell) + y);
+  return b;
+}
+
+Eigen::ArrayXd Parser::step_function(const JsonCursor& ages, const JsonCursor& values, double lo,
+                                     const char* what) const {
+  const std::vector<double> a = band_ages(ages);
+  const std::size_t n = a.size();
   if (values.array().size() != n)
     values.expected("an array of " + std::to_string(n) + " values (one per age in \"ages\")");
+  std::vector<double> v(n);
   for (std::size_t i = 0; i < n; ++i) v[i] = values.at(i).number_in(lo, kInf, what);
-  const AgeAxis& axis = out_.dims.ages();
-  auto at_age = [&](double x) {
-    std::size_t k = 0;
-    while (k + 1 < n && a[k + 1] <= x) ++k;
-    return v[k];
-  };
-  Eigen::ArrayXd out(axis.count);
-  for (int cell = 0; cell < axis.count; ++cell) {
-    if (cell == axis.count - 1) {
-      out[cell] = at_age(axis.lower(cell));
-      continue;
-    }
-    double sum = 0;
-    for (int y = 0; y < axis.width; ++y) sum += at_age(axis.lower(cell) + y);
-    out[cell] = sum / axis.width;
-  }
+  const Eigen::ArrayXXi bands = band_of_year(a);
+  Eigen::ArrayXd out(bands.rows());
+  for (Eigen::Index cell = 0; cell < bands.rows(); ++cell)
+    out[cell] = detail::cell_mean(bands, cell, [&](int band) { return v[std::size_t(band)]; });
   return out;
 }
 
@@ -497,15 +510,8 @@ void Parser::relative_risk(const JsonCursor& c, ShockSpec& s) {
   }
   // Some value is a distribution: every value becomes a parameter (the numbers constant ones),
   // and each age cell's years are mapped to their bands as step_function averages them.
-  const JsonCursor ages = c.at("ages");
-  const std::size_t bands = ages.array().size();
-  if (bands == 0) ages.expected("an array of age lower bounds starting at 0");
-  std::vector<double> a(bands);
-  for (std::size_t i = 0; i < bands; ++i) {
-    a[i] = ages.at(i).number_in(0, 200, "an age in years");
-    if (i == 0 && a[0] != 0) ages.at(0).expected("0 (the first age group starts at birth)");
-    if (i > 0 && !(a[i] > a[i - 1])) ages.at(i).expected("an age above the previous one");
-  }
+  const std::vector<double> ages = band_ages(c.at("ages"));
+  const std::size_t bands = ages.size();
   ShockSpec::UncertainRisk u;
   for (int sex = 0; sex < 2; ++sex) {
     const JsonCursor values = c.at(sex == 0 ? "female" : "male");
@@ -517,15 +523,7 @@ void Parser::relative_risk(const JsonCursor& c, ShockSpec& s) {
       u.parameters[std::size_t(sex)].push_back(p);
     }
   }
-  auto band_at = [&](double x) {
-    std::size_t k = 0;
-    while (k + 1 < bands && a[k + 1] <= x) ++k;
-    return int(k);
-  };
-  u.band_of_year = Eigen::ArrayXXi::Zero(n, axis.width);
-  for (int cell = 0; cell < n; ++cell)
-    for (int y = 0; y < (cell == n - 1 ? 1 : axis.width); ++y)
-      u.band_of_year(cell, y) = band_at(axis.lower(cell) + y);
+  u.band_of_year = band_of_year(ages);
   s.uncertain_risk = std::move(u);
 }
 

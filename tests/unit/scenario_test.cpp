@@ -422,6 +422,21 @@ bool same(const steppe::ModelInputs& a, const steppe::ModelInputs& b) {
   return ok;
 }
 
+/// Builds each of `draws` (sampled with `seed`) into `reused`, after whatever it held before, and
+/// checks it against the same draw built into fresh inputs: the memo keeps nothing stale.
+void check_reused_builds(const Scenario& s, std::uint64_t seed,
+                         std::initializer_list<std::uint64_t> draws, steppe::ModelInputs& reused) {
+  std::vector<double> v;
+  for (std::uint64_t draw : draws) {
+    INFO("draw " << draw);
+    s.sample(seed, draw, v);
+    s.build(v, reused);
+    steppe::ModelInputs fresh;
+    s.build(v, fresh);
+    CHECK(same(reused, fresh));
+  }
+}
+
 }  // namespace
 
 TEST_CASE("build's memo: a draw built after others equals the same draw built fresh",
@@ -430,14 +445,7 @@ TEST_CASE("build's memo: a draw built after others equals the same draw built fr
                                     "famine_sketch.json");
   std::vector<double> v;
   steppe::ModelInputs reused;
-  for (std::uint64_t draw : {0, 1, 2, 0, 0, 3}) {
-    INFO("draw " << draw);
-    s.sample(5, draw, v);
-    s.build(v, reused);
-    steppe::ModelInputs fresh;
-    s.build(v, fresh);
-    CHECK(same(reused, fresh));
-  }
+  check_reused_builds(s, 5, {0, 1, 2, 0, 0, 3}, reused);
   // Central values after draws, and a draw after central values.
   s.central(v);
   s.build(v, reused);
@@ -742,14 +750,7 @@ TEST_CASE("an uncertain relative risk builds, draw by draw, the rates of the num
     CHECK(same(reused, expected));
   }
   // Sampled draws: one after another into the same inputs, each equal to a fresh build.
-  for (std::uint64_t draw = 0; draw < 6; ++draw) {
-    INFO("draw " << draw);
-    uncertain.sample(9, draw, v);
-    uncertain.build(v, reused);
-    steppe::ModelInputs fresh;
-    uncertain.build(v, fresh);
-    CHECK(same(reused, fresh));
-  }
+  check_reused_builds(uncertain, 9, {0, 1, 2, 3, 4, 5}, reused);
 }
 
 TEST_CASE("an uncertain scalar relative risk is the number drawn in every 5-year cell",
